@@ -1,0 +1,7 @@
+package dev.allowdns.policy;
+
+/** The outcome of a policy decision. */
+public enum Verdict {
+  ALLOWED,
+  BLOCKED
+}

@@ -1,0 +1,28 @@
+package dev.allowdns.policy;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * One parsed zone file {@code NAME.zone}.
+ *
+ * @param name the zone name (file name without {@code .zone})
+ * @param file the path it was read from, as given
+ * @param rules name rules (allow and deny) in file order
+ * @param forwarders the {@code @forward} servers, empty when the zone uses the default upstreams
+ * @param allowPrivate whether {@code @allow-private} was given (answers may be private addresses)
+ * @param ipRanges the {@code ip:} rules
+ */
+public record Zone(
+    String name,
+    String file,
+    List<Rule> rules,
+    List<InetSocketAddress> forwarders,
+    boolean allowPrivate,
+    List<IpRange> ipRanges) {
+  public Zone {
+    rules = List.copyOf(rules);
+    forwarders = List.copyOf(forwarders);
+    ipRanges = List.copyOf(ipRanges);
+  }
+}
