@@ -7,6 +7,9 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.rolling.RollingFileAppender;
+import ch.qos.logback.classic.util.LogbackMDCAdapter;
+import ch.qos.logback.core.status.Status;
+import org.slf4j.LoggerFactory;
 import ch.qos.logback.core.rolling.SizeAndTimeBasedRollingPolicy;
 import ch.qos.logback.core.util.FileSize;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -21,6 +24,7 @@ import java.util.Objects;
  * wait (backpressure) rather than lose a record. Thread-safe.
  */
 public final class RecordLog implements AutoCloseable {
+  private static final org.slf4j.Logger log = LoggerFactory.getLogger(RecordLog.class);
   private static final ObjectMapper JSON =
       new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
   private static final int QUEUE_SIZE = 65_536;
@@ -45,6 +49,16 @@ public final class RecordLog implements AutoCloseable {
     Objects.requireNonNull(dir, "dir");
     LoggerContext context = new LoggerContext();
     context.setName("allowdns-" + name);
+    context.setMDCAdapter(new LogbackMDCAdapter());
+    // Logback reports a failing file (disk full, permissions) only as a status: make it loud.
+    context
+        .getStatusManager()
+        .add(
+            status -> {
+              if (status.getLevel() >= Status.WARN) {
+                log.error("{} log: {}", name, status.getMessage(), status.getThrowable());
+              }
+            });
     context.start();
     Path file = dir.resolve(name + ".jsonl");
 
@@ -61,7 +75,8 @@ public final class RecordLog implements AutoCloseable {
     rolling.setFileNamePattern(dir.resolve(name + ".%d{yyyy-MM-dd}.%i.jsonl.gz").toString());
     rolling.setMaxFileSize(FileSize.valueOf(maxFileSize));
     rolling.setTotalSizeCap(FileSize.valueOf(totalSize));
-    rolling.setMaxHistory(0);
+    // Logback applies totalSizeCap only with a maxHistory; the size cap is the bound that matters.
+    rolling.setMaxHistory(3650);
     rolling.start();
     files.setRollingPolicy(rolling);
 

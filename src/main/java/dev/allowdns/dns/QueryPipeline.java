@@ -10,6 +10,7 @@ import dev.allowdns.sandbox.Sandboxes;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Clock;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -25,6 +26,8 @@ import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Answers one query, in order: parse → identify the sandbox → decide → cache → forward → guard →
@@ -32,6 +35,7 @@ import org.xbill.DNS.Type;
  * Thread-safe; the answer of a cache hit is computed on the calling thread.
  */
 final class QueryPipeline {
+  private static final Logger log = LoggerFactory.getLogger(QueryPipeline.class);
   static final int MAX_UDP_PAYLOAD = UpstreamGroup.EDNS_PAYLOAD;
   private static final int MIN_UDP_PAYLOAD = 512; // RFC 1035 §2.3.4; RFC 6891 §6.2.5
   private static final int MAX_TCP_MESSAGE = 65_535;
@@ -199,6 +203,7 @@ final class QueryPipeline {
   }
 
   private byte[] fail(Query q, Throwable error) {
+    log.debug("answering SERVFAIL to {} for {}", q.client, q.name, error);
     ExtendedErrorCodeOption ede =
         new ExtendedErrorCodeOption(
             ExtendedErrorCodeOption.NO_REACHABLE_AUTHORITY, "allowdns: no upstream answered");
@@ -221,7 +226,7 @@ final class QueryPipeline {
     Sandbox s = q.sandbox;
     queryLog.write(
         new QueryRecord(
-            clock.instant().toString(),
+            clock.instant().truncatedTo(ChronoUnit.MILLIS).toString(),
             s == null ? null : s.id(),
             s == null ? null : s.taskId(),
             s == null ? null : s.user(),

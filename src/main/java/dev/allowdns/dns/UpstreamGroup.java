@@ -14,7 +14,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import java.io.IOException;
@@ -132,7 +133,7 @@ final class UpstreamGroup {
                 protected void initChannel(Channel ch) {
                   ch.pipeline()
                       .addLast(new LengthFieldBasedFrameDecoder(65_535, 0, 2, 0, 2))
-                      .addLast(new ReplyHandler<ByteBuf>(query, reply, metrics));
+                      .addLast(new ReplyHandler(query, reply, metrics));
                 }
               });
     } else {
@@ -140,7 +141,7 @@ final class UpstreamGroup {
           .channel(transport.datagramChannel())
           // An upstream that ignores our EDNS payload may send up to 64 KiB; never cut a datagram.
           .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(65_535))
-          .handler(new ReplyHandler<DatagramPacket>(query, reply, metrics));
+          .handler(new ReplyHandler(query, reply, metrics));
     }
     bootstrap
         .connect(server.socketAddress())
@@ -176,7 +177,7 @@ final class UpstreamGroup {
   }
 
   /** Completes with the first reply that answers the query; discards any other. */
-  private static final class ReplyHandler<T> extends SimpleChannelInboundHandler<T> {
+  private static final class ReplyHandler extends ChannelInboundHandlerAdapter {
     private final Message query;
     private final CompletableFuture<Message> reply;
     private final DnsMetrics metrics;
@@ -188,14 +189,16 @@ final class UpstreamGroup {
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, T msg) {
-      ByteBuf content = msg instanceof DatagramPacket packet ? packet.content() : (ByteBuf) msg;
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
       Message candidate;
       try {
+        ByteBuf content = msg instanceof DatagramPacket packet ? packet.content() : (ByteBuf) msg;
         candidate = new Message(ByteBufUtil.getBytes(content));
       } catch (IOException e) {
         metrics.mismatchedReply();
         return;
+      } finally {
+        ReferenceCountUtil.release(msg);
       }
       if (answers(query, candidate)) {
         reply.complete(candidate);
