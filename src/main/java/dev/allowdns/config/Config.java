@@ -103,7 +103,7 @@ public record Config(
     return new Config(
         listen,
         upstreams,
-        Path.of(orElse(said.zones(), DEFAULT_ZONES)),
+        Path.of(orElse(said.zones(), DEFAULT_ZONES)).normalize(),
         relay,
         admin,
         Path.of(orElse(said.logDir(), DEFAULT_LOG_DIR)),
