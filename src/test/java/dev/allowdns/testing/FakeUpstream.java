@@ -29,14 +29,22 @@ import org.xbill.DNS.Section;
  * assert what reached (or never reached) the upstream.
  */
 public final class FakeUpstream implements AutoCloseable {
-  /** Decides what to send back for one query; the replies go out in order, back to back. */
+  /**
+   * Decides what to send back for one query (over the transport it came on); the replies go out
+   * in order, back to back.
+   */
   @FunctionalInterface
   public interface Responder {
-    List<Message> respond(Message query);
+    List<Message> respond(ReceivedQuery query);
   }
 
   /** One query as it arrived. */
   public record ReceivedQuery(Message message, boolean overTcp) {
+    /** Returns the query's one question. */
+    public Record question() {
+      return message.getQuestion();
+    }
+
     public String name() {
       return message.getQuestion().getName().toString(true).toLowerCase(Locale.ROOT);
     }
@@ -106,6 +114,19 @@ public final class FakeUpstream implements AutoCloseable {
     return received.stream().filter(query -> query.name().equals(wanted)).count();
   }
 
+  /** Returns the queries received, one per line ({@code name TYPE udp|tcp}), for messages. */
+  public String describeQueries() {
+    StringBuilder text = new StringBuilder("queries received by " + this + ":");
+    for (ReceivedQuery query : received) {
+      text.append("\n  ")
+          .append(query.name())
+          .append(' ')
+          .append(org.xbill.DNS.Type.string(query.type()))
+          .append(query.overTcp() ? " tcp" : " udp");
+    }
+    return text.toString();
+  }
+
   /** Returns how many datagrams or TCP messages could not be parsed as DNS. */
   public int unparseableCount() {
     return unparseable.size();
@@ -145,6 +166,15 @@ public final class FakeUpstream implements AutoCloseable {
       reply.addRecord(answer, Section.ANSWER);
     }
     return reply;
+  }
+
+  /** Returns a copy of {@code message} whose question asks for {@code type} instead. */
+  public static Message withQuestionType(Message message, int type) {
+    Message copy = message.clone();
+    Record question = copy.getQuestion();
+    copy.removeAllRecords(Section.QUESTION);
+    copy.addRecord(Record.newRecord(question.getName(), type, question.getDClass()), Section.QUESTION);
+    return copy;
   }
 
   /** Returns a NOERROR reply to {@code query} with these answers. */
@@ -243,9 +273,10 @@ public final class FakeUpstream implements AutoCloseable {
       unparseable.add(wire);
       return List.of();
     }
-    received.add(new ReceivedQuery(query, overTcp));
+    ReceivedQuery received = new ReceivedQuery(query, overTcp);
+    this.received.add(received);
     List<byte[]> replies = new ArrayList<>();
-    for (Message reply : responder.respond(query)) {
+    for (Message reply : responder.respond(received)) {
       replies.add(reply.toWire(maxSize));
     }
     return replies;

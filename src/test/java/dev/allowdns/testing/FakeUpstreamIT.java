@@ -3,11 +3,9 @@ package dev.allowdns.testing;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
@@ -21,7 +19,8 @@ class FakeUpstreamIT {
   void respond_sendsScriptedRepliesInOrder_andCountsQueries() throws Exception {
     try (FakeUpstream upstream =
         FakeUpstream.start(
-            query -> {
+            received -> {
+              Message query = received.message();
               Message good = FakeUpstream.answer(query, a(query, "192.0.2.77"));
               return List.of(
                   FakeUpstream.withId(good, query.getHeader().getID() ^ 0x5555),
@@ -40,17 +39,13 @@ class FakeUpstreamIT {
       assertEquals(1, upstream.queriesFor("counted.it.test"));
       assertEquals(1, upstream.queriesFor("SPOOF.it.test."));
 
-      upstream.respondWith(q -> List.of());
+      upstream.respondWith(received -> List.of());
       assertFalse(Dig.at(upstream.port()).query("silent.it.test", "A").answered());
     }
   }
 
   private static Record a(Message query, String address) {
-    try {
-      return new ARecord(query.getQuestion().getName(), DClass.IN, 60, InetAddress.getByName(address));
-    } catch (java.net.UnknownHostException e) {
-      throw new IllegalArgumentException(address, e);
-    }
+    return DnsRecords.a(query.getQuestion().getName(), 60, address);
   }
 
   private static Name name(String name) {
