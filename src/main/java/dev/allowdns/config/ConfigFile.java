@@ -1,0 +1,109 @@
+package dev.allowdns.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the YAML config file or the command-line flags say; every field is optional ({@code null}
+ * when unsaid). Keys are the snake_case names of the components ({@code relay_listen}).
+ */
+public record ConfigFile(
+    List<String> listen,
+    List<String> upstreams,
+    String zones,
+    String relayListen,
+    String adminListen,
+    String logDir,
+    String stateDir,
+    String ledgerMinTtl,
+    String upstreamTimeout,
+    String serveStaleMax,
+    Long cacheSize,
+    String tcpIdleTimeout,
+    String logMaxFileSize,
+    String logTotalSize,
+    Map<String, List<String>> policies,
+    List<SandboxEntry> sandboxes) {
+
+  /** One {@code sandboxes:} item of the YAML file. */
+  public record SandboxEntry(String cidr, String id, String taskId, String user, String policy) {}
+
+  /** A file that says nothing: every value comes from flags or defaults. */
+  public static final ConfigFile EMPTY =
+      new ConfigFile(
+          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+          null);
+
+  private static final ObjectMapper YAML =
+      new ObjectMapper(new YAMLFactory())
+          .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY);
+
+  /**
+   * Reads a YAML config file.
+   *
+   * @throws ConfigException as {@code file:line: reason} for unreadable files, bad YAML and
+   *     unknown keys
+   */
+  public static ConfigFile read(Path file) throws ConfigException {
+    try {
+      ConfigFile parsed = YAML.readValue(Files.readAllBytes(file), ConfigFile.class);
+      return parsed == null ? EMPTY : parsed;
+    } catch (UnrecognizedPropertyException e) {
+      throw new ConfigException(
+          at(file, e.getLocation())
+              + "unknown key '"
+              + e.getPropertyName()
+              + "' (known: "
+              + e.getKnownPropertyIds()
+              + ")");
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(at(file, e.getLocation()) + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read: " + e);
+    }
+  }
+
+  private static String at(Path file, JsonLocation location) {
+    return location == null ? file + ": " : file + ":" + location.getLineNr() + ": ";
+  }
+
+  /** Returns this file with every value that {@code flags} says replaced by the flag's value. */
+  public ConfigFile overriddenBy(ConfigFile flags) {
+    return new ConfigFile(
+        first(flags.listen, listen),
+        first(flags.upstreams, upstreams),
+        first(flags.zones, zones),
+        first(flags.relayListen, relayListen),
+        first(flags.adminListen, adminListen),
+        first(flags.logDir, logDir),
+        first(flags.stateDir, stateDir),
+        first(flags.ledgerMinTtl, ledgerMinTtl),
+        first(flags.upstreamTimeout, upstreamTimeout),
+        first(flags.serveStaleMax, serveStaleMax),
+        first(flags.cacheSize, cacheSize),
+        first(flags.tcpIdleTimeout, tcpIdleTimeout),
+        first(flags.logMaxFileSize, logMaxFileSize),
+        first(flags.logTotalSize, logTotalSize),
+        first(flags.policies, policies),
+        first(flags.sandboxes, sandboxes));
+  }
+
+  private static <T> T first(T preferred, T fallback) {
+    if (preferred instanceof List<?> list && list.isEmpty()) {
+      return fallback;
+    }
+    return preferred != null ? preferred : fallback;
+  }
+}
