@@ -207,6 +207,18 @@ class AnswersIT {
     assertTrue(result.response().flags().contains("qr"), result::describe);
   }
 
+  @Test
+  void answer_echoesQuestionCaseByteForByte() throws Exception {
+    // RFC 1035 §7.3 / draft-vixie-dnsext-dns0x20: clients that randomise case check the echo.
+    Message query = query("wWw.It.TeSt", Type.A);
+
+    Message reply = stack.raw().udpQuery(query);
+
+    assertEquals(query.getHeader().getID(), reply.getHeader().getID());
+    assertEquals("wWw.It.TeSt.", reply.getQuestion().getName().toString(), reply::toString);
+    assertEquals(Rcode.NOERROR, reply.getRcode(), reply::toString);
+  }
+
   private static Message query(String name, int type) {
     return Message.newQuery(Record.newRecord(DnsRecords.name(name), type, DClass.IN));
   }

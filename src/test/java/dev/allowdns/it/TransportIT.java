@@ -93,6 +93,14 @@ class TransportIT {
   }
 
   @Test
+  void midTxt_clientAdvertising600Bytes_isTruncated() {
+    // About 680 bytes: more than this client said it can take (RFC 6891 §6.2.5).
+    DigResult result = stack.dig().query("mid.it.test", "TXT", "+bufsize=600", "+notcp", "+ignore");
+
+    assertTrue(result.hasFlag("tc"), () -> "TC flag:\n" + result.describe());
+  }
+
+  @Test
   void midTxt_withEdns1232_fitsWithoutTruncation() {
     DigResult result = stack.dig().query("mid.it.test", "TXT", "+bufsize=1232", "+notcp", "+ignore");
 

@@ -50,6 +50,7 @@ class UpstreamExchangeIT {
             .zonesFromResource(ResolverStack.ZONES)
             .upstream(upstream.address())
             .flag("--upstream-timeout", "500ms")
+            .warmUp(ResolverStack.WARM_UP_NAME)
             .start();
     dig = Dig.at(allowdns.port());
   }
@@ -135,7 +136,7 @@ class UpstreamExchangeIT {
     DigResult first = dig.query(name, "A");
     DigResult again = dig.query(name, "A");
 
-    assertEquals(List.of(ANSWER), data(first, "A"), first::describe);
+    assertEquals(List.of(ANSWER), data(first, "A"), () -> first.describe() + allowdns.describe());
     assertEquals(List.of(ANSWER), data(again, "A"), () -> "the cache keeps the real answer:\n" + again.describe());
   }
 

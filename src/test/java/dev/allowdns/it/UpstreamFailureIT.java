@@ -5,10 +5,15 @@ import static dev.allowdns.testing.DnsAssertions.assertBlocked;
 import static dev.allowdns.testing.DnsAssertions.data;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.allowdns.testing.AllowdnsProcess;
+import dev.allowdns.testing.Dig;
 import dev.allowdns.testing.DigResult;
+import dev.allowdns.testing.FakeUpstream;
+import dev.allowdns.testing.FreePorts;
 import dev.allowdns.testing.RecordLine;
 import dev.allowdns.testing.RequiresPrograms;
 import dev.allowdns.testing.ResolverStack;
+import dev.allowdns.testing.UpstreamDns;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -73,6 +78,27 @@ class UpstreamFailureIT {
     Thread.sleep(4000);
 
     assertServfail(stack.dig().query("stale-c.it.test", "A"));
+  }
+
+  @Test
+  void firstUpstreamsDeadOrSilent_nextUpstreamAnswers() {
+    UpstreamDns knotd = ResolverStack.startUpstream();
+    try (knotd;
+        FakeUpstream silent = FakeUpstream.start(query -> List.of());
+        AllowdnsProcess allowdns =
+            AllowdnsProcess.builder()
+                .zonesFromResource(ResolverStack.ZONES)
+                // Nothing listens on the first: ICMP port unreachable. The second never answers.
+                .upstream("127.0.0.1:" + FreePorts.udpAndTcp())
+                .upstream(silent.address())
+                .upstream(knotd.address())
+                .flag("--upstream-timeout", "500ms")
+                .warmUp(ResolverStack.WARM_UP_NAME)
+                .start()) {
+      DigResult result = Dig.at(allowdns.port()).query("www.it.test", "A");
+
+      assertEquals(List.of("192.0.2.1"), data(result, "A"), result::describe);
+    }
   }
 
   private static void assertServfail(DigResult result) {

@@ -1,6 +1,8 @@
 package dev.allowdns.testing;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +12,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.Type;
 
 /**
  * {@code allowdns serve} as a real subprocess ({@code java -jar allowdns.jar serve ...}) on a free
@@ -51,8 +58,19 @@ public final class AllowdnsProcess implements AutoCloseable {
     private final List<String> upstreams = new ArrayList<>();
     private final List<String> extraArgs = new ArrayList<>();
     private String configYaml;
+    private String warmUpName;
 
     private Builder() {}
+
+    /**
+     * Asks for {@code name} (A) once after start-up and ignores the result. The first forwarded
+     * query of a fresh JVM can take most of a second (class loading, cold code), longer than the
+     * short upstream timeouts the tests use; tests about something else should not see that.
+     */
+    public Builder warmUp(String name) {
+      warmUpName = name;
+      return this;
+    }
 
     /** Adds every {@code *.zone} file of a classpath directory, e.g. {@code /it/zones}. */
     public Builder zonesFromResource(String directory) {
@@ -114,6 +132,9 @@ public final class AllowdnsProcess implements AutoCloseable {
           args.add(zonesDir.toString());
           args.add("--log-dir");
           args.add(logDir.toString());
+          // Never the default admin port: other test runs on this machine may hold it.
+          args.add("--admin-listen");
+          args.add("127.0.0.1:" + FreePorts.udpAndTcp());
           if (configYaml != null) {
             Path config = dir.resolve("allowdns.yaml");
             Files.writeString(config, configYaml, StandardCharsets.UTF_8);
@@ -126,6 +147,9 @@ public final class AllowdnsProcess implements AutoCloseable {
           Optional<String> ready =
               process.awaitStdoutLine(line -> line.contains(READY_MARKER), READY_TIMEOUT);
           if (ready.isPresent() && process.isAlive()) {
+            if (warmUpName != null) {
+              sendWarmUpQuery(port, warmUpName);
+            }
             return new AllowdnsProcess(dir, zonesDir, logDir, port, process, ready.get());
           }
           process.close();
@@ -150,6 +174,17 @@ public final class AllowdnsProcess implements AutoCloseable {
               + READY_TIMEOUT
               + ":\n"
               + String.join("\n", failures));
+    }
+  }
+
+  private static void sendWarmUpQuery(int port, String name) {
+    try {
+      SimpleResolver resolver =
+          new SimpleResolver(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+      resolver.setTimeout(Duration.ofSeconds(3));
+      resolver.send(Message.newQuery(Record.newRecord(DnsRecords.name(name), Type.A, DClass.IN)));
+    } catch (IOException ignored) {
+      // Only a warm-up: the tests themselves say what must work.
     }
   }
 

@@ -3,11 +3,15 @@ package dev.allowdns.testing;
 /**
  * The standard set-up of the resolver tests: knotd serving {@code it.test} from
  * {@code /it/upstream/it.test.zone}, and allowdns in front of it with the allowlist in {@code
- * /it/zones} and a 500 ms upstream timeout (so failure cases stay quick).
+ * /it/zones} and a 500 ms upstream timeout (so failure cases stay quick), warmed up by one
+ * forwarded query.
  */
 public final class ResolverStack implements AutoCloseable {
   /** The allowlist fixtures every resolver test uses. */
   public static final String ZONES = "/it/zones";
+
+  /** Allowed by {@code **.many.it.test} and answered by the upstream's wildcard; no test asks for it. */
+  public static final String WARM_UP_NAME = "warm-up.many.it.test";
 
   private final UpstreamDns upstream;
   private final AllowdnsProcess allowdns;
@@ -19,6 +23,11 @@ public final class ResolverStack implements AutoCloseable {
 
   /** Starts knotd, then allowdns forwarding to it; extra flags come as name, value pairs. */
   public static ResolverStack start(String... flagPairs) {
+    return startWithConfig(null, flagPairs);
+  }
+
+  /** Like {@link #start(String...)}, with this YAML as {@code --config} (null: none). */
+  public static ResolverStack startWithConfig(String configYaml, String... flagPairs) {
     if (flagPairs.length % 2 != 0) {
       throw new IllegalArgumentException("flags come in name, value pairs: " + flagPairs.length);
     }
@@ -28,7 +37,11 @@ public final class ResolverStack implements AutoCloseable {
           AllowdnsProcess.builder()
               .zonesFromResource(ZONES)
               .upstream(upstream.address())
-              .flag("--upstream-timeout", "500ms");
+              .flag("--upstream-timeout", "500ms")
+              .warmUp(WARM_UP_NAME);
+      if (configYaml != null) {
+        builder.config(configYaml);
+      }
       for (int i = 0; i < flagPairs.length; i += 2) {
         builder.flag(flagPairs[i], flagPairs[i + 1]);
       }
