@@ -154,6 +154,17 @@ class AnswersIT {
   }
 
   @Test
+  void rebindingGuard_rangeEdgesAndIpv4MappedIpv6_areRemoved() {
+    // 10.255.255.254, 172.31.255.254, 169.254.0.1; febf::1, fc00::1, and ::ffff:127.0.0.1,
+    // ::ffff:10.0.0.1, ::ffff:169.254.169.254 (IPv6 must not be a way around the guard).
+    DigResult a = stack.dig().query("edges.it.test", "A");
+    DigResult aaaa = stack.dig().query("edges.it.test", "AAAA");
+
+    assertEquals(List.of("192.0.2.12"), data(a, "A"), a::describe);
+    assertEquals(List.of("2001:db8::12"), data(aaaa, "AAAA"), aaaa::describe);
+  }
+
+  @Test
   void rebindingGuard_everyAddressPrivate_isEmptyNoerror() {
     for (String type : List.of("A", "AAAA")) {
       DigResult result = stack.dig().query("allprivate.it.test", type);

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,6 +56,21 @@ class CliIT {
     assertEquals(0, result.exitCode(), result::describe);
     assertContains(result, "default:basic");
     assertContains(result, "basic.zone:" + Fixtures.lineOf(ZONES + "/basic.zone", "**.many.it.test"));
+  }
+
+  @Test
+  void check_internationalisedName_matchesInEitherForm() {
+    Assumptions.assumeTrue(
+        "UTF-8".equals(System.getProperty("sun.jnu.encoding")),
+        "command-line arguments are not UTF-8 here, so 'bücher' cannot be passed intact");
+    int line = Fixtures.lineOf(ZONES + "/basic.zone", "bücher.it.test");
+
+    for (String name : List.of("bücher.it.test", "xn--bcher-kva.it.test", "BÜCHER.it.test")) {
+      CommandResult result = allowdns("check", name, "--zones", zones.toString());
+
+      assertEquals(0, result.exitCode(), result::describe);
+      assertContains(result, "basic.zone:" + line);
+    }
   }
 
   @Test

@@ -64,6 +64,8 @@ class PolicyIT {
     // ~^api-[0-9]+\.re\.it\.test$ (RE2, full match)
     "api-7.re.it.test",
     "api-12345.re.it.test",
+    // bücher.it.test in the zone file is matched in its IDNA form
+    "xn--bcher-kva.it.test",
   })
   void allowedBy_exactWildcardOrRegexRule(String name) {
     assertAnswered(stack.dig().query(name, "A"));

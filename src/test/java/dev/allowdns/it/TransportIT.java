@@ -147,6 +147,33 @@ class TransportIT {
   }
 
   @Test
+  void tcp_queryWrittenInPieces_isAnswered() throws Exception {
+    Message query = query("www.it.test", Type.A);
+    byte[] wire = query.toWire();
+    try (Socket socket = stack.raw().connect(Duration.ofSeconds(3))) {
+      var out = socket.getOutputStream();
+      // The length prefix split in two, then the message in two parts (RFC 7766 §8).
+      out.write(wire.length >> 8);
+      out.flush();
+      Thread.sleep(50);
+      out.write(wire.length & 0xFF);
+      out.write(wire, 0, 5);
+      out.flush();
+      Thread.sleep(50);
+      out.write(wire, 5, wire.length - 5);
+      out.flush();
+
+      var in = new java.io.DataInputStream(socket.getInputStream());
+      byte[] reply = new byte[in.readUnsignedShort()];
+      in.readFully(reply);
+      Message answer = new Message(reply);
+      assertEquals(query.getHeader().getID(), answer.getHeader().getID());
+      assertEquals(Rcode.NOERROR, answer.getRcode(), answer::toString);
+      assertEquals(1, answer.getSection(Section.ANSWER).size(), answer::toString);
+    }
+  }
+
+  @Test
   void kdig_keepOpen_getsEveryAnswerOverOneConnection() {
     DigResult result =
         stack.dig().kdig("+tcp", "+keepopen", "www.it.test", "A", "v6.it.test", "AAAA",

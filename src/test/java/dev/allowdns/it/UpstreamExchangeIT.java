@@ -22,6 +22,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.xbill.DNS.CNAMERecord;
+import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
@@ -141,6 +143,37 @@ class UpstreamExchangeIT {
   }
 
   @Test
+  void replyFromAnotherPort_isDiscarded() {
+    // RFC 5452 §9.1: a reply must also come from the address and port the query went to.
+    upstream.respondWith(
+        query -> {
+          upstream.sendFromOtherPort(answer(query, SPOOFED), query.source());
+          sleep(50); // let the forgery arrive first
+          return List.of(answer(query, ANSWER));
+        });
+
+    DigResult result = dig.query("spoof-port.many.it.test", "A");
+
+    assertEquals(List.of(ANSWER), data(result, "A"), () -> result.describe() + allowdns.describe());
+  }
+
+  @Test
+  void cnameToDeniedNameWrittenInOtherCase_isBlocked() {
+    // Names compare case-insensitively inside the chain too: "DENIED.It.Test" is denied.it.test.
+    upstream.respondWith(
+        query -> {
+          Name target = DnsRecords.name("DENIED.It.Test");
+          return List.of(
+              FakeUpstream.answer(
+                  query.message(),
+                  new CNAMERecord(query.question().getName(), DClass.IN, 300, target),
+                  DnsRecords.a(target, 300, ANSWER)));
+        });
+
+    assertBlocked(dig.query("case-chain.many.it.test", "A"), "default");
+  }
+
+  @Test
   void silentUpstream_uncachedName_isServfail() {
     upstream.respondWith(query -> List.of());
 
@@ -191,6 +224,14 @@ class UpstreamExchangeIT {
       assertEquals("NOERROR", result.status(), result::describe);
       assertFalse(result.answer().isEmpty(), result::describe);
       assertEquals(1, result.response().answerTypes().size(), result::describe);
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -5,6 +5,7 @@ import static dev.allowdns.testing.DnsAssertions.assertBlocked;
 import static dev.allowdns.testing.DnsAssertions.data;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.allowdns.testing.AllowdnsProcess;
 import dev.allowdns.testing.Dig;
 import dev.allowdns.testing.DigResult;
@@ -46,6 +47,8 @@ class UpstreamFailureIT {
     Thread.sleep(2500);
 
     assertServfail(stack.dig().query("never-asked.it.test", "A"));
+    JsonNode failed = stack.queryLog().awaitFirst("never-asked.it.test", "A");
+    assertEquals("error", failed.path("result").asText(), failed::toString);
     assertServedStale(stack.dig().query("stale-a.it.test", "A"), "192.0.2.41");
     // Within its 60 s negative TTL, the cached NXDOMAIN needs no upstream.
     DigResult cachedNegative = stack.dig().query("gone-1.neg.it.test", "A");

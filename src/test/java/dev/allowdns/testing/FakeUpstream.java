@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketAddress;
 import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,8 +39,8 @@ public final class FakeUpstream implements AutoCloseable {
     List<Message> respond(ReceivedQuery query);
   }
 
-  /** One query as it arrived. */
-  public record ReceivedQuery(Message message, boolean overTcp) {
+  /** One query as it arrived, and from where. */
+  public record ReceivedQuery(Message message, boolean overTcp, SocketAddress source) {
     /** Returns the query's one question. */
     public Record question() {
       return message.getQuestion();
@@ -55,14 +56,17 @@ public final class FakeUpstream implements AutoCloseable {
   }
 
   private final DatagramSocket udp;
+  private final DatagramSocket otherPort;
   private final ServerSocket tcp;
   private final List<ReceivedQuery> received = new CopyOnWriteArrayList<>();
   private final List<byte[]> unparseable = new CopyOnWriteArrayList<>();
   private volatile Responder responder;
   private volatile boolean closed;
 
-  private FakeUpstream(DatagramSocket udp, ServerSocket tcp, Responder responder) {
+  private FakeUpstream(DatagramSocket udp, ServerSocket tcp, Responder responder)
+      throws SocketException {
     this.udp = udp;
+    this.otherPort = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
     this.tcp = tcp;
     this.responder = responder;
     daemon(this::serveUdp, "fake-upstream-udp-" + port());
@@ -75,18 +79,33 @@ public final class FakeUpstream implements AutoCloseable {
       int port = FreePorts.udpAndTcp();
       InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
       DatagramSocket udp = null;
+      ServerSocket tcp = null;
       try {
         udp = new DatagramSocket(address);
-        ServerSocket tcp = new ServerSocket();
+        tcp = new ServerSocket();
         tcp.bind(address);
         return new FakeUpstream(udp, tcp, responder);
       } catch (IOException taken) {
         if (udp != null) {
           udp.close();
         }
+        closeQuietly(tcp);
       }
     }
     throw new IllegalStateException("no free loopback port for the fake upstream");
+  }
+
+  /**
+   * Sends {@code message} over UDP to {@code destination} from another port of 127.0.0.1 than the
+   * one the query went to: an off-path spoofer that guessed ID and question but not the port.
+   */
+  public void sendFromOtherPort(Message message, SocketAddress destination) {
+    byte[] wire = message.toWire(65535);
+    try {
+      otherPort.send(new DatagramPacket(wire, wire.length, destination));
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot send from " + otherPort.getLocalSocketAddress(), e);
+    }
   }
 
   /** Replaces the behaviour for the queries that follow. */
@@ -142,11 +161,8 @@ public final class FakeUpstream implements AutoCloseable {
   public void close() {
     closed = true;
     udp.close();
-    try {
-      tcp.close();
-    } catch (IOException ignored) {
-      // Closing anyway.
-    }
+    otherPort.close();
+    closeQuietly(tcp);
   }
 
   /**
@@ -211,7 +227,7 @@ public final class FakeUpstream implements AutoCloseable {
         continue;
       }
       byte[] wire = java.util.Arrays.copyOf(packet.getData(), packet.getLength());
-      for (byte[] reply : handle(wire, false, 65535)) {
+      for (byte[] reply : handle(wire, false, packet.getSocketAddress())) {
         try {
           udp.send(new DatagramPacket(reply, reply.length, packet.getSocketAddress()));
         } catch (IOException e) {
@@ -248,7 +264,7 @@ public final class FakeUpstream implements AutoCloseable {
         }
         byte[] wire = new byte[length];
         in.readFully(wire);
-        for (byte[] reply : handle(wire, true, 65535)) {
+        for (byte[] reply : handle(wire, true, connection.getRemoteSocketAddress())) {
           out.writeShort(reply.length);
           out.write(reply);
         }
@@ -261,7 +277,7 @@ public final class FakeUpstream implements AutoCloseable {
     }
   }
 
-  private List<byte[]> handle(byte[] wire, boolean overTcp, int maxSize) {
+  private List<byte[]> handle(byte[] wire, boolean overTcp, SocketAddress source) {
     Message query;
     try {
       query = new Message(wire);
@@ -273,13 +289,23 @@ public final class FakeUpstream implements AutoCloseable {
       unparseable.add(wire);
       return List.of();
     }
-    ReceivedQuery received = new ReceivedQuery(query, overTcp);
+    ReceivedQuery received = new ReceivedQuery(query, overTcp, source);
     this.received.add(received);
     List<byte[]> replies = new ArrayList<>();
     for (Message reply : responder.respond(received)) {
-      replies.add(reply.toWire(maxSize));
+      replies.add(reply.toWire(65535));
     }
     return replies;
+  }
+
+  private static void closeQuietly(ServerSocket socket) {
+    if (socket != null) {
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // Nothing was served on it.
+      }
+    }
   }
 
   private static void daemon(Runnable task, String name) {
