@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * What the YAML config file or the command-line flags say; every field is optional ({@code null}
@@ -57,12 +58,18 @@ public record ConfigFile(
    *     unknown keys
    */
   public static ConfigFile read(Path file) throws ConfigException {
+    String text;
     try {
-      ConfigFile parsed = YAML.readValue(Files.readAllBytes(file), ConfigFile.class);
+      text = Files.readString(file);
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read: " + e);
+    }
+    try {
+      ConfigFile parsed = YAML.readValue(text, ConfigFile.class);
       return parsed == null ? EMPTY : parsed;
     } catch (UnrecognizedPropertyException e) {
       throw new ConfigException(
-          at(file, e.getLocation())
+          keyLine(file, text, e.getPropertyName())
               + "unknown key '"
               + e.getPropertyName()
               + "' (known: "
@@ -70,9 +77,22 @@ public record ConfigFile(
               + ")");
     } catch (JsonProcessingException e) {
       throw new ConfigException(at(file, e.getLocation()) + e.getOriginalMessage());
-    } catch (IOException e) {
-      throw new ConfigException(file + ": cannot read: " + e);
     }
+  }
+
+  /**
+   * Returns the line of the first {@code key:} in the text: records are read through a buffer, so
+   * the exception's own location is already past the key.
+   */
+  private static String keyLine(Path file, String text, String key) {
+    String[] lines = text.split("\n", -1);
+    Pattern keyPattern = Pattern.compile("^\\s*(-\\s+)?" + Pattern.quote(key) + "\\s*:");
+    for (int i = 0; i < lines.length; i++) {
+      if (keyPattern.matcher(lines[i]).find()) {
+        return file + ":" + (i + 1) + ": ";
+      }
+    }
+    return file + ": ";
   }
 
   private static String at(Path file, JsonLocation location) {
