@@ -191,8 +191,7 @@ class AnswersIT {
     assertAnswered(a);
     assertEquals(Set.of("10.1.2.3", "192.0.2.11"), Set.copyOf(data(a, "A")), a::describe);
     assertAnswered(aaaa);
-    assertEquals(
-        Set.of("fe80::1", "2001:db8::11"), Set.copyOf(data(aaaa, "AAAA")), aaaa::describe);
+    assertEquals(Set.of("fe80::1", "2001:db8::11"), Set.copyOf(data(aaaa, "AAAA")), aaaa::describe);
   }
 
   @Test

@@ -80,7 +80,8 @@ class CacheIT {
       assertEquals("NOERROR", result.status(), result::describe);
       assertEquals(List.of(), result.answer(), result::describe);
       assertEquals(
-          List.of("SOA"), result.authority().stream().map(RecordLine::type).toList(),
+          List.of("SOA"),
+          result.authority().stream().map(RecordLine::type).toList(),
           result::describe);
     }
     assertCachedOnSecondQuery("nodata.it.test");

@@ -55,7 +55,8 @@ class CliIT {
 
     assertEquals(0, result.exitCode(), result::describe);
     assertContains(result, "default:basic");
-    assertContains(result, "basic.zone:" + Fixtures.lineOf(ZONES + "/basic.zone", "**.many.it.test"));
+    assertContains(
+        result, "basic.zone:" + Fixtures.lineOf(ZONES + "/basic.zone", "**.many.it.test"));
   }
 
   @Test
@@ -89,7 +90,8 @@ class CliIT {
     assertContainsIgnoringCase(result, "blocked");
     assertContains(result, "default:denylist");
     assertContains(
-        result, "denylist.zone:" + Fixtures.lineOf(ZONES + "/denylist.zone", "!denied-too.it.test"));
+        result,
+        "denylist.zone:" + Fixtures.lineOf(ZONES + "/denylist.zone", "!denied-too.it.test"));
   }
 
   @Test
@@ -97,14 +99,35 @@ class CliIT {
     String config = dir.resolve("strict.yaml").toString();
 
     CommandResult blocked =
-        allowdns("check", "www.it.test", "--sandbox", "10.9.0.2", "--zones", zones.toString(),
-            "--config", config);
+        allowdns(
+            "check",
+            "www.it.test",
+            "--sandbox",
+            "10.9.0.2",
+            "--zones",
+            zones.toString(),
+            "--config",
+            config);
     CommandResult allowed =
-        allowdns("check", "kept.it.test", "--sandbox", "10.9.0.2", "--zones", zones.toString(),
-            "--config", config);
+        allowdns(
+            "check",
+            "kept.it.test",
+            "--sandbox",
+            "10.9.0.2",
+            "--zones",
+            zones.toString(),
+            "--config",
+            config);
     CommandResult loopback =
-        allowdns("check", "www.it.test", "--sandbox", "127.0.0.1", "--zones", zones.toString(),
-            "--config", config);
+        allowdns(
+            "check",
+            "www.it.test",
+            "--sandbox",
+            "127.0.0.1",
+            "--zones",
+            zones.toString(),
+            "--config",
+            config);
 
     assertEquals(1, blocked.exitCode(), blocked::describe);
     assertEquals(0, allowed.exitCode(), allowed::describe);
@@ -152,10 +175,19 @@ class CliIT {
         AllowdnsCli.run(
             dir,
             Duration.ofSeconds(20),
-            List.of("serve", "--listen", "127.0.0.1:" + port, "--upstream", "127.0.0.1:9",
-                "--zones", badZones.toString(), "--log-dir", logs.toString()));
+            List.of(
+                "serve",
+                "--listen",
+                "127.0.0.1:" + port,
+                "--upstream",
+                "127.0.0.1:9",
+                "--zones",
+                badZones.toString(),
+                "--log-dir",
+                logs.toString()));
 
-    assertFalse(result.timedOut(), () -> "serve kept running with bad zones:\n" + result.describe());
+    assertFalse(
+        result.timedOut(), () -> "serve kept running with bad zones:\n" + result.describe());
     assertEquals(2, result.exitCode(), result::describe);
     assertFalse(result.stdout().contains(AllowdnsProcess.READY_MARKER), result::describe);
     assertEveryBadLineReported(result);
@@ -167,8 +199,9 @@ class CliIT {
   @ParameterizedTest(name = "allowdns {0} --version")
   @ValueSource(strings = {"", "serve", "check", "validate"})
   void version_onEveryCommand_printsVersionAndExits0(String command) {
-    CommandResult result = allowdns(command.isEmpty() ? new String[] {"--version"}
-        : new String[] {command, "--version"});
+    CommandResult result =
+        allowdns(
+            command.isEmpty() ? new String[] {"--version"} : new String[] {command, "--version"});
 
     assertEquals(0, result.exitCode(), result::describe);
     assertTrue(
@@ -179,8 +212,8 @@ class CliIT {
   @ParameterizedTest(name = "allowdns {0} --help")
   @ValueSource(strings = {"", "serve", "check", "validate"})
   void help_onEveryCommand_printsUsageAndExits0(String command) {
-    CommandResult result = allowdns(command.isEmpty() ? new String[] {"--help"}
-        : new String[] {command, "--help"});
+    CommandResult result =
+        allowdns(command.isEmpty() ? new String[] {"--help"} : new String[] {command, "--help"});
 
     assertEquals(0, result.exitCode(), result::describe);
     assertContains(result, "Usage:");
@@ -203,15 +236,24 @@ class CliIT {
     for (String[] error : errors) {
       int line = Fixtures.lineOf(BAD_ZONES + "/" + error[0], error[1]);
       Pattern reported =
-          Pattern.compile("(^|[\\s/])" + Pattern.quote(error[0] + ":" + line + ":") + " \\S",
+          Pattern.compile(
+              "(^|[\\s/])" + Pattern.quote(error[0] + ":" + line + ":") + " \\S",
               Pattern.MULTILINE);
       assertTrue(
           reported.matcher(result.stderr()).find(),
-          () -> error[0] + ":" + line + ": reason (for '" + error[1] + "') on stderr:\n"
-              + result.describe());
+          () ->
+              error[0]
+                  + ":"
+                  + line
+                  + ": reason (for '"
+                  + error[1]
+                  + "') on stderr:\n"
+                  + result.describe());
     }
-    for (String[] good : List.of(new String[] {"broken.zone", "fine-too.it.test"},
-        new String[] {"alsobroken.zone", "fine.it.test"})) {
+    for (String[] good :
+        List.of(
+            new String[] {"broken.zone", "fine-too.it.test"},
+            new String[] {"alsobroken.zone", "fine.it.test"})) {
       int line = Fixtures.lineOf(BAD_ZONES + "/" + good[0], good[1]);
       assertFalse(
           result.stderr().contains(good[0] + ":" + line + ":"),
@@ -224,7 +266,9 @@ class CliIT {
   }
 
   private static void assertContains(CommandResult result, String text) {
-    assertTrue(result.stdout().contains(text), () -> "stdout contains '" + text + "':\n" + result.describe());
+    assertTrue(
+        result.stdout().contains(text),
+        () -> "stdout contains '" + text + "':\n" + result.describe());
   }
 
   private static void assertContainsIgnoringCase(CommandResult result, String text) {

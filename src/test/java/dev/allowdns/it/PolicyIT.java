@@ -15,8 +15,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Allowlist decisions end to end: every name below resolves at the upstream (knotd has wildcards
- * at every level), so only allowdns's policy decides whether the client sees it.
+ * Allowlist decisions end to end: every name below resolves at the upstream (knotd has wildcards at
+ * every level), so only allowdns's policy decides whether the client sees it.
  */
 @RequiresPrograms({"knotd", "dig"})
 class PolicyIT {
@@ -95,7 +95,9 @@ class PolicyIT {
     DigResult result = stack.dig().query("via-denied.it.test", "A");
 
     assertBlocked(result, "default");
-    assertEquals("blocked", stack.queryLog().awaitFirst("via-denied.it.test", "A").path("result").asText(),
+    assertEquals(
+        "blocked",
+        stack.queryLog().awaitFirst("via-denied.it.test", "A").path("result").asText(),
         () -> stack.queryLog().contents());
   }
 

@@ -16,12 +16,28 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The query log ({@code <log-dir>/queries.jsonl}): one JSON object per query, fields as in DESIGN.md. */
+/**
+ * The query log ({@code <log-dir>/queries.jsonl}): one JSON object per query, fields as in
+ * DESIGN.md.
+ */
 @RequiresPrograms({"knotd", "dig"})
 class QueryLogIT {
   private static final List<String> FIELDS =
-      List.of("timestamp", "sandbox", "task_id", "user", "client_ip", "name", "type", "result",
-          "rcode", "allowlist_rule", "answers", "upstream", "cached", "duration_us");
+      List.of(
+          "timestamp",
+          "sandbox",
+          "task_id",
+          "user",
+          "client_ip",
+          "name",
+          "type",
+          "result",
+          "rcode",
+          "allowlist_rule",
+          "answers",
+          "upstream",
+          "cached",
+          "duration_us");
 
   private static ResolverStack stack;
 
@@ -91,7 +107,8 @@ class QueryLogIT {
     assertEquals("default:basic", denied.path("allowlist_rule").asText(), denied::toString);
     // allowed in basic.zone, denied in denylist.zone: the deny decided.
     assertEquals("blocked", deniedToo.path("result").asText(), deniedToo::toString);
-    assertEquals("default:denylist", deniedToo.path("allowlist_rule").asText(), deniedToo::toString);
+    assertEquals(
+        "default:denylist", deniedToo.path("allowlist_rule").asText(), deniedToo::toString);
   }
 
   @Test

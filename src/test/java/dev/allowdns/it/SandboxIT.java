@@ -18,9 +18,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Clients are told apart by source address: a registered sandbox (127.0.0.2, from {@code
- * --config}) gets its own policy and is named in the query log; other loopback clients get {@code
- * default}; anyone else is REFUSED, so allowdns is never an open resolver.
+ * Clients are told apart by source address: a registered sandbox (127.0.0.2, from {@code --config})
+ * gets its own policy and is named in the query log; other loopback clients get {@code default};
+ * anyone else is REFUSED, so allowdns is never an open resolver.
  */
 @RequiresPrograms({"knotd", "dig"})
 class SandboxIT {
@@ -92,7 +92,8 @@ class SandboxIT {
     JsonNode entry = stack.queryLog().awaitFirst("refused-client.many.it.test", "A");
     assertEquals("refused", entry.path("result").asText(), entry::toString);
     assertEquals(source.getHostAddress(), entry.path("client_ip").asText(), entry::toString);
-    assertTrue(entry.path("upstream").isNull() || entry.path("upstream").asText().isEmpty(),
+    assertTrue(
+        entry.path("upstream").isNull() || entry.path("upstream").asText().isEmpty(),
         entry::toString);
   }
 }

@@ -34,8 +34,7 @@ import org.xbill.DNS.Type;
 
 /**
  * UDP and TCP behaviour: truncation (RFC 1035 §4.2.1, RFC 6891 §6.2.5), TCP connection reuse and
- * pipelining (RFC 7766 §6.2.1.1), idle timeout, and malformed input that must not stop the
- * server.
+ * pipelining (RFC 7766 §6.2.1.1), idle timeout, and malformed input that must not stop the server.
  */
 @RequiresPrograms({"knotd", "dig", "kdig"})
 class TransportIT {
@@ -102,7 +101,8 @@ class TransportIT {
 
   @Test
   void midTxt_withEdns1232_fitsWithoutTruncation() {
-    DigResult result = stack.dig().query("mid.it.test", "TXT", "+bufsize=1232", "+notcp", "+ignore");
+    DigResult result =
+        stack.dig().query("mid.it.test", "TXT", "+bufsize=1232", "+notcp", "+ignore");
 
     assertAnswered(result);
     assertFalse(result.hasFlag("tc"), result::describe);
@@ -135,7 +135,9 @@ class TransportIT {
       assertEquals(query.getQuestion(), reply.getQuestion(), () -> "question echoed:\n" + reply);
       assertTrue(reply.getHeader().getFlag(Flags.QR));
       replyByName.put(
-          reply.getQuestion().getName().toString(true) + "/" + Type.string(reply.getQuestion().getType()),
+          reply.getQuestion().getName().toString(true)
+              + "/"
+              + Type.string(reply.getQuestion().getType()),
           reply);
     }
     assertEquals(Rcode.NOERROR, replyByName.get("www.it.test/A").getRcode());
@@ -176,8 +178,19 @@ class TransportIT {
   @Test
   void kdig_keepOpen_getsEveryAnswerOverOneConnection() {
     DigResult result =
-        stack.dig().kdig("+tcp", "+keepopen", "www.it.test", "A", "v6.it.test", "AAAA",
-            "unlisted.it.test", "A", "txt.it.test", "TXT");
+        stack
+            .dig()
+            .kdig(
+                "+tcp",
+                "+keepopen",
+                "www.it.test",
+                "A",
+                "v6.it.test",
+                "AAAA",
+                "unlisted.it.test",
+                "A",
+                "txt.it.test",
+                "TXT");
 
     List<DigResponse> responses = result.responses();
     assertEquals(4, responses.size(), result::describe);
@@ -228,7 +241,8 @@ class TransportIT {
   @Test
   void udp_twoQuestions_getsFormerr() throws Exception {
     Message query = query("www.it.test", Type.A);
-    query.addRecord(Record.newRecord(DnsRecords.name("v6.it.test"), Type.AAAA, DClass.IN), Section.QUESTION);
+    query.addRecord(
+        Record.newRecord(DnsRecords.name("v6.it.test"), Type.AAAA, DClass.IN), Section.QUESTION);
 
     byte[] reply = formerrExchange(query.toWire());
 
@@ -258,10 +272,13 @@ class TransportIT {
   /** Sends a datagram, asserts a FORMERR response came back, and returns it. */
   private static byte[] formerrExchange(byte[] packet) throws Exception {
     byte[] reply =
-        stack.raw().udpExchange(packet, Duration.ofSeconds(2)).orElseThrow(
-            () -> new AssertionError("no reply; expected FORMERR"));
+        stack
+            .raw()
+            .udpExchange(packet, Duration.ofSeconds(2))
+            .orElseThrow(() -> new AssertionError("no reply; expected FORMERR"));
     assertTrue(RawDns.isResponse(reply), "QR set");
-    assertEquals(Rcode.FORMERR, RawDns.rcode(reply), () -> "rcode " + Rcode.string(RawDns.rcode(reply)));
+    assertEquals(
+        Rcode.FORMERR, RawDns.rcode(reply), () -> "rcode " + Rcode.string(RawDns.rcode(reply)));
     return reply;
   }
 

@@ -75,18 +75,29 @@ class UpstreamExchangeIT {
   @Test
   void blockedNames_neverReachTheUpstream() {
     List<String> blocked =
-        List.of("unlisted.it.test", "denied.it.test", "denied-too.it.test", "one.it.test",
-            "a.b.one.it.test", "many.it.test", "api-x.re.it.test", "secret.example.test");
+        List.of(
+            "unlisted.it.test",
+            "denied.it.test",
+            "denied-too.it.test",
+            "one.it.test",
+            "a.b.one.it.test",
+            "many.it.test",
+            "api-x.re.it.test",
+            "secret.example.test");
     for (String name : blocked) {
       assertBlocked(dig.query(name, "A"), "default");
       assertBlocked(dig.query(name, "AAAA", "+tcp"), "default");
     }
     // Control: an allowed name does reach this upstream, so a zero below means something.
     assertAnswered(dig.query("exchange-control.many.it.test", "A"));
-    assertEquals(1L, upstream.queriesFor("exchange-control.many.it.test"), upstream::describeQueries);
+    assertEquals(
+        1L, upstream.queriesFor("exchange-control.many.it.test"), upstream::describeQueries);
 
     for (String name : blocked) {
-      assertEquals(0L, upstream.queriesFor(name), () -> name + " leaked upstream: " + upstream.describeQueries());
+      assertEquals(
+          0L,
+          upstream.queriesFor(name),
+          () -> name + " leaked upstream: " + upstream.describeQueries());
     }
   }
 
@@ -127,8 +138,10 @@ class UpstreamExchangeIT {
           Message forged = answer(query, SPOOFED);
           Message spoof =
               switch (wrong) {
-                case "id" -> FakeUpstream.withId(forged, query.message().getHeader().getID() ^ 0x5A5A);
-                case "name" -> FakeUpstream.withQuestionName(forged, DnsRecords.name("other.many.it.test"));
+                case "id" ->
+                    FakeUpstream.withId(forged, query.message().getHeader().getID() ^ 0x5A5A);
+                case "name" ->
+                    FakeUpstream.withQuestionName(forged, DnsRecords.name("other.many.it.test"));
                 case "type" -> FakeUpstream.withQuestionType(forged, Type.TXT);
                 default -> throw new IllegalArgumentException(wrong);
               };
@@ -139,7 +152,10 @@ class UpstreamExchangeIT {
     DigResult again = dig.query(name, "A");
 
     assertEquals(List.of(ANSWER), data(first, "A"), () -> first.describe() + allowdns.describe());
-    assertEquals(List.of(ANSWER), data(again, "A"), () -> "the cache keeps the real answer:\n" + again.describe());
+    assertEquals(
+        List.of(ANSWER),
+        data(again, "A"),
+        () -> "the cache keeps the real answer:\n" + again.describe());
   }
 
   @Test
@@ -199,7 +215,8 @@ class UpstreamExchangeIT {
 
     assertEquals(List.of(ANSWER), data(result, "A"), result::describe);
     assertTrue(
-        upstream.queries().stream().anyMatch(q -> q.overTcp() && q.name().equals("truncated.many.it.test")),
+        upstream.queries().stream()
+            .anyMatch(q -> q.overTcp() && q.name().equals("truncated.many.it.test")),
         upstream::describeQueries);
   }
 
@@ -243,6 +260,7 @@ class UpstreamExchangeIT {
   }
 
   private static Message answer(ReceivedQuery query, String address) {
-    return FakeUpstream.answer(query.message(), DnsRecords.a(query.question().getName(), 300, address));
+    return FakeUpstream.answer(
+        query.message(), DnsRecords.a(query.question().getName(), 300, address));
   }
 }

@@ -58,8 +58,7 @@ class UpstreamFailureIT {
   }
 
   @Test
-  void upstreamSilent_neverSeenNameIsServfail_expiredNameIsServedStaleWithTtl30()
-      throws Exception {
+  void upstreamSilent_neverSeenNameIsServfail_expiredNameIsServedStaleWithTtl30() throws Exception {
     stack = ResolverStack.start();
     assertAnswered(stack.dig().query("stale-b.it.test", "A"));
 

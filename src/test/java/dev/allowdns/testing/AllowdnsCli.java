@@ -7,7 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Runs one-shot {@code allowdns} commands ({@code check}, {@code validate}, ...) as subprocesses. */
+/**
+ * Runs one-shot {@code allowdns} commands ({@code check}, {@code validate}, ...) as subprocesses.
+ */
 public final class AllowdnsCli {
   /** Long enough for a JVM start on a busy 2-core machine; a hung command is a failure. */
   private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
@@ -19,7 +21,9 @@ public final class AllowdnsCli {
     return run(workDir, COMMAND_TIMEOUT, List.of(args));
   }
 
-  /** Runs {@code allowdns ARGS} in {@code workDir}; waits at most {@code timeout}, then kills it. */
+  /**
+   * Runs {@code allowdns ARGS} in {@code workDir}; waits at most {@code timeout}, then kills it.
+   */
   public static CommandResult run(Path workDir, Duration timeout, List<String> args) {
     try (ChildProcess process =
         ChildProcess.start("allowdns " + String.join(" ", args), javaCommand(args), workDir)) {

@@ -106,8 +106,8 @@ public final class AllowdnsProcess implements AutoCloseable {
     }
 
     /**
-     * Starts the server and waits for its ready line; fails with everything it printed if it
-     * exits or stays silent for 20 s. Retries on another port if the chosen one was taken.
+     * Starts the server and waits for its ready line; fails with everything it printed if it exits
+     * or stays silent for 20 s. Retries on another port if the chosen one was taken.
      */
     public AllowdnsProcess start() {
       List<String> failures = new ArrayList<>();

@@ -14,9 +14,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * Runs one external program, drains its stdout and stderr into memory (so it never blocks on a
- * full pipe) and ends it by its own PID only: SIGTERM, then SIGKILL after a grace period. A
- * shutdown hook does the same if the test JVM exits first, so no child outlives the build.
+ * Runs one external program, drains its stdout and stderr into memory (so it never blocks on a full
+ * pipe) and ends it by its own PID only: SIGTERM, then SIGKILL after a grace period. A shutdown
+ * hook does the same if the test JVM exits first, so no child outlives the build.
  */
 final class ChildProcess implements AutoCloseable {
   private static final Duration TERM_GRACE = Duration.ofSeconds(5);
@@ -58,8 +58,8 @@ final class ChildProcess implements AutoCloseable {
   }
 
   /**
-   * Waits until a stdout line matches, and returns it; empty if the process exited or the
-   * timeout passed first.
+   * Waits until a stdout line matches, and returns it; empty if the process exited or the timeout
+   * passed first.
    */
   Optional<String> awaitStdoutLine(Predicate<String> wanted, Duration timeout)
       throws InterruptedException {

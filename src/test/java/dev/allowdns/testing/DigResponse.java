@@ -20,7 +20,8 @@ public record DigResponse(String text) {
   private static final Pattern ID = Pattern.compile("id: (\\d+)");
   private static final Pattern FLAGS =
       Pattern.compile("^;; flags:([^;]*);", Pattern.CASE_INSENSITIVE | Pattern.MULTILINE);
-  private static final Pattern EDNS_UDP = Pattern.compile("^; EDNS: .*udp: (\\d+)", Pattern.MULTILINE);
+  private static final Pattern EDNS_UDP =
+      Pattern.compile("^; EDNS: .*udp: (\\d+)", Pattern.MULTILINE);
   private static final Pattern KDIG_EDNS_UDP =
       Pattern.compile("^;; Version: \\d+; flags: [^;]*; UDP size: (\\d+) B", Pattern.MULTILINE);
 
@@ -32,7 +33,9 @@ public record DigResponse(String text) {
     return Integer.parseInt(find(ID, "id"));
   }
 
-  /** Returns the header flags in lower case ({@code qr}, {@code aa}, {@code tc}, {@code rd}, ...). */
+  /**
+   * Returns the header flags in lower case ({@code qr}, {@code aa}, {@code tc}, {@code rd}, ...).
+   */
   public Set<String> flags() {
     Matcher matcher = FLAGS.matcher(text);
     if (!matcher.find()) {

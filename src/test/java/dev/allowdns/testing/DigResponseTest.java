@@ -81,7 +81,8 @@ class DigResponseTest {
   @Test
   void response_whenDigGotNoReply_failsShowingOutput() {
     DigResult timedOut =
-        new DigResult(List.of("dig"), 9, ";; connection timed out; no servers could be reached\n", "");
+        new DigResult(
+            List.of("dig"), 9, ";; connection timed out; no servers could be reached\n", "");
 
     assertTrue(!timedOut.answered());
     AssertionError error =

@@ -7,8 +7,7 @@ import java.util.Set;
 
 /**
  * The output of one {@code dig} or {@code kdig} run. The shortcuts ({@link #status()}, {@link
- * #answer()}, ...) read the first response and fail, showing the whole output, when there was
- * none.
+ * #answer()}, ...) read the first response and fail, showing the whole output, when there was none.
  *
  * @param command the command line that ran
  * @param exitCode dig's exit code (9: no reply)

@@ -25,7 +25,8 @@ public final class DnsAssertions {
     Optional<String> ede = result.ede();
     assertTrue(ede.isPresent(), () -> "an EDE line:\n" + result.describe());
     assertTrue(ede.get().contains("15 (Blocked)"), () -> "EDE 15 (Blocked):\n" + result.describe());
-    assertTrue(ede.get().contains(policy), () -> "EDE text names " + policy + ":\n" + result.describe());
+    assertTrue(
+        ede.get().contains(policy), () -> "EDE text names " + policy + ":\n" + result.describe());
   }
 
   /** Asserts an allowed, answered name: NOERROR, at least one answer, and no EDE 15 (Blocked). */

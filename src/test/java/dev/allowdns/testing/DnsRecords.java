@@ -3,8 +3,8 @@ package dev.allowdns.testing;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import org.xbill.DNS.AAAARecord;
-import org.xbill.DNS.Address;
 import org.xbill.DNS.ARecord;
+import org.xbill.DNS.Address;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.MXRecord;
 import org.xbill.DNS.Name;
@@ -41,8 +41,16 @@ public final class DnsRecords {
   public static Record soa(String zone, long negativeTtl) {
     Name apex = name(zone);
     return new SOARecord(
-        apex, DClass.IN, negativeTtl, name("ns." + zone), name("hostmaster." + zone),
-        1, 3600, 600, 86400, negativeTtl);
+        apex,
+        DClass.IN,
+        negativeTtl,
+        name("ns." + zone),
+        name("hostmaster." + zone),
+        1,
+        3600,
+        600,
+        86400,
+        negativeTtl);
   }
 
   private static InetAddress address(String literal) {

@@ -26,13 +26,13 @@ import org.xbill.DNS.Section;
 /**
  * A scriptable DNS server inside the test, on 127.0.0.1 (UDP, and TCP on the same port): for each
  * query it sends whatever the test's {@link Responder} returns — nothing, a spoofed reply before
- * the real one, an oversized answer — and it records every query it received, so a test can
- * assert what reached (or never reached) the upstream.
+ * the real one, an oversized answer — and it records every query it received, so a test can assert
+ * what reached (or never reached) the upstream.
  */
 public final class FakeUpstream implements AutoCloseable {
   /**
-   * Decides what to send back for one query (over the transport it came on); the replies go out
-   * in order, back to back.
+   * Decides what to send back for one query (over the transport it came on); the replies go out in
+   * order, back to back.
    */
   @FunctionalInterface
   public interface Responder {
@@ -189,7 +189,8 @@ public final class FakeUpstream implements AutoCloseable {
     Message copy = message.clone();
     Record question = copy.getQuestion();
     copy.removeAllRecords(Section.QUESTION);
-    copy.addRecord(Record.newRecord(question.getName(), type, question.getDClass()), Section.QUESTION);
+    copy.addRecord(
+        Record.newRecord(question.getName(), type, question.getDClass()), Section.QUESTION);
     return copy;
   }
 
@@ -210,7 +211,8 @@ public final class FakeUpstream implements AutoCloseable {
     Message copy = message.clone();
     Record question = copy.getQuestion();
     copy.removeAllRecords(Section.QUESTION);
-    copy.addRecord(Record.newRecord(name, question.getType(), question.getDClass()), Section.QUESTION);
+    copy.addRecord(
+        Record.newRecord(name, question.getType(), question.getDClass()), Section.QUESTION);
     return copy;
   }
 

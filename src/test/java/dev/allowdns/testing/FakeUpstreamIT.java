@@ -29,12 +29,16 @@ class FakeUpstreamIT {
             })) {
       Message query = Message.newQuery(Record.newRecord(name("spoof.it.test."), Type.A, DClass.IN));
       byte[] first =
-          RawDns.at(upstream.port()).udpExchange(query.toWire(), Duration.ofSeconds(2)).orElseThrow();
+          RawDns.at(upstream.port())
+              .udpExchange(query.toWire(), Duration.ofSeconds(2))
+              .orElseThrow();
       assertEquals(query.getHeader().getID() ^ 0x5555, RawDns.id(first), "spoof comes first");
 
       DigResult dig = Dig.at(upstream.port()).query("counted.it.test", "A");
       // dig discards the mismatched replies itself and keeps the good one.
-      assertEquals(List.of("192.0.2.77"), dig.answer().stream().map(RecordLine::data).toList(),
+      assertEquals(
+          List.of("192.0.2.77"),
+          dig.answer().stream().map(RecordLine::data).toList(),
           dig::describe);
       assertEquals(1, upstream.queriesFor("counted.it.test"));
       assertEquals(1, upstream.queriesFor("SPOOF.it.test."));

@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Reads the test fixtures under {@code src/test/resources/it} (on the classpath they live in
- * {@code target/test-classes}, a plain directory).
+ * Reads the test fixtures under {@code src/test/resources/it} (on the classpath they live in {@code
+ * target/test-classes}, a plain directory).
  */
 public final class Fixtures {
   private Fixtures() {}

@@ -24,7 +24,7 @@ public final class FreePorts {
         tcp.bind(new InetSocketAddress(LOOPBACK, 0));
         int port = tcp.getLocalPort();
         try (DatagramSocket udp = new DatagramSocket(new InetSocketAddress(LOOPBACK, port))) {
-          return port;
+          return udp.getLocalPort();
         } catch (IOException udpTaken) {
           // Try another port.
         }

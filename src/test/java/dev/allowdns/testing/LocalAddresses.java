@@ -12,8 +12,8 @@ public final class LocalAddresses {
   private LocalAddresses() {}
 
   /**
-   * Returns an IPv4 address of an interface of this machine that is not loopback or link-local.
-   * A datagram from it to 127.0.0.1 never leaves the machine, yet its source is not loopback.
+   * Returns an IPv4 address of an interface of this machine that is not loopback or link-local. A
+   * datagram from it to 127.0.0.1 never leaves the machine, yet its source is not loopback.
    */
   public static Optional<InetAddress> nonLoopbackIpv4() {
     try {

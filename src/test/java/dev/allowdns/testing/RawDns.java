@@ -20,8 +20,8 @@ import org.xbill.DNS.Message;
 
 /**
  * A DNS client at the byte level, for what dig cannot do: malformed packets, several queries
- * written on one TCP connection before any answer is read (RFC 7766 §6.2.1.1 pipelining), and
- * exact control over what is sent.
+ * written on one TCP connection before any answer is read (RFC 7766 §6.2.1.1 pipelining), and exact
+ * control over what is sent.
  */
 public final class RawDns {
   private final InetSocketAddress server;
@@ -37,7 +37,8 @@ public final class RawDns {
 
   /** Sends one datagram and returns the first datagram that comes back within {@code wait}. */
   public Optional<byte[]> udpExchange(byte[] datagram, Duration wait) throws IOException {
-    try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+    try (DatagramSocket socket =
+        new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
       socket.setSoTimeout((int) wait.toMillis());
       socket.send(new DatagramPacket(datagram, datagram.length, server));
       byte[] buffer = new byte[65535];
@@ -104,8 +105,8 @@ public final class RawDns {
   }
 
   /**
-   * Reads from an open connection until the server closes it; returns how long that took, or
-   * empty if it was still open after {@code wait}.
+   * Reads from an open connection until the server closes it; returns how long that took, or empty
+   * if it was still open after {@code wait}.
    */
   public static Optional<Duration> awaitServerClose(Socket socket, Duration wait)
       throws IOException {
@@ -139,17 +140,21 @@ public final class RawDns {
     return message[3] & 0x0F;
   }
 
-  /**
-   * Returns a 12-byte DNS header: this ID, RD set, and these section counts (RFC 1035 §4.1.1).
-   */
+  /** Returns a 12-byte DNS header: this ID, RD set, and these section counts (RFC 1035 §4.1.1). */
   public static byte[] header(int id, int qdcount, int ancount, int nscount, int arcount) {
     return new byte[] {
-      (byte) (id >> 8), (byte) id,
-      0x01, 0x00, // QR=0 opcode QUERY, RD=1
-      (byte) (qdcount >> 8), (byte) qdcount,
-      (byte) (ancount >> 8), (byte) ancount,
-      (byte) (nscount >> 8), (byte) nscount,
-      (byte) (arcount >> 8), (byte) arcount
+      (byte) (id >> 8),
+      (byte) id,
+      0x01,
+      0x00, // QR=0 opcode QUERY, RD=1
+      (byte) (qdcount >> 8),
+      (byte) qdcount,
+      (byte) (ancount >> 8),
+      (byte) ancount,
+      (byte) (nscount >> 8),
+      (byte) nscount,
+      (byte) (arcount >> 8),
+      (byte) arcount
     };
   }
 }

@@ -1,16 +1,18 @@
 package dev.allowdns.testing;
 
 /**
- * The standard set-up of the resolver tests: knotd serving {@code it.test} from
- * {@code /it/upstream/it.test.zone}, and allowdns in front of it with the allowlist in {@code
- * /it/zones} and a 500 ms upstream timeout (so failure cases stay quick), warmed up by one
- * forwarded query.
+ * The standard set-up of the resolver tests: knotd serving {@code it.test} from {@code
+ * /it/upstream/it.test.zone}, and allowdns in front of it with the allowlist in {@code /it/zones}
+ * and a 500 ms upstream timeout (so failure cases stay quick), warmed up by one forwarded query.
  */
 public final class ResolverStack implements AutoCloseable {
   /** The allowlist fixtures every resolver test uses. */
   public static final String ZONES = "/it/zones";
 
-  /** Allowed by {@code **.many.it.test} and answered by the upstream's wildcard; no test asks for it. */
+  /**
+   * Allowed by {@code **.many.it.test} and answered by the upstream's wildcard; no test asks for
+   * it.
+   */
   public static final String WARM_UP_NAME = "warm-up.many.it.test";
 
   private final UpstreamDns upstream;

@@ -54,8 +54,8 @@ public final class UpstreamDns implements AutoCloseable {
     private Builder() {}
 
     /**
-     * Adds a zone in master-file format (RFC 1035 §5). {@code origin} is the zone apex, e.g.
-     * {@code it.test}; the text must contain its SOA.
+     * Adds a zone in master-file format (RFC 1035 §5). {@code origin} is the zone apex, e.g. {@code
+     * it.test}; the text must contain its SOA.
      */
     public Builder zone(String origin, String masterFileText) {
       zones.put(stripDot(origin), masterFileText);
@@ -99,25 +99,34 @@ public final class UpstreamDns implements AutoCloseable {
     private void writeConfig(Path dir, int port) throws IOException {
       Path run = Files.createDirectories(dir.resolve("run"));
       Path storage = Files.createDirectories(dir.resolve("storage"));
-      StringBuilder conf = new StringBuilder();
-      conf.append("server:\n")
-          .append("  rundir: \"").append(run).append("\"\n")
-          .append("  listen: 127.0.0.1@").append(port).append('\n')
-          // Two cores on the test machines: keep knotd small.
-          .append("  udp-workers: 1\n  tcp-workers: 1\n  background-workers: 1\n")
-          .append("database:\n  storage: \"").append(storage).append("\"\n")
-          .append("log:\n  - target: stderr\n    any: info\n")
-          .append("template:\n  - id: default\n")
-          .append("    storage: \"").append(storage).append("\"\n")
-          .append("    semantic-checks: off\n")
-          .append("    zonefile-sync: -1\n")
-          .append("    journal-content: none\n")
-          .append("zone:\n");
+      // Two cores on the test machines: one worker of each kind is plenty.
+      StringBuilder conf =
+          new StringBuilder(
+              """
+              server:
+                rundir: "%1$s"
+                listen: 127.0.0.1@%2$d
+                udp-workers: 1
+                tcp-workers: 1
+                background-workers: 1
+              database:
+                storage: "%3$s"
+              log:
+                - target: stderr
+                  any: info
+              template:
+                - id: default
+                  storage: "%3$s"
+                  semantic-checks: off
+                  zonefile-sync: -1
+                  journal-content: none
+              zone:
+              """
+                  .formatted(run, port, storage));
       for (Map.Entry<String, String> zone : zones.entrySet()) {
         String file = zone.getKey() + ".zone";
         Files.writeString(storage.resolve(file), zone.getValue(), StandardCharsets.UTF_8);
-        conf.append("  - domain: ").append(zone.getKey()).append("\n")
-            .append("    file: \"").append(file).append("\"\n");
+        conf.append("  - domain: %s\n    file: \"%s\"\n".formatted(zone.getKey(), file));
       }
       Files.writeString(dir.resolve("knot.conf"), conf.toString(), StandardCharsets.UTF_8);
     }
