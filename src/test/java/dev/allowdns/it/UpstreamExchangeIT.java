@@ -15,7 +15,10 @@ import dev.allowdns.testing.FakeUpstream;
 import dev.allowdns.testing.FakeUpstream.ReceivedQuery;
 import dev.allowdns.testing.RequiresPrograms;
 import dev.allowdns.testing.ResolverStack;
+import java.net.InetSocketAddress;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -99,6 +102,35 @@ class UpstreamExchangeIT {
           upstream.queriesFor(name),
           () -> name + " leaked upstream: " + upstream.describeQueries());
     }
+  }
+
+  @Test
+  void forwardedQuery_asksForRecursionWithEdns1232() {
+    assertAnswered(dig.query("forwarded.many.it.test", "A"));
+
+    Message forwarded = onlyQueryFor("forwarded.many.it.test");
+    // The upstreams are recursive resolvers: without RD they may answer with a referral.
+    assertTrue(forwarded.getHeader().getFlag(Flags.RD), forwarded::toString);
+    assertTrue(forwarded.getOPT() != null, () -> "EDNS(0) OPT record:\n" + forwarded);
+    assertEquals(1232, forwarded.getOPT().getPayloadSize(), forwarded::toString);
+  }
+
+  @Test
+  void forwardedQueries_useDistinctIdsAndSourcePorts() {
+    // RFC 5452 §9.2: an off-path spoofer must guess both the ID and the source port.
+    Set<Integer> ids = new HashSet<>();
+    Set<Integer> ports = new HashSet<>();
+    for (int i = 0; i < 6; i++) {
+      String name = "entropy-" + i + ".many.it.test";
+      assertAnswered(dig.query(name, "A"));
+      FakeUpstream.ReceivedQuery query =
+          upstream.queries().stream().filter(q -> q.name().equals(name)).findFirst().orElseThrow();
+      ids.add(query.message().getHeader().getID());
+      ports.add(((InetSocketAddress) query.source()).getPort());
+    }
+
+    assertTrue(ids.size() >= 5, () -> "IDs " + ids);
+    assertTrue(ports.size() >= 5, () -> "source ports " + ports);
   }
 
   @Test
@@ -242,6 +274,16 @@ class UpstreamExchangeIT {
       assertFalse(result.answer().isEmpty(), result::describe);
       assertEquals(1, result.response().answerTypes().size(), result::describe);
     }
+  }
+
+  private static Message onlyQueryFor(String name) {
+    List<Message> queries =
+        upstream.queries().stream()
+            .filter(query -> query.name().equals(name))
+            .map(FakeUpstream.ReceivedQuery::message)
+            .toList();
+    assertEquals(1, queries.size(), upstream::describeQueries);
+    return queries.get(0);
   }
 
   private static void sleep(long millis) {
