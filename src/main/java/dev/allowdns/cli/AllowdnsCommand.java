@@ -9,7 +9,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Allowlisting DNS resolver and transparent TCP relay for sandboxes.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {
+      ServeCommand.class,
+      CheckCommand.class,
+      ValidateCommand.class,
+      CommandLine.HelpCommand.class
+    })
 final class AllowdnsCommand {
   static CommandLine commandLine() {
     return new CommandLine(new AllowdnsCommand());

@@ -8,13 +8,20 @@ import picocli.CommandLine.IVersionProvider;
 /** Reads the version Maven wrote into {@code allowdns-version.properties}. */
 final class VersionProvider implements IVersionProvider {
   @Override
-  public String[] getVersion() throws IOException {
+  public String[] getVersion() {
+    return new String[] {version()};
+  }
+
+  /** Returns {@code allowdns VERSION}. */
+  String version() {
     Properties properties = new Properties();
     try (InputStream in = VersionProvider.class.getResourceAsStream("/allowdns-version.properties")) {
       if (in != null) {
         properties.load(in);
       }
+    } catch (IOException e) {
+      // the version is informative only
     }
-    return new String[] {"allowdns " + properties.getProperty("version", "unknown")};
+    return "allowdns " + properties.getProperty("version", "unknown");
   }
 }

@@ -1,17 +1,38 @@
 package dev.allowdns.policy;
 
 import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /** A named set of zones, compiled for fast decisions. Immutable and thread-safe. */
 public final class Policy {
   private final String name;
   private final List<Zone> zones;
+  private final Map<String, Zone> zonesByName = new HashMap<>();
+  private final RuleIndex denies;
+  private final RuleIndex allows;
+  private final List<IpRange> ipRanges = new ArrayList<>();
+  private final Decision notAllowed;
 
   public Policy(String name, List<Zone> zones) {
-    this.name = name;
+    this.name = Objects.requireNonNull(name, "name");
     this.zones = List.copyOf(zones);
+    List<Rule> denyRules = new ArrayList<>();
+    List<Rule> allowRules = new ArrayList<>();
+    for (Zone zone : this.zones) {
+      zonesByName.putIfAbsent(zone.name(), zone);
+      for (Rule rule : zone.rules()) {
+        (rule.deny() ? denyRules : allowRules).add(rule);
+      }
+      ipRanges.addAll(zone.ipRanges());
+    }
+    this.denies = new RuleIndex(denyRules);
+    this.allows = new RuleIndex(allowRules);
+    this.notAllowed = new Decision(Verdict.BLOCKED, name, null, Decision.NOT_ALLOWED);
   }
 
   public String name() {
@@ -23,21 +44,56 @@ public final class Policy {
   }
 
   /**
-   * Decides whether {@code name} may be resolved. A deny rule of any zone wins over every allow.
+   * Decides whether {@code name} may be resolved. A deny rule of any zone wins over every allow;
+   * among allows the most specific wins: exact, then {@code *.}, then the {@code **.} with the
+   * longest parent, then the first regex.
    *
-   * @param name a name already in {@link DomainName#normalize normal form}
+   * @param name a name already in {@link DomainName#normalize normal form}; upper case or a
+   *     trailing dot are tolerated, a name that cannot be normalised is blocked
    */
   public Decision decide(String name) {
-    throw new UnsupportedOperationException("TODO(policy helper)");
+    String normal = DomainName.normalizeLeniently(name);
+    if (normal == null) {
+      return notAllowed;
+    }
+    Rule deny = denies.match(normal);
+    if (deny != null) {
+      return new Decision(Verdict.BLOCKED, this.name, deny, Decision.DENIED);
+    }
+    Rule allow = allows.match(normal);
+    if (allow != null) {
+      return new Decision(Verdict.ALLOWED, this.name, allow, Decision.ALLOWED);
+    }
+    return notAllowed;
   }
 
-  /** Returns the zone a rule of this policy belongs to. */
+  /**
+   * Returns the zone a rule of this policy belongs to.
+   *
+   * @throws IllegalArgumentException when no zone of this policy has the rule's zone name
+   */
   public Zone zoneOf(Rule rule) {
-    throw new UnsupportedOperationException("TODO(policy helper)");
+    Zone zone = zonesByName.get(rule.zone());
+    if (zone == null) {
+      throw new IllegalArgumentException(
+          "rule '" + rule.text() + "' is from zone '" + rule.zone()
+              + "', which is not in policy '" + name + "'");
+    }
+    return zone;
   }
 
   /** Returns the first {@code ip:} rule of this policy that contains {@code address}. */
   public Optional<IpRange> ipRangeFor(InetAddress address) {
-    throw new UnsupportedOperationException("TODO(policy helper)");
+    for (IpRange range : ipRanges) {
+      if (range.contains(address)) {
+        return Optional.of(range);
+      }
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public String toString() {
+    return "Policy[" + name + ", zones=" + zones.stream().map(Zone::name).toList() + "]";
   }
 }

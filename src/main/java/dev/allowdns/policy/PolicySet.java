@@ -1,19 +1,51 @@
 package dev.allowdns.policy;
 
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /** Every policy loaded from one zones directory, with the generation that loaded them. */
 public final class PolicySet {
   /** The policy a client gets when nothing names another. */
   public static final String DEFAULT_POLICY = "default";
 
-  private PolicySet() {}
+  private static final String ZONE_SUFFIX = ".zone";
+  // Zone names appear in POLICY:ZONE labels of logs and metrics: keep them plain.
+  private static final Pattern ZONE_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]*");
+
+  private final long generation;
+  private final Map<String, Policy> policies;
+  private final List<Zone> zones;
+
+  private PolicySet(long generation, Map<String, Policy> policies, List<Zone> zones) {
+    this.generation = generation;
+    this.policies = Collections.unmodifiableMap(new TreeMap<>(policies));
+    this.zones = List.copyOf(zones);
+  }
 
   /**
    * Loads every {@code *.zone} file of {@code zonesDir} and builds the policies.
+   *
+   * <p>Files are read in name order; hidden files ({@code .name.zone}, such as editor lock files)
+   * are skipped, as a shell glob would. An empty directory gives policies without rules, which
+   * block every name.
    *
    * @param policyZones zone names per policy; when empty, one policy {@code default} of every zone
    * @param generation the number this load gets (1 at start-up, +1 per successful reload)
@@ -21,24 +53,131 @@ public final class PolicySet {
    */
   public static PolicySet load(Path zonesDir, Map<String, List<String>> policyZones, long generation)
       throws PolicyException {
-    throw new UnsupportedOperationException("TODO(policy helper)");
+    Objects.requireNonNull(zonesDir, "zonesDir");
+    Objects.requireNonNull(policyZones, "policyZones");
+    List<String> errors = new ArrayList<>();
+    List<Path> files = listZoneFiles(zonesDir, errors);
+    if (!errors.isEmpty()) {
+      throw new PolicyException(errors);
+    }
+
+    Set<String> zoneNames = new HashSet<>();
+    Map<String, Zone> zones = new TreeMap<>();
+    for (Path file : files) {
+      String fileName = file.getFileName().toString();
+      String zoneName = fileName.substring(0, fileName.length() - ZONE_SUFFIX.length());
+      zoneNames.add(zoneName);
+      Zone zone = loadZone(zoneName, file, errors);
+      if (zone != null) {
+        zones.put(zoneName, zone);
+      }
+    }
+
+    Map<String, Policy> policies = new LinkedHashMap<>();
+    if (policyZones.isEmpty()) {
+      policies.put(DEFAULT_POLICY, new Policy(DEFAULT_POLICY, List.copyOf(zones.values())));
+    } else {
+      for (Map.Entry<String, List<String>> entry : new TreeMap<>(policyZones).entrySet()) {
+        String policyName = entry.getKey();
+        List<Zone> members = new ArrayList<>();
+        for (String zoneName : entry.getValue()) {
+          if (!zoneNames.contains(zoneName)) {
+            errors.add(
+                "config: policy '" + policyName + "' names unknown zone '" + zoneName + "'");
+          } else if (zones.containsKey(zoneName) && !members.contains(zones.get(zoneName))) {
+            members.add(zones.get(zoneName));
+          }
+        }
+        policies.put(policyName, new Policy(policyName, members));
+      }
+    }
+
+    if (!errors.isEmpty()) {
+      throw new PolicyException(errors);
+    }
+    return new PolicySet(generation, policies, List.copyOf(zones.values()));
+  }
+
+  private static List<Path> listZoneFiles(Path zonesDir, List<String> errors) {
+    if (!Files.isDirectory(zonesDir)) {
+      errors.add(
+          zonesDir
+              + ": "
+              + (Files.exists(zonesDir) ? "is not a directory" : "zones directory does not exist")
+              + " (expected a directory of NAME.zone files)");
+      return List.of();
+    }
+    try (Stream<Path> entries = Files.list(zonesDir)) {
+      return entries
+          .filter(
+              path -> {
+                String name = path.getFileName().toString();
+                return name.endsWith(ZONE_SUFFIX) && !name.startsWith(".");
+              })
+          .filter(path -> !Files.isDirectory(path))
+          .sorted(Comparator.comparing(path -> path.getFileName().toString()))
+          .toList();
+    } catch (IOException | RuntimeException e) { // Files.list wraps late failures unchecked
+      errors.add(zonesDir + ": cannot list the zones directory: " + describe(e));
+      return List.of();
+    }
+  }
+
+  private static Zone loadZone(String zoneName, Path file, List<String> errors) {
+    if (!ZONE_NAME.matcher(zoneName).matches()) {
+      errors.add(
+          file
+              + ": zone name '"
+              + zoneName
+              + "' must be letters, digits, '.', '_' or '-' (it names the zone in logs)");
+      return null;
+    }
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    } catch (CharacterCodingException e) {
+      errors.add(file + ": is not UTF-8 text");
+      return null;
+    } catch (IOException e) {
+      errors.add(file + ": cannot read: " + describe(e));
+      return null;
+    }
+    return ZoneParser.parse(zoneName, file.toString(), lines, errors);
+  }
+
+  private static String describe(Exception e) {
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof NoSuchFileException) {
+      return "no such file";
+    }
+    if (e.getCause() instanceof IOException cause && e instanceof RuntimeException) {
+      return describe(cause);
+    }
+    return String.valueOf(e.getMessage());
   }
 
   public long generation() {
-    throw new UnsupportedOperationException("TODO(policy helper)");
+    return generation;
   }
 
   public Optional<Policy> policy(String name) {
-    throw new UnsupportedOperationException("TODO(policy helper)");
+    return Optional.ofNullable(policies.get(name));
   }
 
   /** Returns the policies by name, in a stable (sorted) order. */
   public Map<String, Policy> policies() {
-    throw new UnsupportedOperationException("TODO(policy helper)");
+    return policies;
   }
 
   /** Returns every zone loaded, sorted by name. */
   public List<Zone> zones() {
-    throw new UnsupportedOperationException("TODO(policy helper)");
+    return zones;
+  }
+
+  @Override
+  public String toString() {
+    return "PolicySet[generation=" + generation + ", policies=" + policies.keySet() + "]";
   }
 }

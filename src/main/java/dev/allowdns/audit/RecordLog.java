@@ -1,0 +1,225 @@
+package dev.allowdns.audit;
+
+import ch.qos.logback.core.ContextBase;
+import ch.qos.logback.core.encoder.EncoderBase;
+import ch.qos.logback.core.rolling.RollingFileAppender;
+import ch.qos.logback.core.rolling.SizeAndTimeBasedRollingPolicy;
+import ch.qos.logback.core.status.Status;
+import ch.qos.logback.core.util.FileSize;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes records as JSON lines to {@code DIR/NAME.jsonl}, rotated by size into gzipped files whose
+ * total is capped (Logback's rolling appender). Callers only queue a record; one writer thread
+ * serialises and writes them in batches, one flush per batch. When the writer falls behind,
+ * callers wait (backpressure) rather than lose a record. Thread-safe.
+ */
+public final class RecordLog implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RecordLog.class);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+  private static final int QUEUE_SIZE = 65_536;
+  private static final int BATCH = 1_024;
+  private static final Object CLOSE = new Object();
+
+  private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(QUEUE_SIZE);
+  private final AtomicLong written = new AtomicLong();
+  private final ContextBase context;
+  private final RollingFileAppender<byte[]> files;
+  private final Path file;
+  private final Thread writer;
+  private volatile boolean closed;
+
+  private RecordLog(ContextBase context, RollingFileAppender<byte[]> files, Path file, String name) {
+    this.context = context;
+    this.files = files;
+    this.file = file;
+    this.writer = new Thread(this::drain, "allowdns-" + name + "-writer");
+    this.writer.setDaemon(true);
+  }
+
+  /**
+   * Opens (creating the directory) the record log {@code dir/name.jsonl}.
+   *
+   * @param maxFileSize size at which the file rotates, e.g. {@code 100MB}
+   * @param totalSize cap on all files of this log together, e.g. {@code 2GB}
+   */
+  public static RecordLog open(Path dir, String name, String maxFileSize, String totalSize) {
+    Objects.requireNonNull(dir, "dir");
+    ContextBase context = new ContextBase();
+    context.setName("allowdns-" + name);
+    // Logback reports a failing file (disk full, permissions) only as a status: make it loud.
+    context
+        .getStatusManager()
+        .add(
+            status -> {
+              if (status.getLevel() >= Status.WARN) {
+                log.error("{} log: {}", name, status.getMessage(), status.getThrowable());
+              }
+            });
+    Path file = dir.resolve(name + ".jsonl");
+
+    RollingFileAppender<byte[]> files = new RollingFileAppender<>();
+    files.setContext(context);
+    files.setName(name);
+    files.setFile(file.toString());
+    files.setImmediateFlush(false); // the writer flushes once per batch
+
+    SizeAndTimeBasedRollingPolicy<byte[]> rolling = new SizeAndTimeBasedRollingPolicy<>();
+    rolling.setContext(context);
+    rolling.setParent(files);
+    rolling.setFileNamePattern(dir.resolve(name + ".%d{yyyy-MM-dd}.%i.jsonl.gz").toString());
+    rolling.setMaxFileSize(FileSize.valueOf(maxFileSize));
+    rolling.setTotalSizeCap(FileSize.valueOf(totalSize));
+    // Logback applies totalSizeCap only with a maxHistory; the size cap is the bound that matters.
+    rolling.setMaxHistory(3650);
+    rolling.start();
+    files.setRollingPolicy(rolling);
+
+    EncoderBase<byte[]> lines =
+        new EncoderBase<>() {
+          @Override
+          public byte[] headerBytes() {
+            return null;
+          }
+
+          @Override
+          public byte[] encode(byte[] line) {
+            return line;
+          }
+
+          @Override
+          public byte[] footerBytes() {
+            return null;
+          }
+        };
+    lines.setContext(context);
+    lines.start();
+    files.setEncoder(lines);
+    files.start();
+    if (!files.isStarted()) {
+      throw new IllegalStateException("cannot open record log " + file + " (see the error above)");
+    }
+    RecordLog recordLog = new RecordLog(context, files, file, name);
+    recordLog.writer.start();
+    return recordLog;
+  }
+
+  /** Returns the path of the current (not yet rotated) file. */
+  public Path file() {
+    return file;
+  }
+
+  /**
+   * Queues one record to be written as a JSON line. Blocks only while the writer is {@value
+   * #QUEUE_SIZE} records behind.
+   *
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public void write(Object record) {
+    Objects.requireNonNull(record, "record");
+    if (closed) {
+      throw new IllegalStateException("record log " + file + " is closed; record: " + record);
+    }
+    enqueue(record);
+  }
+
+  private void enqueue(Object record) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        queue.put(record);
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true; // a record is never given up for an interrupt
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Returns how many records wait to be written. */
+  public int backlog() {
+    return queue.size();
+  }
+
+  /** Returns how many records have been written (handed to the file) so far. */
+  public long written() {
+    return written.get();
+  }
+
+  private void drain() {
+    List<Object> batch = new ArrayList<>(BATCH);
+    boolean closing = false;
+    while (!closing) {
+      try {
+        Object first = queue.poll(1, TimeUnit.SECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.add(first);
+        queue.drainTo(batch, BATCH - 1);
+      } catch (InterruptedException e) {
+        continue; // only CLOSE ends the writer, so no queued record is left behind
+      }
+      for (Object record : batch) {
+        if (record == CLOSE) {
+          closing = true;
+        } else {
+          files.doAppend(line(record));
+          written.incrementAndGet();
+        }
+      }
+      batch.clear();
+      flush();
+    }
+  }
+
+  private void flush() {
+    try {
+      files.getOutputStream().flush();
+    } catch (IOException e) {
+      log.error("cannot flush {}: {}", file, e.toString());
+    }
+  }
+
+  private static byte[] line(Object record) {
+    try {
+      return (JSON.writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("record cannot be written as JSON: " + record, e);
+    }
+  }
+
+  /** Writes every queued record, then closes the file. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    enqueue(CLOSE);
+    try {
+      writer.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    files.stop();
+    context.stop();
+  }
+}

@@ -1,0 +1,214 @@
+package dev.allowdns.config;
+
+import dev.allowdns.sandbox.Sandbox;
+import dev.allowdns.sandbox.Sandboxes;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The validated configuration of a server, every default applied. Immutable.
+ *
+ * @param relayListen {@code null} when the relay is off
+ * @param policies zone names per policy; empty means one policy {@code default} of every zone
+ */
+public record Config(
+    List<HostPort> listen,
+    List<HostPort> upstreams,
+    Path zones,
+    HostPort relayListen,
+    HostPort adminListen,
+    Path logDir,
+    Path stateDir,
+    Duration ledgerMinTtl,
+    Duration upstreamTimeout,
+    Duration serveStaleMax,
+    long cacheSize,
+    Duration tcpIdleTimeout,
+    String logMaxFileSize,
+    String logTotalSize,
+    Duration relayConnectTimeout,
+    Duration relayIdleTimeout,
+    Duration relayPeekTimeout,
+    Duration shutdownGrace,
+    Map<String, List<String>> policies,
+    List<Sandboxes.Entry> sandboxes) {
+
+  public static final String DEFAULT_LISTEN = "127.0.0.1:1053";
+  public static final String DEFAULT_ADMIN_LISTEN = "127.0.0.1:9153";
+  public static final String DEFAULT_ZONES = "./zones";
+  public static final String DEFAULT_LOG_DIR = "./logs";
+  public static final String DEFAULT_STATE_DIR = "./state";
+  public static final String DEFAULT_LEDGER_MIN_TTL = "1h";
+  public static final String DEFAULT_UPSTREAM_TIMEOUT = "2s";
+  // RFC 8767 §5 suggests a stale cap of 1 to 3 days.
+  public static final String DEFAULT_SERVE_STALE_MAX = "1d";
+  public static final long DEFAULT_CACHE_SIZE = 100_000;
+  // RFC 7766 §6.2.3: idle timeouts of a few seconds.
+  public static final String DEFAULT_TCP_IDLE_TIMEOUT = "10s";
+  public static final String DEFAULT_LOG_MAX_FILE_SIZE = "100MB";
+  public static final String DEFAULT_LOG_TOTAL_SIZE = "2GB";
+  public static final String DEFAULT_RELAY_CONNECT_TIMEOUT = "5s";
+  public static final String DEFAULT_RELAY_IDLE_TIMEOUT = "10m";
+  public static final String DEFAULT_RELAY_PEEK_TIMEOUT = "2s";
+  public static final String DEFAULT_SHUTDOWN_GRACE = "10s";
+  public static final Path RESOLV_CONF = Path.of("/etc/resolv.conf");
+
+  public Config {
+    listen = List.copyOf(listen);
+    upstreams = List.copyOf(upstreams);
+    policies = Map.copyOf(policies);
+    sandboxes = List.copyOf(sandboxes);
+  }
+
+  /**
+   * Resolves what the file and flags say into a configuration, applying defaults.
+   *
+   * @param said the YAML file already overridden by the flags
+   * @param resolvConf where default upstreams come from when none is said; {@code null} for a
+   *     command that needs no upstreams (then none is an empty list, not an error)
+   * @throws ConfigException listing every bad value, each naming its key
+   */
+  public static Config resolve(ConfigFile said, Path resolvConf) throws ConfigException {
+    List<String> errors = new ArrayList<>();
+    Values v = new Values(errors);
+    List<HostPort> listen =
+        v.list("listen", said.listen(), List.of(DEFAULT_LISTEN), s -> HostPort.parse(s, -1));
+    List<HostPort> upstreams =
+        said.upstreams() == null || said.upstreams().isEmpty()
+            ? resolvConf == null ? List.of() : v.upstreamsFrom(resolvConf)
+            : v.list("upstreams", said.upstreams(), List.of(), s -> HostPort.parse(s, 53));
+    HostPort relay =
+        said.relayListen() == null ? null : v.one("relay_listen", said.relayListen(), s -> HostPort.parse(s, -1));
+    HostPort admin =
+        v.one("admin_listen", orElse(said.adminListen(), DEFAULT_ADMIN_LISTEN), s -> HostPort.parse(s, -1));
+    Duration ledgerMinTtl =
+        v.one("ledger_min_ttl", orElse(said.ledgerMinTtl(), DEFAULT_LEDGER_MIN_TTL), DurationText::parse);
+    Duration upstreamTimeout =
+        v.one("upstream_timeout", orElse(said.upstreamTimeout(), DEFAULT_UPSTREAM_TIMEOUT), DurationText::parse);
+    Duration serveStaleMax =
+        v.one("serve_stale_max", orElse(said.serveStaleMax(), DEFAULT_SERVE_STALE_MAX), DurationText::parse);
+    Duration tcpIdle =
+        v.one("tcp_idle_timeout", orElse(said.tcpIdleTimeout(), DEFAULT_TCP_IDLE_TIMEOUT), DurationText::parse);
+    Duration relayConnect =
+        v.one("relay_connect_timeout", orElse(said.relayConnectTimeout(), DEFAULT_RELAY_CONNECT_TIMEOUT), DurationText::parse);
+    Duration relayIdle =
+        v.one("relay_idle_timeout", orElse(said.relayIdleTimeout(), DEFAULT_RELAY_IDLE_TIMEOUT), DurationText::parse);
+    Duration relayPeek =
+        v.one("relay_peek_timeout", orElse(said.relayPeekTimeout(), DEFAULT_RELAY_PEEK_TIMEOUT), DurationText::parse);
+    Duration shutdownGrace =
+        v.one("shutdown_grace", orElse(said.shutdownGrace(), DEFAULT_SHUTDOWN_GRACE), DurationText::parse);
+    long cacheSize = said.cacheSize() == null ? DEFAULT_CACHE_SIZE : said.cacheSize();
+    if (cacheSize < 1) {
+      errors.add("cache_size: must be at least 1, got " + cacheSize);
+    }
+    if (upstreamTimeout != null && upstreamTimeout.isZero()) {
+      errors.add("upstream_timeout: must be more than 0");
+    }
+    Map<String, List<String>> policies = said.policies() == null ? Map.of() : new LinkedHashMap<>(said.policies());
+    List<Sandboxes.Entry> sandboxes = v.sandboxes(said.sandboxes(), policies);
+    if (!errors.isEmpty()) {
+      throw new ConfigException(errors);
+    }
+    return new Config(
+        listen,
+        upstreams,
+        Path.of(orElse(said.zones(), DEFAULT_ZONES)).normalize(),
+        relay,
+        admin,
+        Path.of(orElse(said.logDir(), DEFAULT_LOG_DIR)),
+        Path.of(orElse(said.stateDir(), DEFAULT_STATE_DIR)),
+        ledgerMinTtl,
+        upstreamTimeout,
+        serveStaleMax,
+        cacheSize,
+        tcpIdle,
+        orElse(said.logMaxFileSize(), DEFAULT_LOG_MAX_FILE_SIZE),
+        orElse(said.logTotalSize(), DEFAULT_LOG_TOTAL_SIZE),
+        relayConnect,
+        relayIdle,
+        relayPeek,
+        shutdownGrace,
+        policies,
+        sandboxes);
+  }
+
+  private static String orElse(String value, String fallback) {
+    return value == null ? fallback : value;
+  }
+
+  /** Parses values one key at a time, collecting every error instead of stopping at the first. */
+  private record Values(List<String> errors) {
+    <T> T one(String key, String text, Function<String, T> parser) {
+      try {
+        return parser.apply(text);
+      } catch (IllegalArgumentException e) {
+        errors.add(key + ": " + e.getMessage());
+        return null;
+      }
+    }
+
+    <T> List<T> list(String key, List<String> texts, List<String> fallback, Function<String, T> parser) {
+      List<T> values = new ArrayList<>();
+      for (String text : texts == null || texts.isEmpty() ? fallback : texts) {
+        T value = one(key, text, parser);
+        if (value != null) {
+          values.add(value);
+        }
+      }
+      return values;
+    }
+
+    List<HostPort> upstreamsFrom(Path resolvConf) {
+      List<HostPort> found = new ArrayList<>();
+      try {
+        for (String line : Files.readAllLines(resolvConf)) {
+          String[] words = line.trim().split("\\s+");
+          if (words.length >= 2 && words[0].equals("nameserver")) {
+            HostPort upstream = one("upstreams (from " + resolvConf + ")", words[1], s -> HostPort.parse(s, 53));
+            if (upstream != null) {
+              found.add(upstream);
+            }
+          }
+        }
+      } catch (IOException e) {
+        errors.add("upstreams: none given and " + resolvConf + " cannot be read: " + e.getMessage());
+        return found;
+      }
+      if (found.isEmpty()) {
+        errors.add("upstreams: none given and " + resolvConf + " names no nameserver");
+      }
+      return found;
+    }
+
+    List<Sandboxes.Entry> sandboxes(List<ConfigFile.SandboxEntry> said, Map<String, List<String>> policies) {
+      List<Sandboxes.Entry> entries = new ArrayList<>();
+      if (said == null) {
+        return entries;
+      }
+      for (int i = 0; i < said.size(); i++) {
+        ConfigFile.SandboxEntry s = said.get(i);
+        String key = "sandboxes[" + i + "]";
+        if (s.cidr() == null || s.id() == null) {
+          errors.add(key + ": needs both cidr and id");
+          continue;
+        }
+        String policy = s.policy() == null ? "default" : s.policy();
+        if (!policies.isEmpty() && !policies.containsKey(policy)) {
+          errors.add(key + ": unknown policy '" + policy + "' (known: " + policies.keySet() + ")");
+        }
+        Cidr cidr = one(key + ".cidr", s.cidr(), Cidr::parse);
+        if (cidr != null) {
+          entries.add(new Sandboxes.Entry(cidr, new Sandbox(s.id(), s.taskId(), s.user(), policy)));
+        }
+      }
+      return entries;
+    }
+  }
+}

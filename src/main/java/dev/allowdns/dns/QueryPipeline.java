@@ -1,0 +1,309 @@
+package dev.allowdns.dns;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.allowdns.audit.QueryRecord;
+import dev.allowdns.audit.RecordLog;
+import dev.allowdns.ledger.Ledger;
+import dev.allowdns.policy.Decision;
+import dev.allowdns.policy.Policy;
+import dev.allowdns.sandbox.Sandbox;
+import dev.allowdns.sandbox.Sandboxes;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.time.Clock;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.ExtendedErrorCodeOption;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.Opcode;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.Type;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers one query, in order: parse → identify the sandbox → decide → cache → forward → guard →
+ * check the CNAME chain → record. Policy outcomes and failures become rcodes, never exceptions.
+ * Thread-safe; the answer of a cache hit is computed on the calling thread.
+ */
+final class QueryPipeline {
+  private static final Logger log = LoggerFactory.getLogger(QueryPipeline.class);
+  static final int MAX_UDP_PAYLOAD = UpstreamGroup.EDNS_PAYLOAD;
+  private static final int MIN_UDP_PAYLOAD = 512; // RFC 1035 §2.3.4; RFC 6891 §6.2.5
+  private static final int MAX_TCP_MESSAGE = 65_535;
+  private static final int HEADER_LENGTH = 12;
+
+  private final Ledger ledger;
+  private final Supplier<Routing> routing;
+  private final Supplier<Sandboxes> sandboxes;
+  private final AnswerCache cache;
+  private final RecordLog queryLog;
+  private final DnsMetrics metrics;
+  private final Ticker ticker;
+  private final Clock clock;
+
+  QueryPipeline(
+      Supplier<Routing> routing,
+      Supplier<Sandboxes> sandboxes,
+      AnswerCache cache,
+      RecordLog queryLog,
+      DnsMetrics metrics,
+      Ticker ticker,
+      Clock clock,
+      Ledger ledger) {
+    this.ledger = ledger;
+    this.routing = routing;
+    this.sandboxes = sandboxes;
+    this.cache = cache;
+    this.queryLog = queryLog;
+    this.metrics = metrics;
+    this.ticker = ticker;
+    this.clock = clock;
+  }
+
+  /**
+   * Returns the response to {@code wire} from {@code client}, or {@code null} when nothing should
+   * be sent (a datagram too broken to answer; over TCP: close the connection). The future never
+   * fails.
+   */
+  CompletableFuture<byte[]> handle(byte[] wire, InetAddress client, boolean tcp) {
+    long start = System.nanoTime();
+    Message message;
+    try {
+      message = new Message(wire);
+    } catch (IOException | RuntimeException e) {
+      metrics.malformed(tcp ? "tcp" : "udp");
+      // RFC 1035 §4.1.1: FORMERR when the header is there to answer; otherwise say nothing. Over
+      // TCP the stream may be out of step, so the connection is closed instead (null).
+      boolean headerParses = !tcp && wire.length >= HEADER_LENGTH && (wire[2] & 0x80) == 0;
+      return CompletableFuture.completedFuture(headerParses ? Responses.formerrHeaderOnly(wire) : null);
+    }
+    if (message.getHeader().getFlag(Flags.QR)) {
+      metrics.malformed(tcp ? "tcp" : "udp"); // a response sent to us: answering could loop
+      return CompletableFuture.completedFuture(null);
+    }
+    Query query = new Query(message, wire, client, tcp, start);
+    try {
+      return answer(query).exceptionally(error -> fail(query, error));
+    } catch (RuntimeException e) {
+      return CompletableFuture.completedFuture(fail(query, e));
+    }
+  }
+
+  private CompletableFuture<byte[]> answer(Query q) {
+    Message m = q.message;
+    if (m.getHeader().getOpcode() != Opcode.QUERY) {
+      return done(q, Responses.error(m, Rcode.NOTIMP, q.ednsPayload, null, q.maxSize), "error", "not_a_query");
+    }
+    if (m.getSection(Section.QUESTION).size() != 1) {
+      return done(q, Responses.error(m, Rcode.FORMERR, q.ednsPayload, null, q.maxSize), "error", "question_count");
+    }
+    OPTRecord opt = m.getOPT();
+    if (opt != null && opt.getVersion() != 0) {
+      // RFC 6891 §6.1.3: BADVERS is extended rcode 16, carried as 1 in the OPT's upper bits.
+      Message reply = new Message(m.getHeader().getID());
+      reply.getHeader().setFlag(Flags.QR);
+      reply.addRecord(m.getQuestion(), Section.QUESTION);
+      reply.addRecord(new OPTRecord(MAX_UDP_PAYLOAD, 1, 0), Section.ADDITIONAL);
+      return done(q, reply.toWire(q.maxSize), "error", "bad_edns_version");
+    }
+    Sandbox sandbox = sandboxes.get().identify(q.client).orElse(null);
+    Routing now = routing.get();
+    Policy policy = sandbox == null ? null : now.policy(sandbox.policy());
+    if (policy == null) {
+      q.sandbox = sandbox;
+      String why =
+          sandbox == null
+              ? "allowdns: " + q.client.getHostAddress() + " is not a registered sandbox"
+              : "allowdns: policy '" + sandbox.policy() + "' is not loaded";
+      ExtendedErrorCodeOption ede = new ExtendedErrorCodeOption(ExtendedErrorCodeOption.PROHIBITED, why);
+      return done(
+          q,
+          Responses.error(m, Rcode.REFUSED, q.ednsPayload, ede, q.maxSize),
+          "refused",
+          sandbox == null ? "unknown_sandbox" : "unknown_policy");
+    }
+    q.sandbox = sandbox;
+    q.generation = now.policies().generation();
+    Decision decision = policy.decide(q.name);
+    q.rule = decision.ruleLabel();
+    if (!decision.allowed()) {
+      return blocked(q, policy, q.name, decision);
+    }
+    Record question = m.getQuestion();
+    if (question.getDClass() != DClass.IN) {
+      return done(q, Responses.error(m, Rcode.REFUSED, q.ednsPayload, null, q.maxSize), "refused", "class");
+    }
+    if (question.getType() == Type.ANY) {
+      return done(q, Responses.minimalAny(m, q.ednsPayload, q.maxSize), "allowed", null);
+    }
+    Route route = now.routeFor(decision);
+    AnswerCache.Key key =
+        new AnswerCache.Key(question.getName(), question.getType(), question.getDClass(), route);
+    return cache
+        .get(key, k -> fetch(question, route))
+        .thenApply(lookup -> respond(q, policy, lookup));
+  }
+
+  private CompletableFuture<CachedAnswer> fetch(Record question, Route route) {
+    return route
+        .upstreams()
+        .forward(question)
+        .thenApply(
+            reply -> {
+              Message answer = reply.message();
+              if (!route.allowPrivate()) {
+                int removed = RebindingGuard.strip(answer);
+                if (removed > 0) {
+                  metrics.rebindingRemoved(removed);
+                }
+              }
+              return CachedAnswer.of(question, answer, reply.server().toString(), ticker.read());
+            });
+  }
+
+  private byte[] respond(Query q, Policy policy, AnswerCache.Lookup lookup) {
+    CachedAnswer answer = lookup.answer();
+    // The chain is trusted, but a deny rule applies to every name in it (DESIGN.md).
+    for (Name target : answer.chain()) {
+      String name = normalize(target);
+      Decision decision = policy.decide(name);
+      if (decision.reason().equals(Decision.DENIED)) {
+        q.rule = decision.ruleLabel();
+        q.answers = answer.answerText();
+        q.upstream = answer.upstream();
+        q.cached = lookup.cached();
+        return blocked(q, policy, name, decision).join();
+      }
+    }
+    long now = ticker.read();
+    if (ledger != null) {
+      // Before the answer leaves: the sandbox must never connect before the relay knows the name.
+      long ttl = lookup.stale() ? CachedAnswer.STALE_TTL : answer.remainingSeconds(now);
+      for (InetAddress address : answer.addresses()) {
+        ledger.remember(q.sandbox.id(), address, q.name, answer.chainNames(), q.rule, q.generation, ttl);
+      }
+    }
+    byte[] out = answer.render(q.wire, q.questionEnd, q.ednsPayload, now, lookup.stale());
+    if (out.length > q.maxSize) {
+      out = Responses.truncate(out, q.maxSize);
+    }
+    q.answers = answer.answerText();
+    q.upstream = answer.upstream();
+    q.cached = lookup.cached();
+    finish(q, "allowed", Rcode.string(answer.rcode()), lookup.stale() ? "stale" : null);
+    return out;
+  }
+
+  private CompletableFuture<byte[]> blocked(Query q, Policy policy, String name, Decision decision) {
+    String why =
+        decision.reason().equals(Decision.DENIED)
+            ? name + " is denied by " + decision.ruleLabel() + " (" + decision.rule().text() + ")"
+            : name + " is not on the allowlist";
+    String text = "allowdns policy '" + policy.name() + "': " + why;
+    byte[] out = Responses.blocked(q.message, text, q.generation, q.ednsPayload, q.maxSize);
+    return done(q, out, "blocked", decision.reason());
+  }
+
+  private byte[] fail(Query q, Throwable error) {
+    log.debug("answering SERVFAIL to {} for {}", q.client, q.name, error);
+    ExtendedErrorCodeOption ede =
+        new ExtendedErrorCodeOption(
+            ExtendedErrorCodeOption.NO_REACHABLE_AUTHORITY, "allowdns: no upstream answered");
+    byte[] out = Responses.error(q.message, Rcode.SERVFAIL, q.ednsPayload, ede, q.maxSize);
+    finish(q, "error", "SERVFAIL", "upstream_failed");
+    return out;
+  }
+
+  private CompletableFuture<byte[]> done(Query q, byte[] response, String result, String reason) {
+    finish(q, result, Rcode.string(rcodeOf(response)), reason);
+    return CompletableFuture.completedFuture(response);
+  }
+
+  private void finish(Query q, String result, String rcode, String reason) {
+    long elapsed = System.nanoTime() - q.startNanos;
+    metrics.query(result, q.type, q.rule, elapsed);
+    if (queryLog == null) {
+      return;
+    }
+    Sandbox s = q.sandbox;
+    queryLog.write(
+        new QueryRecord(
+            clock.instant().truncatedTo(ChronoUnit.MILLIS).toString(),
+            s == null ? null : s.id(),
+            s == null ? null : s.taskId(),
+            s == null ? null : s.user(),
+            q.client.getHostAddress(),
+            q.name,
+            Type.string(q.type),
+            result,
+            rcode,
+            q.rule,
+            q.answers,
+            q.upstream,
+            q.cached,
+            elapsed / 1_000,
+            reason,
+            q.generation));
+  }
+
+  private static int rcodeOf(byte[] response) {
+    return response[3] & 0x0f;
+  }
+
+  /** Returns a query name as rules match it: lower case, no trailing dot. */
+  static String normalize(Name name) {
+    if (name.labels() <= 1) {
+      return "";
+    }
+    return name.toString(true).toLowerCase(Locale.ROOT);
+  }
+
+  /** What one query has gathered on its way through the pipeline. Confined to one query. */
+  private static final class Query {
+    final Message message;
+    final byte[] wire;
+    final InetAddress client;
+    final long startNanos;
+    final String name;
+    final int type;
+    final int ednsPayload;
+    final int maxSize;
+    final int questionEnd;
+    Sandbox sandbox;
+    long generation;
+    String rule;
+    List<String> answers = List.of();
+    String upstream;
+    boolean cached;
+
+    Query(Message message, byte[] wire, InetAddress client, boolean tcp, long startNanos) {
+      this.message = message;
+      this.wire = wire;
+      this.client = client;
+      this.startNanos = startNanos;
+      Record question = message.getQuestion();
+      this.name = question == null ? null : normalize(question.getName());
+      this.type = question == null ? 0 : question.getType();
+      this.questionEnd = question == null ? HEADER_LENGTH : HEADER_LENGTH + question.getName().length() + 4;
+      OPTRecord opt = message.getOPT();
+      this.ednsPayload = opt == null ? 0 : MAX_UDP_PAYLOAD;
+      if (tcp) {
+        this.maxSize = MAX_TCP_MESSAGE;
+      } else if (opt == null) {
+        this.maxSize = MIN_UDP_PAYLOAD;
+      } else {
+        this.maxSize = Math.max(MIN_UDP_PAYLOAD, Math.min(opt.getPayloadSize(), MAX_UDP_PAYLOAD));
+      }
+    }
+  }
+}

@@ -1,0 +1,40 @@
+package dev.allowdns.dns;
+
+import java.util.Objects;
+
+/**
+ * Where a zone's names are resolved and how their answers are guarded: part of every cache key,
+ * so two zones that differ in either never share an answer. Immutable.
+ */
+final class Route {
+  private final UpstreamGroup upstreams;
+  private final boolean allowPrivate;
+  private final int hash;
+
+  Route(UpstreamGroup upstreams, boolean allowPrivate) {
+    this.upstreams = upstreams;
+    this.allowPrivate = allowPrivate;
+    this.hash = Objects.hash(upstreams.servers(), allowPrivate);
+  }
+
+  UpstreamGroup upstreams() {
+    return upstreams;
+  }
+
+  /** Returns whether answers may keep private addresses ({@code @allow-private}). */
+  boolean allowPrivate() {
+    return allowPrivate;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Route other
+        && allowPrivate == other.allowPrivate
+        && upstreams.servers().equals(other.upstreams.servers());
+  }
+
+  @Override
+  public int hashCode() {
+    return hash;
+  }
+}

@@ -1,0 +1,98 @@
+package dev.allowdns.audit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RecordLogTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+
+  @Test
+  void close_afterConcurrentWrites_everyRecordIsInTheFile() throws Exception {
+    RecordLog log = RecordLog.open(dir, "queries", "100MB", "1GB");
+    int threads = 4;
+    int perThread = 20_000; // more than the queue holds: writers must wait, not drop
+    Thread[] writers = new Thread[threads];
+    for (int t = 0; t < threads; t++) {
+      int thread = t;
+      writers[t] =
+          new Thread(
+              () -> {
+                for (int i = 0; i < perThread; i++) {
+                  log.write(Map.of("thread", thread, "i", i));
+                }
+              });
+      writers[t].start();
+    }
+    for (Thread w : writers) {
+      w.join();
+    }
+    log.close();
+    List<String> lines = Files.readAllLines(dir.resolve("queries.jsonl"));
+    assertEquals(threads * perThread, lines.size());
+    Set<String> seen = new HashSet<>();
+    for (String line : lines) {
+      JsonNode n = JSON.readTree(line);
+      seen.add(n.get("thread").asInt() + "/" + n.get("i").asInt());
+    }
+    assertEquals(threads * perThread, seen.size());
+  }
+
+  @Test
+  void write_pastMaxFileSize_rotatesIntoGzipWithoutLosingLines() throws Exception {
+    RecordLog log = RecordLog.open(dir, "connections", "10KB", "10MB");
+    String padding = "x".repeat(200);
+    int records = 500; // ~100 KB: several rotations
+    for (int i = 0; i < records; i++) {
+      log.write(Map.of("i", i, "pad", padding));
+      if (i % 50 == 0) {
+        Thread.sleep(20); // let the writer see the size grow between batches
+      }
+    }
+    log.close();
+    int total = Files.readAllLines(dir.resolve("connections.jsonl")).size();
+    List<Path> rotated;
+    try (Stream<Path> files = Files.list(dir)) {
+      rotated = files.filter(p -> p.toString().endsWith(".jsonl.gz")).toList();
+    }
+    assertTrue(!rotated.isEmpty(), "expected rotated files in " + dir);
+    for (Path gz : rotated) {
+      total += countLines(gz);
+    }
+    assertEquals(records, total);
+  }
+
+  @Test
+  void write_afterClose_isRefusedLoudly() {
+    RecordLog log = RecordLog.open(dir, "queries", "1MB", "10MB");
+    log.close();
+    assertThrows(IllegalStateException.class, () -> log.write(Map.of("late", true)));
+  }
+
+  private static int countLines(Path gz) throws IOException {
+    try (BufferedReader in =
+        new BufferedReader(
+            new InputStreamReader(new GZIPInputStream(Files.newInputStream(gz)), StandardCharsets.UTF_8))) {
+      return (int) in.lines().count();
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package dev.allowdns.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigTest {
+  @TempDir Path dir;
+
+  @Test
+  void resolve_nothingSaid_appliesDesignDefaults() throws Exception {
+    Path resolvConf = write("resolv.conf", "# comment\nnameserver 10.0.0.2\nnameserver ::1\nsearch x\n");
+    Config config = Config.resolve(ConfigFile.EMPTY, resolvConf);
+    assertEquals("[127.0.0.1:1053]", config.listen().toString());
+    assertEquals("[10.0.0.2:53, [::1]:53]", config.upstreams().toString());
+    assertEquals(Path.of("zones"), config.zones());
+    assertEquals("127.0.0.1:9153", config.adminListen().toString());
+    assertNull(config.relayListen());
+    assertEquals(Duration.ofHours(1), config.ledgerMinTtl());
+    assertEquals(100_000, config.cacheSize());
+  }
+
+  @Test
+  void resolve_noUpstreamAnywhere_isAnError() throws Exception {
+    Path resolvConf = write("resolv.conf", "search example\n");
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> Config.resolve(ConfigFile.EMPTY, resolvConf));
+    assertTrue(e.errors().get(0).contains("names no nameserver"), e.getMessage());
+  }
+
+  @Test
+  void read_yamlKeysAndFlags_flagsWin() throws Exception {
+    Path file =
+        write(
+            "allowdns.yaml",
+            """
+            listen: [127.0.0.1:2053]
+            upstreams: [192.0.2.1]
+            upstream_timeout: 750ms
+            policies:
+              default: [npm]
+            sandboxes:
+              - cidr: 172.16.0.2/32
+                id: vm-7
+                task_id: task_abc123
+                user: dev@example.com
+            """);
+    ConfigFile flags = ConfigFile.of(Map.of("listen", List.of("127.0.0.1:3053")));
+    Config config = Config.resolve(ConfigFile.read(file).overriddenBy(flags), null);
+    assertEquals("[127.0.0.1:3053]", config.listen().toString());
+    assertEquals("[192.0.2.1:53]", config.upstreams().toString());
+    assertEquals(Duration.ofMillis(750), config.upstreamTimeout());
+    assertEquals("vm-7", config.sandboxes().get(0).sandbox().id());
+    assertEquals("task_abc123", config.sandboxes().get(0).sandbox().taskId());
+    assertEquals("default", config.sandboxes().get(0).sandbox().policy());
+  }
+
+  @Test
+  void read_unknownKey_isReportedWithItsLine() throws Exception {
+    Path file = write("bad.yaml", "listen: [127.0.0.1:53]\nupstream: [10.0.0.1]\n");
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigFile.read(file));
+    assertTrue(e.errors().get(0).startsWith(file + ":2: unknown key 'upstream'"), e.getMessage());
+  }
+
+  @Test
+  void resolve_everyBadValue_isListed() throws Exception {
+    Path file =
+        write(
+            "bad.yaml",
+            """
+            listen: [localhost:53]
+            upstreams: [10.0.0.1]
+            upstream_timeout: soon
+            sandboxes:
+              - cidr: 10.0.0.0/40
+                id: vm-1
+              - id: vm-2
+            """);
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> Config.resolve(ConfigFile.read(file), null));
+    assertEquals(4, e.errors().size(), e.getMessage());
+    assertTrue(e.getMessage().contains("listen: expected an IP address"), e.getMessage());
+    assertTrue(e.getMessage().contains("upstream_timeout: expected a duration"), e.getMessage());
+    assertTrue(e.getMessage().contains("sandboxes[0].cidr: prefix length"), e.getMessage());
+    assertTrue(e.getMessage().contains("sandboxes[1]: needs both cidr and id"), e.getMessage());
+  }
+
+  private Path write(String name, String text) throws IOException {
+    Path file = dir.resolve(name);
+    Files.writeString(file, text);
+    return file;
+  }
+}
