@@ -1,0 +1,711 @@
+#!/usr/bin/env bash
+# Benchmarks the allowdns relay against HAProxy and plain routing, in one run, on a topology of
+# three network namespaces made for the run: client (the sandbox) ─ host (the middle box) ─ server.
+#
+# Modes, one after another: direct (the host routes), haproxy (mode tcp, splice-auto, behind the
+# same iptables REDIRECT as the relay) and allowdns (serve --relay-listen, the client resolves the
+# server's name through it first). Each mode gets iperf3 both ways, wrk new connections/s and wrk
+# keep-alive latency. The middle box is pinned to CPU 0; everything else runs on CPU 1.
+# Traffic stays inside the namespaces. Every process this script starts is killed by PID on exit,
+# and the namespaces (with their veths and iptables rules) are deleted.
+# See bench/README.md for what each figure means.
+set -euo pipefail
+
+readonly SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly REPO_DIR="$(cd "${SCRIPT_DIR}/../.." && pwd)"
+
+usage() {
+  cat <<'EOF'
+Usage: bench/relay/run.sh [options]      (needs root: it creates network namespaces)
+
+  --modes LIST        modes to measure, in order, space or comma separated
+                      (default: "direct haproxy allowdns"; direct runs first so that its host
+                      namespace has no netfilter hooks yet)
+  --duration S        seconds of each iperf3 run and each wrk run (default: 10)
+  --connections N     wrk -c for the new-connections/s run (default: 16)
+  --warmup S          seconds of warm-up traffic per mode, not measured (default: 3)
+  --rounds N          rounds over every mode, interleaved; the table shows medians (default: 1)
+  --net A.B           first two octets of the addresses, inside 10.0.0.0/8 (default: 10.201):
+                      client A.B.1.2, host A.B.1.1 and A.B.2.1, server A.B.2.2
+  --nice N            niceness of the middle box and the load generators (default: -10; 0 to
+                      leave it)
+  --write             also write the results to bench/relay/results-YYYY-MM-DD.md
+  --keep              keep the work directory (configs, logs, raw tool output)
+  -h, --help          show this help
+
+Environment:
+  ALLOWDNS_JVM_OPTS   JVM flags for allowdns (default: see DEFAULT_JVM_OPTS in this script)
+EOF
+}
+
+# Same flags as bench/dns: one CPU gains nothing from a parallel collector, and a bounded heap.
+readonly DEFAULT_JVM_OPTS="-XX:+UseSerialGC -Xms64m -Xmx192m -XX:-UsePerfData -XX:+ExitOnOutOfMemoryError"
+
+modes="direct haproxy allowdns"
+duration=10
+connections=16
+warmup=3
+rounds=1
+net=10.201
+niceness=-10
+write_results=false
+keep=false
+while (($#)); do
+  case "$1" in
+    --modes) modes="${2//,/ }"; shift 2 ;;
+    --duration) duration="$2"; shift 2 ;;
+    --connections) connections="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    --net) net="$2"; shift 2 ;;
+    --nice) niceness="$2"; shift 2 ;;
+    --write) write_results=true; shift ;;
+    --keep) keep=true; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run.sh: unknown option: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+for n in "$duration" "$connections" "$warmup" "$rounds"; do
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: expected a positive integer, got '$n'" >&2; exit 2; }
+done
+((duration <= 60 && connections <= 1000 && warmup <= 30 && rounds <= 9)) \
+  || { echo "run.sh: --duration is at most 60, --connections 1000, --warmup 30, --rounds 9" >&2; exit 2; }
+[[ "$net" =~ ^10\.([0-9]{1,3})$ ]] && ((BASH_REMATCH[1] <= 255)) \
+  || { echo "run.sh: --net must be 10.B (addresses stay inside 10.0.0.0/8), got '$net'" >&2; exit 2; }
+[[ "$niceness" =~ ^-?[0-9]+$ ]] && ((niceness >= -20 && niceness <= 19)) \
+  || { echo "run.sh: --nice takes -20..19, got '$niceness'" >&2; exit 2; }
+for mode in $modes; do
+  case "$mode" in direct|haproxy|allowdns) ;; *) echo "run.sh: unknown mode: $mode" >&2; exit 2 ;; esac
+done
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+((EUID == 0)) || { echo "run.sh: needs root (network namespaces, iptables)" >&2; exit 2; }
+missing=()
+for tool in ip iptables iperf3 wrk nginx knotd dig curl jq taskset awk; do
+  command -v "$tool" >/dev/null || missing+=("$tool")
+done
+[[ " $modes " == *" haproxy "* ]] && { command -v haproxy >/dev/null || missing+=(haproxy); }
+[[ " $modes " == *" allowdns "* ]] && { command -v java >/dev/null || missing+=(java); }
+if ((${#missing[@]})); then
+  echo "run.sh: missing tools: ${missing[*]} (Debian: iproute2 iptables iperf3 wrk nginx knot" \
+    "bind9-dnsutils curl jq util-linux haproxy openjdk-17-jre-headless)" >&2
+  exit 2
+fi
+(($(nproc --all) >= 2)) || { echo "run.sh: needs 2 CPUs (middle box on CPU 0, the rest on CPU 1)" >&2; exit 2; }
+
+# ---------------------------------------------------------------- names, addresses, cleanup
+readonly NS_CLIENT="allowdns-relaybench-$$-client"
+readonly NS_HOST="allowdns-relaybench-$$-host"
+readonly NS_SERVER="allowdns-relaybench-$$-server"
+readonly CLIENT_IP="$net.1.2" HOST_CLIENT_IP="$net.1.1" HOST_SERVER_IP="$net.2.1" SERVER_IP="$net.2.2"
+readonly IF_HOST_CLIENT=to-client   # in the host namespace, facing the client (the sandbox interface)
+readonly SERVER_NAME=srv.bench.test
+readonly IPERF_PORT=5201 HTTP_PORT=80
+readonly DNS_PORT=1053 RELAY_PORT=15001 HAPROXY_PORT=15002 ADMIN_PORT=9153
+readonly BODY_BYTES=100
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/allowdns-relaybench.XXXXXX")"
+PIDS=()
+CLIENT_PID=""
+NAMESPACES=()
+cleanup() {
+  local pid ns
+  [[ -n "$CLIENT_PID" ]] && kill "$CLIENT_PID" 2>/dev/null
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  # Deleting a namespace takes its veths, addresses, routes and iptables rules with it.
+  for ns in "${NAMESPACES[@]}"; do
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  if [[ "$keep" == true ]]; then
+    log "work directory kept: $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# This shell and everything it runs stay on CPU 1; the middle box is started with taskset -c 0.
+taskset -cp 1 $$ >/dev/null
+
+readonly CLK_TCK="$(getconf CLK_TCK)"
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+in_ns() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
+
+# Gives process $1 the --nice niceness, on the process and on its autogroup (as bench/dns does:
+# with autogroup scheduling, plain nice does nothing against other sessions' processes).
+niceness_warned=false
+prioritize() {
+  ((niceness != 0)) || return 0
+  local ok=true session=""
+  for _ in $(seq 1 100); do
+    session="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $4 }')"
+    [[ "$session" == "$1" || -z "$session" ]] && break
+    sleep 0.01
+  done
+  renice -n "$niceness" -p "$1" >/dev/null 2>&1 || ok=false
+  if [[ "$session" == "$1" && -w "/proc/$1/autogroup" ]]; then
+    echo "$niceness" 2>/dev/null >"/proc/$1/autogroup" || ok=false
+  fi
+  if [[ "$ok" == false && "$niceness_warned" == false ]]; then
+    log "warning: could not set niceness $niceness; figures may be noisier"
+    niceness_warned=true
+  fi
+}
+
+# Starts "$@" in namespace $2 on CPU $3, in the background, in a session of its own, with output
+# to $WORK/$1.log; sets STARTED_PID. setsid, ip netns exec and taskset all exec (none forks
+# here), so STARTED_PID is the program itself.
+start() {
+  local name="$1" ns="$2" cpu="$3"; shift 3
+  setsid ip netns exec "$ns" taskset -c "$cpu" "$@" >"$WORK/$name.log" 2>&1 &
+  STARTED_PID=$!
+  PIDS+=("$STARTED_PID")
+  prioritize "$STARTED_PID"
+}
+
+# Stops a process this script started (by PID) and waits for it.
+stop() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+# Runs a bounded client command in the client namespace (on CPU 1), output to $OUT. It runs in
+# the background so that a signal reaches the traps at once. Returns the command's status.
+client_run() {
+  local limit="$1"; shift
+  local status=0
+  setsid timeout "$limit" ip netns exec "$NS_CLIENT" "$@" >"$OUT" 2>&1 &
+  CLIENT_PID=$!
+  prioritize "$CLIENT_PID"
+  wait "$CLIENT_PID" || status=$?
+  CLIENT_PID=""
+  return "$status"
+}
+
+proc_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU 0 time in tasks (user, nice, system) and stolen by the hypervisor.
+cpu0_busy_ticks() { awk '$1 == "cpu0" {print $2 + $3 + $4 + $9}' /proc/stat; }
+
+# ---------------------------------------------------------------- topology
+log "creating namespaces $NS_CLIENT, $NS_HOST, $NS_SERVER in $WORK"
+for ns in "$NS_CLIENT" "$NS_HOST" "$NS_SERVER"; do
+  ip netns add "$ns"
+  NAMESPACES+=("$ns")
+  ip -n "$ns" link set lo up
+done
+# The veth pairs are created inside the namespaces: no interface name ever exists outside them.
+ip -n "$NS_HOST" link add "$IF_HOST_CLIENT" type veth peer name to-host netns "$NS_CLIENT"
+ip -n "$NS_HOST" link add to-server type veth peer name to-host netns "$NS_SERVER"
+ip -n "$NS_CLIENT" addr add "$CLIENT_IP/24" dev to-host
+ip -n "$NS_HOST" addr add "$HOST_CLIENT_IP/24" dev "$IF_HOST_CLIENT"
+ip -n "$NS_HOST" addr add "$HOST_SERVER_IP/24" dev to-server
+ip -n "$NS_SERVER" addr add "$SERVER_IP/24" dev to-host
+for pair in "$NS_CLIENT to-host" "$NS_HOST $IF_HOST_CLIENT" "$NS_HOST to-server" "$NS_SERVER to-host"; do
+  read -r ns dev <<<"$pair"
+  ip -n "$ns" link set "$dev" up
+done
+ip -n "$NS_CLIENT" route add default via "$HOST_CLIENT_IP"
+ip -n "$NS_SERVER" route add default via "$HOST_SERVER_IP"
+# Per-namespace sysctls: room for tens of thousands of short connections.
+for ns in "$NS_CLIENT" "$NS_HOST" "$NS_SERVER"; do
+  in_ns "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1 \
+    net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=4096
+done
+in_ns "$NS_HOST" sysctl -qw net.ipv4.ip_forward=0
+
+# ---------------------------------------------------------------- server: knotd, iperf3, nginx
+mkdir -p "$WORK/knot" "$WORK/zones" "$WORK/allowdns-logs" "$WORK/allowdns-state" "$WORK/nginx"
+cat >"$WORK/knot/bench.test.zone" <<EOF
+\$ORIGIN bench.test.
+\$TTL 3600
+@ SOA ns hostmaster 1 3600 600 86400 60
+@ NS ns
+ns A $SERVER_IP
+srv A $SERVER_IP
+EOF
+cat >"$WORK/knot.conf" <<EOF
+server:
+  rundir: "$WORK/knot"
+  listen: $SERVER_IP@53
+  udp-workers: 1
+  tcp-workers: 1
+  background-workers: 1
+database:
+  storage: "$WORK/knot"
+log:
+  - target: stderr
+    any: warning
+zone:
+  - domain: bench.test
+    storage: "$WORK/knot"
+    file: bench.test.zone
+    journal-content: none
+    zonefile-sync: -1
+EOF
+start knotd "$NS_SERVER" 1 knotd -c "$WORK/knot.conf"
+
+start iperf3-server "$NS_SERVER" 1 iperf3 -s -B "$SERVER_IP" -p "$IPERF_PORT"
+
+BODY="$(head -c $((BODY_BYTES - 1)) /dev/zero | tr '\0' 'x')"
+cat >"$WORK/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+master_process off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/client_body;
+  proxy_temp_path $WORK/nginx/proxy;
+  fastcgi_temp_path $WORK/nginx/fastcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi;
+  scgi_temp_path $WORK/nginx/scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 65s;
+  server {
+    listen $SERVER_IP:$HTTP_PORT backlog=4096;
+    default_type text/plain;
+    # A $BODY_BYTES-byte body; the client's "Connection: close" decides whether the connection ends.
+    location / { return 200 "$BODY\n"; }
+  }
+}
+EOF
+start nginx "$NS_SERVER" 1 nginx -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
+
+log "waiting for knotd, iperf3 and nginx in the server namespace"
+ready=false
+for _ in $(seq 1 100); do
+  if [[ "$(in_ns "$NS_SERVER" dig @"$SERVER_IP" +tries=1 +time=1 +short "$SERVER_NAME" A 2>/dev/null)" == "$SERVER_IP" ]] \
+    && in_ns "$NS_SERVER" curl -s --noproxy '*' -m 1 -o /dev/null "http://$SERVER_IP:$HTTP_PORT/" \
+    && [[ -n "$(in_ns "$NS_SERVER" ss -Hlnt "sport = :$IPERF_PORT")" ]]; then
+    ready=true
+    break
+  fi
+  sleep 0.1
+done
+if [[ "$ready" != true ]]; then
+  echo "run.sh: the server namespace did not come up; logs:" >&2
+  tail -5 "$WORK"/knotd.log "$WORK"/iperf3-server.log "$WORK"/nginx.log "$WORK/nginx/error.log" >&2 || true
+  exit 1
+fi
+
+# ---------------------------------------------------------------- middle boxes
+readonly ALLOWDNS_JAR="$REPO_DIR/target/allowdns.jar"
+MIDDLE_PID=""
+
+# Builds target/allowdns.jar if it is missing (offline first: the dependencies are cached).
+build_allowdns() {
+  [[ -f "$ALLOWDNS_JAR" ]] && return 0
+  log "target/allowdns.jar missing: building it (mvn -B -q package -DskipTests)"
+  if ! (cd "$REPO_DIR" && { mvn -B -q -o package -DskipTests || mvn -B -q package -DskipTests; }) \
+    >"$WORK/mvn.log" 2>&1; then
+    log "allowdns: build failed; last lines of the Maven output:"
+    tail -20 "$WORK/mvn.log" >&2
+    return 1
+  fi
+}
+
+# The iptables rules both proxies sit behind: the sandbox interface's DNS to allowdns's resolver,
+# every other TCP connection to the proxy's port (REDIRECT keeps the original destination).
+redirect() {
+  local tcp_port="$1"
+  in_ns "$NS_HOST" iptables -t nat -A PREROUTING -i "$IF_HOST_CLIENT" -p udp --dport 53 -j REDIRECT --to-ports "$DNS_PORT"
+  in_ns "$NS_HOST" iptables -t nat -A PREROUTING -i "$IF_HOST_CLIENT" -p tcp --dport 53 -j REDIRECT --to-ports "$DNS_PORT"
+  in_ns "$NS_HOST" iptables -t nat -A PREROUTING -i "$IF_HOST_CLIENT" -p tcp -j REDIRECT --to-ports "$tcp_port"
+}
+
+setup_direct() {
+  in_ns "$NS_HOST" sysctl -qw net.ipv4.ip_forward=1
+  MIDDLE_PID=""
+}
+teardown_direct() { in_ns "$NS_HOST" sysctl -qw net.ipv4.ip_forward=0; }
+
+setup_haproxy() {
+  cat >"$WORK/haproxy.cfg" <<EOF
+global
+  nbthread 1
+  # Far above the benchmark's needs, and within a 20,000 open-file limit (2 descriptors a connection).
+  maxconn 4000
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option splice-auto
+frontend relay
+  bind 0.0.0.0:$HAPROXY_PORT
+  default_backend original_destination
+backend original_destination
+  # 0.0.0.0 without a port: connect to the address and port the client connected to, which
+  # HAProxy reads from the REDIRECTed socket (SO_ORIGINAL_DST), as the allowdns relay does.
+  server dst 0.0.0.0
+EOF
+  haproxy -c -q -f "$WORK/haproxy.cfg" >/dev/null
+  start haproxy "$NS_HOST" 0 haproxy -db -f "$WORK/haproxy.cfg"
+  MIDDLE_PID=$STARTED_PID
+  redirect "$HAPROXY_PORT"
+  for _ in $(seq 1 100); do
+    [[ -n "$(in_ns "$NS_HOST" ss -Hlnt "sport = :$HAPROXY_PORT")" ]] && return 0
+    kill -0 "$MIDDLE_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  log "haproxy did not start; its log:"; tail -5 "$WORK/haproxy.log" >&2
+  return 1
+}
+teardown_haproxy() { stop "$MIDDLE_PID"; in_ns "$NS_HOST" iptables -t nat -F PREROUTING; }
+
+setup_allowdns() {
+  build_allowdns || return 1
+  cat >"$WORK/zones/bench.zone" <<EOF
+# The benchmark's allowlist; its addresses are in 10.0.0.0/8, hence @allow-private.
+@allow-private
+$SERVER_NAME
+EOF
+  cat >"$WORK/allowdns.yaml" <<EOF
+sandboxes:
+  - cidr: $CLIENT_IP/32
+    id: bench
+EOF
+  # shellcheck disable=SC2086  # JVM flags are a word list
+  start allowdns "$NS_HOST" 0 java ${ALLOWDNS_JVM_OPTS:-$DEFAULT_JVM_OPTS} -jar "$ALLOWDNS_JAR" serve \
+    --listen "0.0.0.0:$DNS_PORT" --relay-listen "0.0.0.0:$RELAY_PORT" --upstream "$SERVER_IP:53" \
+    --zones "$WORK/zones" --log-dir "$WORK/allowdns-logs" --state-dir "$WORK/allowdns-state" \
+    --config "$WORK/allowdns.yaml" --admin-listen "127.0.0.1:$ADMIN_PORT"
+  MIDDLE_PID=$STARTED_PID
+  local deadline=$(($(date +%s) + 60))
+  until grep -q 'ready:' "$WORK/allowdns.log"; do
+    if ! kill -0 "$MIDDLE_PID" 2>/dev/null || (($(date +%s) > deadline)); then
+      log "allowdns did not print its ready line; its log:"; tail -10 "$WORK/allowdns.log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  log "allowdns: $(grep -m1 'ready:' "$WORK/allowdns.log")"
+  redirect "$RELAY_PORT"
+}
+teardown_allowdns() { stop "$MIDDLE_PID"; in_ns "$NS_HOST" iptables -t nat -F PREROUTING; }
+
+# Prints the body length of one GET from the client, or fails.
+http_get() {
+  in_ns "$NS_CLIENT" curl -s --noproxy '*' -m 3 -H "Host: $SERVER_NAME" -o /dev/null -w '%{size_download}' \
+    "http://$SERVER_IP:$HTTP_PORT/"
+}
+
+connection_records() {
+  local f="$WORK/allowdns-logs/connections.jsonl"
+  if [[ -f "$f" ]]; then wc -l <"$f"; else echo 0; fi
+}
+
+# Waits until the connection log stops growing (records are written by a background thread once
+# both sides of a connection have closed); prints its line count.
+settled_records() {
+  local before after
+  before="$(connection_records)"
+  for _ in $(seq 1 20); do
+    sleep 0.5
+    after="$(connection_records)"
+    [[ "$after" == "$before" ]] && break
+    before="$after"
+  done
+  echo "$after"
+}
+
+# Checks that the middle box is really in the path before measuring.
+check_path() {
+  local mode="$1" size
+  if [[ "$mode" == allowdns ]]; then
+    # Before the sandbox has resolved the name, the relay must refuse the server's address.
+    if size="$(http_get)"; then
+      log "allowdns: a GET before resolving went through ($size bytes): the relay is not in the path"
+      return 1
+    fi
+    local answer
+    answer="$(in_ns "$NS_CLIENT" dig @"$HOST_CLIENT_IP" -p 53 +tries=2 +time=2 +short "$SERVER_NAME" A)"
+    if [[ "$answer" != "$SERVER_IP" ]]; then
+      log "allowdns: $SERVER_NAME resolved to '$answer' through the relay host, expected $SERVER_IP"
+      return 1
+    fi
+    log "allowdns: refused before resolving; $SERVER_NAME -> $answer through allowdns"
+  fi
+  size="$(http_get)" || { log "$mode: GET from the client failed"; return 1; }
+  [[ "$size" == "$BODY_BYTES" ]] || { log "$mode: GET returned $size bytes, expected $BODY_BYTES"; return 1; }
+}
+
+# ---------------------------------------------------------------- measurements
+sample_begin() {
+  cpu_a=0
+  [[ -n "$MIDDLE_PID" ]] && cpu_a="$(proc_cpu_ticks "$MIDDLE_PID")"
+  cpu0_a="$(cpu0_busy_ticks)"; t_a="$(date +%s%N)"
+}
+# Sets MIDDLE_TICKS and OTHER_LOAD (percent of CPU 0 that went to other tasks or was stolen).
+sample_end() {
+  local cpu_b=0 cpu0_b t_b
+  [[ -n "$MIDDLE_PID" ]] && cpu_b="$(proc_cpu_ticks "$MIDDLE_PID")"
+  cpu0_b="$(cpu0_busy_ticks)"; t_b="$(date +%s%N)"
+  MIDDLE_TICKS=$((cpu_b - cpu_a))
+  OTHER_LOAD="$(awk -v busy=$((cpu0_b - cpu0_a)) -v own="$MIDDLE_TICKS" -v ns=$((t_b - t_a)) \
+    -v hz="$CLK_TCK" 'BEGIN { o = busy - own; if (o < 0) o = 0; printf "%.0f", o * 100 / (ns / 1e9 * hz) }')"
+}
+note_load() {
+  local mode="$1"
+  if ((OTHER_LOAD > ${NOISE[$mode]:-0})); then NOISE[$mode]="$OTHER_LOAD"; fi
+}
+
+# Runs iperf3 from the client ($2: "" or -R); sets IPERF_BYTES and IPERF_GBPS from the receiver.
+iperf() {
+  local seconds="$1" reverse="$2"
+  OUT="$WORK/iperf3-$MODE$reverse-$seconds.json"
+  # shellcheck disable=SC2086  # $reverse is empty or one flag
+  client_run $((seconds + 15)) iperf3 -c "$SERVER_IP" -p "$IPERF_PORT" -t "$seconds" --connect-timeout 3000 -J $reverse || true
+  IPERF_BYTES="$(jq -r '.end.sum_received.bytes // 0' "$OUT" 2>/dev/null || echo 0)"
+  IPERF_GBPS="$(jq -r '(.end.sum_received.bits_per_second // 0) / 1e9 | . * 100 | round / 100' "$OUT" 2>/dev/null || echo 0)"
+  local error
+  error="$(jq -r '.error // empty' "$OUT" 2>/dev/null || head -3 "$OUT")"
+  [[ -z "$error" ]] || log "  $MODE iperf3 $reverse: error: $error"
+}
+
+# Prints a wrk latency field ("62.00us", "1.20ms", "1.00s") in microseconds.
+to_us() {
+  awk -v v="$1" 'BEGIN {
+    n = v + 0
+    if (v ~ /us$/) f = 1; else if (v ~ /ms$/) f = 1000; else if (v ~ /s$/) f = 1000000; else f = 0
+    if (f == 0) print "n/a"; else printf "%.0f", n * f }'
+}
+wrk_field() { awk -v key="$1" -v col="$2" 'index($0, key) { print $col; exit }' "$OUT"; }
+# Sums the socket errors wrk reports (connect, read, write, timeout) and non-2xx/3xx answers.
+wrk_errors() {
+  awk '/Socket errors:/ { gsub(",", ""); s += $4 + $6 + $8 + $10 }
+       /Non-2xx or 3xx/ { s += $NF }
+       END { print s + 0 }' "$OUT"
+}
+
+# Prints the client namespace's TCP ActiveOpens (connect() calls that sent a SYN): the exact
+# number of connections the load generators opened.
+client_active_opens() {
+  in_ns "$NS_CLIENT" awk '$1 == "Tcp:" { if (!h) { for (i = 1; i <= NF; i++) col[$i] = i; h = 1 } else print $col["ActiveOpens"] }' \
+    /proc/net/snmp
+}
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "n/a" }'; }
+
+# Per-run figures, keyed MODE.ROUND; the report shows the median over the rounds.
+declare -A UP_GBPS DOWN_GBPS CPU_PER_GB CONN_RATE CONN_ERRORS CPU_PER_CONN P50 P99 LAT_ERRORS NOISE
+RECORD_CHECKS=()
+RECORD_SAMPLE=""
+measured=()
+URL="http://$SERVER_IP:$HTTP_PORT/"
+
+# Measures mode $MODE once, as round $ROUND; returns 1 if the mode could not be set up.
+measure() {
+  local key="$MODE.$ROUND"
+  log "mode $MODE (round $ROUND of $rounds): setting up"
+  if ! "setup_$MODE" || ! check_path "$MODE"; then
+    log "SKIP $MODE (see above)"
+    "teardown_$MODE" 2>/dev/null || true
+    return 1
+  fi
+
+  log "  warm-up: ${warmup} s of iperf3 and of wrk"
+  iperf "$warmup" ""
+  OUT="$WORK/wrk-$key-warmup.out"
+  client_run $((warmup + 15)) taskset -c 1 wrk -t1 -c"$connections" -d"${warmup}s" --timeout 2s \
+    -H "Host: $SERVER_NAME" -H 'Connection: close' "$URL" || true
+
+  log "  iperf3 -t $duration client -> server, then -R"
+  local up_bytes down_bytes
+  sample_begin
+  iperf "$duration" ""
+  up_bytes="$IPERF_BYTES"; UP_GBPS[$key]="$IPERF_GBPS"
+  iperf "$duration" "-R"
+  down_bytes="$IPERF_BYTES"; DOWN_GBPS[$key]="$IPERF_GBPS"
+  sample_end
+  note_load "$key"
+  if [[ -n "$MIDDLE_PID" ]]; then
+    CPU_PER_GB[$key]="$(awk -v t="$MIDDLE_TICKS" -v hz="$CLK_TCK" -v b=$((up_bytes + down_bytes)) \
+      'BEGIN { if (b > 0) printf "%.3f", t / hz / (b / 1e9); else print "n/a" }')"
+  else
+    CPU_PER_GB[$key]="n/a"
+  fi
+  log "  $MODE: ${UP_GBPS[$key]} Gbit/s up, ${DOWN_GBPS[$key]} Gbit/s down," \
+    "middle box $MIDDLE_TICKS ticks for $(((up_bytes + down_bytes) / 1000000)) MB (${CPU_PER_GB[$key]} CPU s/GB)"
+
+  log "  wrk new connections: -t1 -c$connections -d${duration}s, Connection: close"
+  local records_before opens_before opens
+  records_before="$(settled_records)"
+  opens_before="$(client_active_opens)"
+  OUT="$WORK/wrk-$key-close.out"
+  sample_begin
+  client_run $((duration + 15)) taskset -c 1 wrk -t1 -c"$connections" -d"${duration}s" --timeout 2s \
+    -H "Host: $SERVER_NAME" -H 'Connection: close' "$URL" || true
+  sample_end
+  note_load "$key"
+  opens=$(($(client_active_opens) - opens_before))
+  CONN_RATE[$key]="$(wrk_field 'Requests/sec:' 2)"
+  CONN_ERRORS[$key]="$(wrk_errors)"
+  if [[ -n "$MIDDLE_PID" ]]; then
+    CPU_PER_CONN[$key]="$(awk -v t="$MIDDLE_TICKS" -v hz="$CLK_TCK" -v n="$opens" \
+      'BEGIN { if (n > 0) printf "%.0f", t / hz * 1e6 / n; else print "n/a" }')"
+  else
+    CPU_PER_CONN[$key]="n/a"
+  fi
+  log "  $MODE: ${CONN_RATE[$key]:-?} connections/s ($(wrk_field 'requests in' 1) requests," \
+    "$opens connections opened), ${CONN_ERRORS[$key]} errors, middle box ${CPU_PER_CONN[$key]} CPU us/connection"
+  if [[ "$MODE" == allowdns ]]; then
+    local records
+    records=$(($(settled_records) - records_before))
+    RECORD_CHECKS+=("round $ROUND: $records records for $opens connections opened by wrk: $([[ $records == "$opens" ]] && echo OK || echo MISMATCH)")
+    RECORD_SAMPLE="$(tail -1 "$WORK/allowdns-logs/connections.jsonl")"
+    log "  allowdns: ${RECORD_CHECKS[-1]}"
+  fi
+
+  log "  wrk latency: -t1 -c1 -d${duration}s --latency, keep-alive"
+  OUT="$WORK/wrk-$key-latency.out"
+  sample_begin
+  client_run $((duration + 15)) taskset -c 1 wrk -t1 -c1 -d"${duration}s" --timeout 2s --latency \
+    -H "Host: $SERVER_NAME" "$URL" || true
+  sample_end
+  note_load "$key"
+  P50[$key]="$(to_us "$(awk '$1 == "50%" { print $2; exit }' "$OUT")")"
+  P99[$key]="$(to_us "$(awk '$1 == "99%" { print $2; exit }' "$OUT")")"
+  LAT_ERRORS[$key]="$(wrk_errors)"
+  log "  $MODE: p50 ${P50[$key]} us, p99 ${P99[$key]} us, ${LAT_ERRORS[$key]} errors"
+
+  if [[ "$MODE" == allowdns ]]; then
+    in_ns "$NS_HOST" curl -s --noproxy '*' -m 3 "http://127.0.0.1:$ADMIN_PORT/metrics" 2>/dev/null \
+      | grep -E '^allowdns_relay_(connections|open_connections)' >"$WORK/relay-metrics-$ROUND.txt" || true
+    cp "$WORK/allowdns.log" "$WORK/allowdns-$ROUND.log"
+  fi
+  "teardown_$MODE"
+}
+
+for ROUND in $(seq 1 "$rounds"); do
+  for MODE in $modes; do
+    if measure && [[ " ${measured[*]} " != *" $MODE "* ]]; then
+      measured+=("$MODE")
+    fi
+  done
+done
+((${#measured[@]})) || { echo "run.sh: no mode could be measured" >&2; exit 1; }
+LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# Prints the median of figure array $1 over the rounds of mode $2.
+med() {
+  local -n figures="$1"
+  local round values=""
+  for round in $(seq 1 "$rounds"); do
+    values+="${figures[$2.$round]:-} "
+  done
+  echo "$values" | tr ' ' '\n' | grep -E '^[0-9.]+$' | tr '\n' ' ' | median
+}
+# Prints the largest value of figure array $1 over the rounds of mode $2.
+most() {
+  local -n figures="$1"
+  local round top=0
+  for round in $(seq 1 "$rounds"); do
+    if ((${figures[$2.$round]:-0} > top)); then top=${figures[$2.$round]}; fi
+  done
+  echo "$top"
+}
+
+# ---------------------------------------------------------------- report
+report() {
+  local mode
+  declare -A up down rate p50 p99
+  for mode in "${measured[@]}"; do
+    up[$mode]="$(med UP_GBPS "$mode")"; down[$mode]="$(med DOWN_GBPS "$mode")"
+    rate[$mode]="$(med CONN_RATE "$mode")"; p50[$mode]="$(med P50 "$mode")"; p99[$mode]="$(med P99 "$mode")"
+  done
+  echo "# Relay benchmark: direct routing vs HAProxy vs the allowdns relay"
+  echo
+  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc --all) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r)."
+  echo "Load average (1, 5, 15 min) before: $LOAD_BEFORE; after: $LOAD_AFTER."
+  echo "$(iperf3 --version | head -1 | awk '{ print $1 "3 " $2 }'), wrk $(wrk -v 2>&1 | head -1 | awk '{ print $2 }')," \
+    "$(nginx -v 2>&1 | awk '{ print $3 }'), $(command -v haproxy >/dev/null && haproxy -v | head -1 | awk '{ print "HAProxy " $3 }')," \
+    "allowdns JVM flags \`${ALLOWDNS_JVM_OPTS:-$DEFAULT_JVM_OPTS}\`."
+  echo "Middle box on CPU 0; iperf3, wrk, nginx and knotd on CPU 1; niceness $niceness. veth MTU 1500."
+  echo "iperf3: one stream, -t $duration each way. New connections: wrk -t1 -c$connections -d${duration}s" \
+    "with \`Connection: close\` (one request per connection). Latency: wrk -t1 -c1 -d${duration}s --latency," \
+    "keep-alive, $BODY_BYTES-byte body. Modes interleaved over $rounds round(s); each figure is the median" \
+    "over the rounds, errors and load the most of any round."
+  echo
+  echo "| mode | client→server Gbit/s | server→client Gbit/s | new connections/s | errors | p50 µs | p99 µs | middle-box CPU s/GB | middle-box CPU µs/connection | other CPU 0 load |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  for mode in "${measured[@]}"; do
+    printf '| %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %s%% |\n' "$mode" "${up[$mode]}" "${down[$mode]}" \
+      "${rate[$mode]/n\/a/0}" "$(($(most CONN_ERRORS "$mode") + $(most LAT_ERRORS "$mode")))" "${p50[$mode]}" "${p99[$mode]}" \
+      "$(med CPU_PER_GB "$mode")" "$(med CPU_PER_CONN "$mode")" "$(most NOISE "$mode")"
+  done
+  for mode in $modes; do
+    [[ " ${measured[*]} " == *" $mode "* ]] || { echo; echo "$mode: not measured (see the log above)."; }
+  done
+  if ((${#RECORD_CHECKS[@]})); then
+    echo
+    echo "allowdns connection log over the new-connections runs (one record per connection expected;"
+    echo "connections counted by the client namespace's TCP ActiveOpens):"
+    echo
+    printf -- '- %s\n' "${RECORD_CHECKS[@]}"
+    echo
+    echo "Last record:"
+    echo
+    echo '```json'
+    echo "$RECORD_SAMPLE"
+    echo '```'
+    echo
+    echo "Relay counters at the end of the last round (one refusal per round is the GET sent before resolving):"
+    echo
+    echo '```'
+    cat "$WORK/relay-metrics-$rounds.txt" 2>/dev/null || true
+    echo '```'
+    local problems
+    problems="$(cat "$WORK"/allowdns-*.log 2>/dev/null | grep -E 'Exception|ERROR|WARN' | sort | uniq -c | sort -rn | head -5 || true)"
+    if [[ -n "$problems" ]]; then
+      echo
+      echo "allowdns log lines with WARN, ERROR or Exception (count, line):"
+      echo
+      echo '```'
+      echo "$problems"
+      echo '```'
+    fi
+  fi
+  if [[ -n "${up[allowdns]:-}" && (-n "${up[haproxy]:-}" || -n "${up[direct]:-}") ]]; then
+    echo
+    echo "Targets for allowdns (against HAProxy and direct routing in this run):"
+    echo
+  fi
+  if [[ -n "${up[allowdns]:-}" && -n "${up[haproxy]:-}" ]]; then
+    target() { printf -- '- %s: %s\n' "$1" "$(awk -v a="$2" -v b="$3" 'BEGIN { print (a + 0 >= b + 0 ? "PASS" : "FAIL") " (" a " vs " b ")" }')"; }
+    target "client→server Gbit/s >= HAProxy's" "${up[allowdns]}" "${up[haproxy]}"
+    target "server→client Gbit/s >= HAProxy's" "${down[allowdns]}" "${down[haproxy]}"
+    target "new connections/s >= HAProxy's" "${rate[allowdns]}" "${rate[haproxy]}"
+  fi
+  if [[ -n "${p50[allowdns]:-}" && -n "${p50[direct]:-}" ]]; then
+    printf -- '- p50 added over direct routing <= 50 µs: %s\n' "$(awk -v a="${p50[allowdns]}" -v d="${p50[direct]}" \
+      'BEGIN { x = a - d; print (a != "n/a" && d != "n/a" && x <= 50 ? "PASS" : "FAIL") " (+" x " µs: " a " vs " d ")" }')"
+  fi
+  local busiest=0
+  for mode in "${measured[@]}"; do
+    if (($(most NOISE "$mode") > busiest)); then busiest=$(most NOISE "$mode"); fi
+  done
+  if ((busiest > 10)); then
+    echo
+    echo "Warning: up to ${busiest}% of CPU 0 went to other processes (or was stolen by the hypervisor)"
+    echo "during some runs; those rows are disturbed, latency most of all. Rerun on a quiet machine."
+  fi
+}
+
+report >"$WORK/results.md"
+cat "$WORK/results.md"
+if [[ "$write_results" == true ]]; then
+  dest="$SCRIPT_DIR/results-$(date +%F).md"
+  cp "$WORK/results.md" "$dest"
+  log "results written to $dest"
+fi
