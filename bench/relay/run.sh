@@ -23,10 +23,13 @@ Usage: bench/relay/run.sh [options]      (needs root: it creates network namespa
                       namespace has no netfilter hooks yet)
   --duration S        seconds of each iperf3 run and each wrk run (default: 10)
   --connections N     wrk -c for the new-connections/s run (default: 16)
-  --warmup S          seconds of warm-up traffic per mode, not measured (default: 3)
+  --warmup S          seconds of iperf3 and then of wrk per mode before measuring, so that the
+                      JIT has compiled the relay's paths (default: 10)
   --rounds N          rounds over every mode, interleaved; the table shows medians (default: 1)
   --net A.B           first two octets of the addresses, inside 10.0.0.0/8 (default: 10.201):
                       client A.B.1.2, host A.B.1.1 and A.B.2.1, server A.B.2.2
+  --middle-cpu N      CPU of the middle box (default: 0); 1 puts it on the load generators' CPU,
+                      to see how much of the added latency is the hop between CPUs
   --nice N            niceness of the middle box and the load generators (default: -10; 0 to
                       leave it)
   --write             also write the results to bench/relay/results-YYYY-MM-DD.md
@@ -44,8 +47,9 @@ readonly DEFAULT_JVM_OPTS="-XX:+UseSerialGC -Xms64m -Xmx192m -XX:-UsePerfData -X
 modes="direct haproxy allowdns"
 duration=10
 connections=16
-warmup=3
+warmup=10
 rounds=1
+middle_cpu=0
 net=10.201
 niceness=-10
 write_results=false
@@ -57,6 +61,7 @@ while (($#)); do
     --connections) connections="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
+    --middle-cpu) middle_cpu="$2"; shift 2 ;;
     --net) net="$2"; shift 2 ;;
     --nice) niceness="$2"; shift 2 ;;
     --write) write_results=true; shift ;;
@@ -72,6 +77,7 @@ done
   || { echo "run.sh: --duration is at most 60, --connections 1000, --warmup 30, --rounds 9" >&2; exit 2; }
 [[ "$net" =~ ^10\.([0-9]{1,3})$ ]] && ((BASH_REMATCH[1] <= 255)) \
   || { echo "run.sh: --net must be 10.B (addresses stay inside 10.0.0.0/8), got '$net'" >&2; exit 2; }
+[[ "$middle_cpu" == 0 || "$middle_cpu" == 1 ]] || { echo "run.sh: --middle-cpu is 0 or 1, got '$middle_cpu'" >&2; exit 2; }
 [[ "$niceness" =~ ^-?[0-9]+$ ]] && ((niceness >= -20 && niceness <= 19)) \
   || { echo "run.sh: --nice takes -20..19, got '$niceness'" >&2; exit 2; }
 for mode in $modes; do
@@ -102,6 +108,7 @@ readonly CLIENT_IP="$net.1.2" HOST_CLIENT_IP="$net.1.1" HOST_SERVER_IP="$net.2.1
 readonly IF_HOST_CLIENT=to-client   # in the host namespace, facing the client (the sandbox interface)
 readonly SERVER_NAME=srv.bench.test
 readonly IPERF_PORT=5201 HTTP_PORT=80
+readonly STATUS_PORT=8080
 readonly DNS_PORT=1053 RELAY_PORT=15001 HAPROXY_PORT=15002 ADMIN_PORT=9153
 readonly BODY_BYTES=100
 
@@ -191,6 +198,7 @@ client_run() {
 }
 
 proc_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+proc_user_ticks() { awk '{print $14}' "/proc/$1/stat"; }
 # CPU 0 time in tasks (user, nice, system) and stolen by the hypervisor.
 cpu0_busy_ticks() { awk '$1 == "cpu0" {print $2 + $3 + $4 + $9}' /proc/stat; }
 
@@ -271,6 +279,11 @@ http {
   scgi_temp_path $WORK/nginx/scgi;
   keepalive_requests 10000000;
   keepalive_timeout 65s;
+  # Connection counters, on loopback so that reading them never crosses the middle box.
+  server {
+    listen 127.0.0.1:$STATUS_PORT;
+    location / { stub_status; }
+  }
   server {
     listen $SERVER_IP:$HTTP_PORT backlog=4096;
     default_type text/plain;
@@ -350,7 +363,7 @@ backend original_destination
   server dst 0.0.0.0
 EOF
   haproxy -c -q -f "$WORK/haproxy.cfg" >/dev/null
-  start haproxy "$NS_HOST" 0 haproxy -db -f "$WORK/haproxy.cfg"
+  start haproxy "$NS_HOST" "$middle_cpu" haproxy -db -f "$WORK/haproxy.cfg"
   MIDDLE_PID=$STARTED_PID
   redirect "$HAPROXY_PORT"
   for _ in $(seq 1 100); do
@@ -376,7 +389,7 @@ sandboxes:
     id: bench
 EOF
   # shellcheck disable=SC2086  # JVM flags are a word list
-  start allowdns "$NS_HOST" 0 java ${ALLOWDNS_JVM_OPTS:-$DEFAULT_JVM_OPTS} -jar "$ALLOWDNS_JAR" serve \
+  start allowdns "$NS_HOST" "$middle_cpu" java ${ALLOWDNS_JVM_OPTS:-$DEFAULT_JVM_OPTS} -jar "$ALLOWDNS_JAR" serve \
     --listen "0.0.0.0:$DNS_PORT" --relay-listen "0.0.0.0:$RELAY_PORT" --upstream "$SERVER_IP:53" \
     --zones "$WORK/zones" --log-dir "$WORK/allowdns-logs" --state-dir "$WORK/allowdns-state" \
     --config "$WORK/allowdns.yaml" --admin-listen "127.0.0.1:$ADMIN_PORT"
@@ -442,17 +455,19 @@ check_path() {
 
 # ---------------------------------------------------------------- measurements
 sample_begin() {
-  cpu_a=0
-  [[ -n "$MIDDLE_PID" ]] && cpu_a="$(proc_cpu_ticks "$MIDDLE_PID")"
+  cpu_a=0 user_a=0
+  [[ -n "$MIDDLE_PID" ]] && cpu_a="$(proc_cpu_ticks "$MIDDLE_PID")" && user_a="$(proc_user_ticks "$MIDDLE_PID")"
   cpu0_a="$(cpu0_busy_ticks)"; t_a="$(date +%s%N)"
 }
-# Sets MIDDLE_TICKS and OTHER_LOAD (percent of CPU 0 that went to other tasks or was stolen).
+# Sets MIDDLE_TICKS, MIDDLE_USER (percent of them in user mode) and OTHER_LOAD (percent of CPU 0
+# that went to other tasks or was stolen).
 sample_end() {
-  local cpu_b=0 cpu0_b t_b
-  [[ -n "$MIDDLE_PID" ]] && cpu_b="$(proc_cpu_ticks "$MIDDLE_PID")"
+  local cpu_b=0 user_b=0 cpu0_b t_b
+  [[ -n "$MIDDLE_PID" ]] && cpu_b="$(proc_cpu_ticks "$MIDDLE_PID")" && user_b="$(proc_user_ticks "$MIDDLE_PID")"
   cpu0_b="$(cpu0_busy_ticks)"; t_b="$(date +%s%N)"
   MIDDLE_TICKS=$((cpu_b - cpu_a))
-  OTHER_LOAD="$(awk -v busy=$((cpu0_b - cpu0_a)) -v own="$MIDDLE_TICKS" -v ns=$((t_b - t_a)) \
+  MIDDLE_USER=$((MIDDLE_TICKS > 0 ? (user_b - user_a) * 100 / MIDDLE_TICKS : 0))
+  OTHER_LOAD="$(awk -v busy=$((cpu0_b - cpu0_a)) -v own=$((middle_cpu == 0 ? MIDDLE_TICKS : 0)) -v ns=$((t_b - t_a)) \
     -v hz="$CLK_TCK" 'BEGIN { o = busy - own; if (o < 0) o = 0; printf "%.0f", o * 100 / (ns / 1e9 * hz) }')"
 }
 note_load() {
@@ -493,6 +508,11 @@ wrk_errors() {
 client_active_opens() {
   in_ns "$NS_CLIENT" awk '$1 == "Tcp:" { if (!h) { for (i = 1; i <= NF; i++) col[$i] = i; h = 1 } else print $col["ActiveOpens"] }' \
     /proc/net/snmp
+}
+
+# Prints how many connections nginx has accepted (its own status request included).
+server_accepts() {
+  in_ns "$NS_SERVER" curl -s --noproxy '*' -m 3 "http://127.0.0.1:$STATUS_PORT/" | awk 'NR == 3 { print $1 }'
 }
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "n/a" }'; }
@@ -536,12 +556,13 @@ measure() {
     CPU_PER_GB[$key]="n/a"
   fi
   log "  $MODE: ${UP_GBPS[$key]} Gbit/s up, ${DOWN_GBPS[$key]} Gbit/s down," \
-    "middle box $MIDDLE_TICKS ticks for $(((up_bytes + down_bytes) / 1000000)) MB (${CPU_PER_GB[$key]} CPU s/GB)"
+    "middle box $MIDDLE_TICKS ticks (${MIDDLE_USER}% user) for $(((up_bytes + down_bytes) / 1000000)) MB (${CPU_PER_GB[$key]} CPU s/GB)"
 
   log "  wrk new connections: -t1 -c$connections -d${duration}s, Connection: close"
-  local records_before opens_before opens
+  local records_before opens_before opens accepts_before
   records_before="$(settled_records)"
   opens_before="$(client_active_opens)"
+  accepts_before="$(server_accepts)"
   OUT="$WORK/wrk-$key-close.out"
   sample_begin
   client_run $((duration + 15)) taskset -c 1 wrk -t1 -c"$connections" -d"${duration}s" --timeout 2s \
@@ -558,11 +579,18 @@ measure() {
     CPU_PER_CONN[$key]="n/a"
   fi
   log "  $MODE: ${CONN_RATE[$key]:-?} connections/s ($(wrk_field 'requests in' 1) requests," \
-    "$opens connections opened), ${CONN_ERRORS[$key]} errors, middle box ${CPU_PER_CONN[$key]} CPU us/connection"
+    "$opens connections opened), ${CONN_ERRORS[$key]} errors, middle box ${CPU_PER_CONN[$key]} CPU us/connection (${MIDDLE_USER}% user)," \
+    "other CPU 0 load ${OTHER_LOAD}%"
   if [[ "$MODE" == allowdns ]]; then
-    local records
+    # Every connection that reached nginx came through a relayed connection, which must have its
+    # record; connections wrk still had open (or opening) when it stopped may never have reached
+    # the relay. So: requests completed <= accepted by nginx <= records <= opened by the client.
+    local records completed accepted verdict=OK
     records=$(($(settled_records) - records_before))
-    RECORD_CHECKS+=("round $ROUND: $records records for $opens connections opened by wrk: $([[ $records == "$opens" ]] && echo OK || echo MISMATCH)")
+    completed="$(wrk_field 'requests in' 1)"
+    accepted=$(($(server_accepts) - accepts_before - 1))
+    ((completed <= accepted && accepted <= records && records <= opens)) || verdict="MISMATCH"
+    RECORD_CHECKS+=("round $ROUND: $completed requests completed <= $accepted connections accepted by nginx <= $records records <= $opens connections opened by the client: $verdict")
     RECORD_SAMPLE="$(tail -1 "$WORK/allowdns-logs/connections.jsonl")"
     log "  allowdns: ${RECORD_CHECKS[-1]}"
   fi
@@ -631,7 +659,7 @@ report() {
   echo "$(iperf3 --version | head -1 | awk '{ print $1 "3 " $2 }'), wrk $(wrk -v 2>&1 | head -1 | awk '{ print $2 }')," \
     "$(nginx -v 2>&1 | awk '{ print $3 }'), $(command -v haproxy >/dev/null && haproxy -v | head -1 | awk '{ print "HAProxy " $3 }')," \
     "allowdns JVM flags \`${ALLOWDNS_JVM_OPTS:-$DEFAULT_JVM_OPTS}\`."
-  echo "Middle box on CPU 0; iperf3, wrk, nginx and knotd on CPU 1; niceness $niceness. veth MTU 1500."
+  echo "Middle box on CPU $middle_cpu; iperf3, wrk, nginx and knotd on CPU 1; niceness $niceness. veth MTU 1500."
   echo "iperf3: one stream, -t $duration each way. New connections: wrk -t1 -c$connections -d${duration}s" \
     "with \`Connection: close\` (one request per connection). Latency: wrk -t1 -c1 -d${duration}s --latency," \
     "keep-alive, $BODY_BYTES-byte body. Modes interleaved over $rounds round(s); each figure is the median" \
@@ -650,7 +678,7 @@ report() {
   if ((${#RECORD_CHECKS[@]})); then
     echo
     echo "allowdns connection log over the new-connections runs (one record per connection expected;"
-    echo "connections counted by the client namespace's TCP ActiveOpens):"
+    echo "connections opened counted by the client namespace's TCP ActiveOpens, accepted by nginx's stub_status):"
     echo
     printf -- '- %s\n' "${RECORD_CHECKS[@]}"
     echo
