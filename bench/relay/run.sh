@@ -327,13 +327,38 @@ build_allowdns() {
   fi
 }
 
-# The iptables rules both proxies sit behind: the sandbox interface's DNS to allowdns's resolver,
-# every other TCP connection to the proxy's port (REDIRECT keeps the original destination).
+# Puts a proxy listening on $1 in the path, behind the same rules for both proxies: allowdns's own
+# (`allowdns iptables apply`: the sandbox interface's DNS to port 1053, every other TCP connection
+# REDIRECTed to the proxy, nothing else accepted or routed), or, with a jar that has no iptables
+# command, the two REDIRECT rules alone. Sets RULES to say which.
 redirect() {
   local tcp_port="$1"
+  if [[ -f "$ALLOWDNS_JAR" ]] && in_ns "$NS_HOST" java -jar "$ALLOWDNS_JAR" iptables apply \
+    --sandbox-interface "$IF_HOST_CLIENT" --dns-port "$DNS_PORT" --relay-port "$tcp_port" >"$WORK/iptables-apply.log" 2>&1; then
+    RULES="\`allowdns iptables apply --sandbox-interface $IF_HOST_CLIENT --dns-port $DNS_PORT --relay-port PORT\`"
+    return 0
+  fi
+  if [[ -f "$ALLOWDNS_JAR" ]] && ! grep -qi 'unmatched argument\|unknown' "$WORK/iptables-apply.log"; then
+    log "allowdns iptables apply failed:"; tail -5 "$WORK/iptables-apply.log" >&2
+    return 1
+  fi
   in_ns "$NS_HOST" iptables -t nat -A PREROUTING -i "$IF_HOST_CLIENT" -p udp --dport 53 -j REDIRECT --to-ports "$DNS_PORT"
   in_ns "$NS_HOST" iptables -t nat -A PREROUTING -i "$IF_HOST_CLIENT" -p tcp --dport 53 -j REDIRECT --to-ports "$DNS_PORT"
   in_ns "$NS_HOST" iptables -t nat -A PREROUTING -i "$IF_HOST_CLIENT" -p tcp -j REDIRECT --to-ports "$tcp_port"
+  RULES="\`iptables -t nat -A PREROUTING -i $IF_HOST_CLIENT -p tcp -j REDIRECT --to-ports PORT\` (and DNS to $DNS_PORT)"
+}
+RULES="none"
+
+# Removes every rule from the host namespace (it is this script's own).
+unredirect() {
+  local cmd table
+  for cmd in iptables ip6tables; do
+    command -v "$cmd" >/dev/null || continue
+    for table in nat filter; do
+      in_ns "$NS_HOST" "$cmd" -t "$table" -F 2>/dev/null || true
+      in_ns "$NS_HOST" "$cmd" -t "$table" -X 2>/dev/null || true
+    done
+  done
 }
 
 setup_direct() {
@@ -343,6 +368,7 @@ setup_direct() {
 teardown_direct() { in_ns "$NS_HOST" sysctl -qw net.ipv4.ip_forward=0; }
 
 setup_haproxy() {
+  build_allowdns || true # for `allowdns iptables apply`; without the jar, plain REDIRECT rules
   cat >"$WORK/haproxy.cfg" <<EOF
 global
   nbthread 1
@@ -374,7 +400,7 @@ EOF
   log "haproxy did not start; its log:"; tail -5 "$WORK/haproxy.log" >&2
   return 1
 }
-teardown_haproxy() { stop "$MIDDLE_PID"; in_ns "$NS_HOST" iptables -t nat -F PREROUTING; }
+teardown_haproxy() { stop "$MIDDLE_PID"; unredirect; }
 
 setup_allowdns() {
   build_allowdns || return 1
@@ -405,7 +431,7 @@ EOF
   log "allowdns: $(grep -m1 'ready:' "$WORK/allowdns.log")"
   redirect "$RELAY_PORT"
 }
-teardown_allowdns() { stop "$MIDDLE_PID"; in_ns "$NS_HOST" iptables -t nat -F PREROUTING; }
+teardown_allowdns() { stop "$MIDDLE_PID"; unredirect; }
 
 # Prints the body length of one GET from the client, or fails.
 http_get() {
@@ -659,6 +685,8 @@ report() {
   echo "$(iperf3 --version | head -1 | awk '{ print $1 "3 " $2 }'), wrk $(wrk -v 2>&1 | head -1 | awk '{ print $2 }')," \
     "$(nginx -v 2>&1 | awk '{ print $3 }'), $(command -v haproxy >/dev/null && haproxy -v | head -1 | awk '{ print "HAProxy " $3 }')," \
     "allowdns JVM flags \`${ALLOWDNS_JVM_OPTS:-$DEFAULT_JVM_OPTS}\`."
+  echo "HAProxy and allowdns behind the same rules: $RULES; HAProxy forwards to the original destination" \
+    "(\`server dst 0.0.0.0\`, SO_ORIGINAL_DST), as the relay does."
   echo "Middle box on CPU $middle_cpu; iperf3, wrk, nginx and knotd on CPU 1; niceness $niceness. veth MTU 1500."
   echo "iperf3: one stream, -t $duration each way. New connections: wrk -t1 -c$connections -d${duration}s" \
     "with \`Connection: close\` (one request per connection). Latency: wrk -t1 -c1 -d${duration}s --latency," \
