@@ -5,7 +5,7 @@
 # Modes, one after another: direct (the host routes), haproxy (mode tcp, splice-auto, behind the
 # same iptables REDIRECT as the relay) and allowdns (serve --relay-listen, the client resolves the
 # server's name through it first). Each mode gets iperf3 both ways, wrk new connections/s and wrk
-# keep-alive latency. The middle box is pinned to CPU 0; everything else runs on CPU 1.
+# keep-alive latency. The middle box is pinned to CPU 0 (--middle-cpu); everything else runs on CPU 1.
 # Traffic stays inside the namespaces. Every process this script starts is killed by PID on exit,
 # and the namespaces (with their veths and iptables rules) are deleted.
 # See bench/README.md for what each figure means.
@@ -33,6 +33,7 @@ Usage: bench/relay/run.sh [options]      (needs root: it creates network namespa
   --nice N            niceness of the middle box and the load generators (default: -10; 0 to
                       leave it)
   --write             also write the results to bench/relay/results-YYYY-MM-DD.md
+                      (results-YYYY-MM-DD-middle-cpu-1.md with --middle-cpu 1)
   --keep              keep the work directory (configs, logs, raw tool output)
   -h, --help          show this help
 
@@ -199,8 +200,9 @@ client_run() {
 
 proc_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 proc_user_ticks() { awk '{print $14}' "/proc/$1/stat"; }
-# CPU 0 time in tasks (user, nice, system) and stolen by the hypervisor.
-cpu0_busy_ticks() { awk '$1 == "cpu0" {print $2 + $3 + $4 + $9}' /proc/stat; }
+# The middle box's CPU's time in tasks (user, nice, system) and stolen by the hypervisor; irq and
+# softirq time are left out (packet delivery lands there).
+cpu_busy_ticks() { awk -v cpu="cpu$middle_cpu" '$1 == cpu {print $2 + $3 + $4 + $9}' /proc/stat; }
 
 # ---------------------------------------------------------------- topology
 log "creating namespaces $NS_CLIENT, $NS_HOST, $NS_SERVER in $WORK"
@@ -483,17 +485,18 @@ check_path() {
 sample_begin() {
   cpu_a=0 user_a=0
   [[ -n "$MIDDLE_PID" ]] && cpu_a="$(proc_cpu_ticks "$MIDDLE_PID")" && user_a="$(proc_user_ticks "$MIDDLE_PID")"
-  cpu0_a="$(cpu0_busy_ticks)"; t_a="$(date +%s%N)"
+  cpux_a="$(cpu_busy_ticks)"; t_a="$(date +%s%N)"
 }
-# Sets MIDDLE_TICKS, MIDDLE_USER (percent of them in user mode) and OTHER_LOAD (percent of CPU 0
-# that went to other tasks or was stolen).
+# Sets MIDDLE_TICKS, MIDDLE_USER (percent of them in user mode) and OTHER_LOAD (percent of the
+# middle box's CPU that went to other tasks or was stolen; meaningless in direct mode, where nothing
+# of the benchmark runs there, and with --middle-cpu 1, where the load generators run there too).
 sample_end() {
-  local cpu_b=0 user_b=0 cpu0_b t_b
+  local cpu_b=0 user_b=0 cpux_b t_b
   [[ -n "$MIDDLE_PID" ]] && cpu_b="$(proc_cpu_ticks "$MIDDLE_PID")" && user_b="$(proc_user_ticks "$MIDDLE_PID")"
-  cpu0_b="$(cpu0_busy_ticks)"; t_b="$(date +%s%N)"
+  cpux_b="$(cpu_busy_ticks)"; t_b="$(date +%s%N)"
   MIDDLE_TICKS=$((cpu_b - cpu_a))
   MIDDLE_USER=$((MIDDLE_TICKS > 0 ? (user_b - user_a) * 100 / MIDDLE_TICKS : 0))
-  OTHER_LOAD="$(awk -v busy=$((cpu0_b - cpu0_a)) -v own=$((middle_cpu == 0 ? MIDDLE_TICKS : 0)) -v ns=$((t_b - t_a)) \
+  OTHER_LOAD="$(awk -v busy=$((cpux_b - cpux_a)) -v own="$MIDDLE_TICKS" -v ns=$((t_b - t_a)) \
     -v hz="$CLK_TCK" 'BEGIN { o = busy - own; if (o < 0) o = 0; printf "%.0f", o * 100 / (ns / 1e9 * hz) }')"
 }
 note_load() {
@@ -582,7 +585,7 @@ measure() {
     CPU_PER_GB[$key]="n/a"
   fi
   log "  $MODE: ${UP_GBPS[$key]} Gbit/s up, ${DOWN_GBPS[$key]} Gbit/s down," \
-    "middle box $MIDDLE_TICKS ticks (${MIDDLE_USER}% user) for $(((up_bytes + down_bytes) / 1000000)) MB (${CPU_PER_GB[$key]} CPU s/GB)"
+    "middle box $MIDDLE_TICKS ticks ($((MIDDLE_TICKS * 100 / (2 * duration * CLK_TCK)))% of a CPU, ${MIDDLE_USER}% user) for $(((up_bytes + down_bytes) / 1000000)) MB (${CPU_PER_GB[$key]} CPU s/GB)"
 
   log "  wrk new connections: -t1 -c$connections -d${duration}s, Connection: close"
   local records_before opens_before opens accepts_before
@@ -606,7 +609,7 @@ measure() {
   fi
   log "  $MODE: ${CONN_RATE[$key]:-?} connections/s ($(wrk_field 'requests in' 1) requests," \
     "$opens connections opened), ${CONN_ERRORS[$key]} errors, middle box ${CPU_PER_CONN[$key]} CPU us/connection (${MIDDLE_USER}% user)," \
-    "other CPU 0 load ${OTHER_LOAD}%"
+    "other load on CPU $middle_cpu ${OTHER_LOAD}%"
   if [[ "$MODE" == allowdns ]]; then
     # Every connection that reached nginx came through a relayed connection, which must have its
     # record; connections wrk still had open (or opening) when it stopped may never have reached
@@ -670,6 +673,12 @@ most() {
   echo "$top"
 }
 
+# Prints other processes' load on the middle box's CPU as a percentage, or n/a where it says
+# nothing: direct mode has no middle box, and with --middle-cpu 1 the load generators share it.
+other_load() {
+  if [[ "$1" == direct || "$middle_cpu" != 0 ]]; then echo "n/a"; else echo "$2%"; fi
+}
+
 # ---------------------------------------------------------------- report
 report() {
   local mode
@@ -693,13 +702,30 @@ report() {
     "keep-alive, $BODY_BYTES-byte body. Modes interleaved over $rounds round(s); each figure is the median" \
     "over the rounds, errors and load the most of any round."
   echo
-  echo "| mode | client→server Gbit/s | server→client Gbit/s | new connections/s | errors | p50 µs | p99 µs | middle-box CPU s/GB | middle-box CPU µs/connection | other CPU 0 load |"
+  echo "| mode | client→server Gbit/s | server→client Gbit/s | new connections/s | errors | p50 µs | p99 µs | middle-box CPU s/GB | middle-box CPU µs/connection | other load on the middle box's CPU |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   for mode in "${measured[@]}"; do
-    printf '| %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %s%% |\n' "$mode" "${up[$mode]}" "${down[$mode]}" \
+    printf '| %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n' "$mode" "${up[$mode]}" "${down[$mode]}" \
       "${rate[$mode]/n\/a/0}" "$(($(most CONN_ERRORS "$mode") + $(most LAT_ERRORS "$mode")))" "${p50[$mode]}" "${p99[$mode]}" \
-      "$(med CPU_PER_GB "$mode")" "$(med CPU_PER_CONN "$mode")" "$(most NOISE "$mode")"
+      "$(med CPU_PER_GB "$mode")" "$(med CPU_PER_CONN "$mode")" "$(other_load "$mode" "$(most NOISE "$mode")")"
   done
+  if ((rounds > 1)); then
+    echo
+    echo "Every round:"
+    echo
+    echo "| mode | round | client→server Gbit/s | server→client Gbit/s | new connections/s | p50 µs | p99 µs | CPU s/GB | CPU µs/connection | other load |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    local round key
+    for mode in "${measured[@]}"; do
+      for round in $(seq 1 "$rounds"); do
+        key="$mode.$round"
+        [[ -n "${UP_GBPS[$key]:-}" ]] || continue
+        printf '| %s | %s | %s | %s | %.0f | %s | %s | %s | %s | %s |\n' "$mode" "$round" "${UP_GBPS[$key]}" "${DOWN_GBPS[$key]}" \
+          "${CONN_RATE[$key]:-0}" "${P50[$key]}" "${P99[$key]}" "${CPU_PER_GB[$key]}" "${CPU_PER_CONN[$key]}" \
+          "$(other_load "$mode" "${NOISE[$key]:-0}")"
+      done
+    done
+  fi
   for mode in $modes; do
     [[ " ${measured[*]} " == *" $mode "* ]] || { echo; echo "$mode: not measured (see the log above)."; }
   done
@@ -749,19 +775,21 @@ report() {
   fi
   local busiest=0
   for mode in "${measured[@]}"; do
+    [[ "$(other_load "$mode" 0)" == n/a ]] && continue
     if (($(most NOISE "$mode") > busiest)); then busiest=$(most NOISE "$mode"); fi
   done
   if ((busiest > 10)); then
     echo
-    echo "Warning: up to ${busiest}% of CPU 0 went to other processes (or was stolen by the hypervisor)"
-    echo "during some runs; those rows are disturbed, latency most of all. Rerun on a quiet machine."
+    echo "Warning: up to ${busiest}% of the middle box's CPU went to other processes (or was stolen by the"
+    echo "hypervisor) during some runs; those rows are disturbed: latency and connections/s most, CPU per"
+    echo "GB and per connection least. Rerun on a quiet machine."
   fi
 }
 
 report >"$WORK/results.md"
 cat "$WORK/results.md"
 if [[ "$write_results" == true ]]; then
-  dest="$SCRIPT_DIR/results-$(date +%F).md"
+  dest="$SCRIPT_DIR/results-$(date +%F)$([[ "$middle_cpu" == 0 ]] || echo "-middle-cpu-$middle_cpu").md"
   cp "$WORK/results.md" "$dest"
   log "results written to $dest"
 fi
