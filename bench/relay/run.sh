@@ -39,6 +39,7 @@ Usage: bench/relay/run.sh [options]      (needs root: it creates network namespa
 
 Environment:
   ALLOWDNS_JVM_OPTS   JVM flags for allowdns (default: see DEFAULT_JVM_OPTS in this script)
+  ALLOWDNS_SERVE_ARGS more flags for `allowdns serve`, e.g. "--log-max-file-size 1MB"
 EOF
 }
 
@@ -232,7 +233,7 @@ done
 in_ns "$NS_HOST" sysctl -qw net.ipv4.ip_forward=0
 
 # ---------------------------------------------------------------- server: knotd, iperf3, nginx
-mkdir -p "$WORK/knot" "$WORK/zones" "$WORK/allowdns-logs" "$WORK/allowdns-state" "$WORK/nginx"
+mkdir -p "$WORK/knot" "$WORK/zones" "$WORK/nginx"
 cat >"$WORK/knot/bench.test.zone" <<EOF
 \$ORIGIN bench.test.
 \$TTL 3600
@@ -419,8 +420,8 @@ EOF
   # shellcheck disable=SC2086  # JVM flags are a word list
   start allowdns "$NS_HOST" "$middle_cpu" java ${ALLOWDNS_JVM_OPTS:-$DEFAULT_JVM_OPTS} -jar "$ALLOWDNS_JAR" serve \
     --listen "0.0.0.0:$DNS_PORT" --relay-listen "0.0.0.0:$RELAY_PORT" --upstream "$SERVER_IP:53" \
-    --zones "$WORK/zones" --log-dir "$WORK/allowdns-logs" --state-dir "$WORK/allowdns-state" \
-    --config "$WORK/allowdns.yaml" --admin-listen "127.0.0.1:$ADMIN_PORT"
+    --zones "$WORK/zones" --log-dir "$(log_dir)" --state-dir "$WORK/allowdns-state-$ROUND" \
+    --config "$WORK/allowdns.yaml" --admin-listen "127.0.0.1:$ADMIN_PORT" ${ALLOWDNS_SERVE_ARGS:-}
   MIDDLE_PID=$STARTED_PID
   local deadline=$(($(date +%s) + 60))
   until grep -q 'ready:' "$WORK/allowdns.log"; do
@@ -441,9 +442,18 @@ http_get() {
     "http://$SERVER_IP:$HTTP_PORT/"
 }
 
+# Each round's allowdns writes its records to a directory of its own.
+log_dir() { echo "$WORK/allowdns-logs-$ROUND"; }
+
 connection_records() {
-  local f="$WORK/allowdns-logs/connections.jsonl"
-  if [[ -f "$f" ]]; then wc -l <"$f"; else echo 0; fi
+  # Rotated files (connections.DATE.N.jsonl.gz) count too: a round can pass the rotation size.
+  local dir f
+  dir="$(log_dir)"
+  { cat "$dir"/connections.jsonl 2>/dev/null || true
+    for f in "$dir"/connections.*.jsonl.gz; do
+      if [[ -f "$f" ]]; then zcat "$f" 2>/dev/null || true; fi
+    done
+  } | wc -l
 }
 
 # Waits until the connection log stops growing (records are written by a background thread once
@@ -620,7 +630,7 @@ measure() {
     accepted=$(($(server_accepts) - accepts_before - 1))
     ((completed <= accepted && accepted <= records && records <= opens)) || verdict="MISMATCH"
     RECORD_CHECKS+=("round $ROUND: $completed requests completed <= $accepted connections accepted by nginx <= $records records <= $opens connections opened by the client: $verdict")
-    RECORD_SAMPLE="$(tail -1 "$WORK/allowdns-logs/connections.jsonl")"
+    RECORD_SAMPLE="$(tail -1 "$(log_dir)/connections.jsonl")"
     log "  allowdns: ${RECORD_CHECKS[-1]}"
   fi
 
