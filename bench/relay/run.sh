@@ -191,7 +191,7 @@ stop() {
 client_run() {
   local limit="$1"; shift
   local status=0
-  setsid timeout "$limit" ip netns exec "$NS_CLIENT" "$@" >"$OUT" 2>&1 &
+  setsid timeout -k 5 "$limit" ip netns exec "$NS_CLIENT" "$@" >"$OUT" 2>&1 &
   CLIENT_PID=$!
   prioritize "$CLIENT_PID"
   wait "$CLIENT_PID" || status=$?
