@@ -13,6 +13,7 @@ import dev.allowdns.policy.Policy;
 import dev.allowdns.policy.PolicyChange;
 import dev.allowdns.policy.PolicyException;
 import dev.allowdns.policy.PolicySet;
+import dev.allowdns.policy.Zone;
 import dev.allowdns.relay.RelayServer;
 import dev.allowdns.sandbox.Sandbox;
 import dev.allowdns.sandbox.SandboxRegistry;
@@ -285,10 +286,10 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   }
 
   private static String describe(Policy policy) {
-    int rules = policy.zones().stream().mapToInt(z -> z.rules().size() + z.ipRanges().size()).sum();
+    int rules = policy.zones().stream().mapToInt(Zone::ruleCount).sum();
     String zones =
         policy.zones().stream()
-            .map(z -> z.name() + " " + (z.rules().size() + z.ipRanges().size()))
+            .map(z -> z.name() + " " + z.ruleCount())
             .collect(Collectors.joining(", "));
     return policy.name() + " (" + policy.zones().size() + " zones, " + rules + " rules: " + zones + ")";
   }
