@@ -7,7 +7,9 @@ import dev.allowdns.policy.PolicyException;
 import dev.allowdns.policy.PolicySet;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** The options every command that reads the policy shares: the config file and the zones. */
@@ -71,8 +73,8 @@ final class ConfigOptions {
   }
 
   private ConfigFile zonesFlag() {
-    return new ConfigFile(
-        null, null, zones, null, null, null, null, null, null, null, null, null, null, null, null,
-        null);
+    Map<String, Object> flag = new HashMap<>();
+    flag.put("zones", zones);
+    return ConfigFile.of(flag);
   }
 }

@@ -11,7 +11,14 @@ import dev.allowdns.policy.Zone;
 import dev.allowdns.sandbox.Sandboxes;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.allowdns.ledger.Ledger;
+import dev.allowdns.relay.RelayServer;
 import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -29,6 +36,11 @@ import picocli.CommandLine.Spec;
     versionProvider = VersionProvider.class,
     description = "Run the allowlisting DNS resolver.")
 final class ServeCommand implements Callable<Integer> {
+  /** (sandbox, address) pairs the ledger keeps at most. */
+  private static final long LEDGER_ADDRESSES = 250_000;
+  /** How long an expired ledger entry is kept to explain a late refusal. */
+  private static final Duration LEDGER_KEEP_EXPIRED = Duration.ofHours(1);
+
   @Spec CommandSpec spec;
   @Mixin ConfigOptions configOptions;
 
@@ -71,6 +83,18 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--log-total-size", paramLabel = "SIZE", description = "Cap on one record log with its rotated files (default: " + Config.DEFAULT_LOG_TOTAL_SIZE + ").")
   String logTotalSize;
 
+  @Option(names = "--relay-connect-timeout", paramLabel = "DURATION", description = "Wait for a destination to accept (default: " + Config.DEFAULT_RELAY_CONNECT_TIMEOUT + ").")
+  String relayConnectTimeout;
+
+  @Option(names = "--relay-idle-timeout", paramLabel = "DURATION", description = "Close a relayed connection idle both ways for (default: " + Config.DEFAULT_RELAY_IDLE_TIMEOUT + ").")
+  String relayIdleTimeout;
+
+  @Option(names = "--relay-peek-timeout", paramLabel = "DURATION", description = "Wait for TLS SNI or HTTP Host before deciding without (default: " + Config.DEFAULT_RELAY_PEEK_TIMEOUT + ").")
+  String relayPeekTimeout;
+
+  @Option(names = "--shutdown-grace", paramLabel = "DURATION", description = "On SIGTERM, let open connections finish for (default: " + Config.DEFAULT_SHUTDOWN_GRACE + ").")
+  String shutdownGrace;
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
@@ -83,43 +107,83 @@ final class ServeCommand implements Callable<Integer> {
       return ExitCodes.INPUT_ERROR;
     }
     Config config = loaded.config();
-    PolicySet policies = loaded.policies();
+    AtomicReference<PolicySet> policies = new AtomicReference<>(loaded.policies());
+    AtomicReference<Sandboxes> sandboxes =
+        new AtomicReference<>(Sandboxes.of(config.sandboxes(), PolicySet.DEFAULT_POLICY));
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     RecordLog queryLog =
         RecordLog.open(config.logDir(), "queries", config.logMaxFileSize(), config.logTotalSize());
-    DnsServer dns;
+    RecordLog connectionLog = null;
+    Ledger ledger = null;
+    DnsServer dns = null;
+    RelayServer relay = null;
     try {
-      dns =
-          DnsServer.start(
-              config,
-              policies,
-              Sandboxes.of(config.sandboxes(), PolicySet.DEFAULT_POLICY),
-              registry,
-              queryLog);
+      if (config.relayListen() != null) {
+        connectionLog =
+            RecordLog.open(config.logDir(), "connections", config.logMaxFileSize(), config.logTotalSize());
+        ledger = new Ledger(LEDGER_ADDRESSES, config.ledgerMinTtl(), LEDGER_KEEP_EXPIRED, Ticker.systemTicker());
+      }
+      dns = DnsServer.start(config, policies.get(), sandboxes.get(), registry, queryLog, ledger);
+      if (config.relayListen() != null) {
+        relay =
+            RelayServer.start(
+                new RelayServer.Settings(
+                    config.relayListen(),
+                    config.relayConnectTimeout(),
+                    config.relayIdleTimeout(),
+                    config.relayPeekTimeout()),
+                sandboxes::get,
+                policies::get,
+                ledger,
+                connectionLog,
+                registry);
+      }
     } catch (IllegalStateException e) {
-      queryLog.close();
+      stop(relay, dns, connectionLog, queryLog, Duration.ZERO);
       err.println(e.getMessage());
       err.flush();
       return ExitCodes.INPUT_ERROR;
     }
+    Servers running = new Servers(dns, relay, queryLog, connectionLog);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
-                  dns.close();
-                  queryLog.close();
+                  stop(running.relay(), running.dns(), running.connectionLog(), running.queryLog(), config.shutdownGrace());
                   stopped.countDown();
                 },
                 "allowdns-shutdown"));
     PrintWriter out = spec.commandLine().getOut();
-    out.println(readyLine(config, policies, dns, queryLog));
+    out.println(readyLine(config, policies.get(), running));
     out.flush();
     stopped.await();
     return ExitCodes.OK;
   }
 
-  private static String readyLine(Config config, PolicySet policies, DnsServer dns, RecordLog queryLog) {
+  /** What one serve process runs; {@code relay} and {@code connectionLog} are null without a relay. */
+  private record Servers(DnsServer dns, RelayServer relay, RecordLog queryLog, RecordLog connectionLog) {}
+
+  /**
+   * Stops in the order that loses nothing: the relay lets connections finish and records them,
+   * the resolver stops answering, then the logs write what they hold.
+   */
+  private static void stop(
+      RelayServer relay, DnsServer dns, RecordLog connectionLog, RecordLog queryLog, Duration grace) {
+    if (relay != null) {
+      relay.close(grace);
+    }
+    if (dns != null) {
+      dns.close();
+    }
+    if (connectionLog != null) {
+      connectionLog.close();
+    }
+    queryLog.close();
+  }
+
+  private static String readyLine(Config config, PolicySet policies, Servers running) {
+    DnsServer dns = running.dns();
     String version = new VersionProvider().version();
     String policyText =
         policies.policies().values().stream().map(ServeCommand::describe).collect(Collectors.joining("; "));
@@ -134,8 +198,10 @@ final class ServeCommand implements Callable<Integer> {
         + policies.generation()
         + "; upstreams "
         + config.upstreams().stream().map(Object::toString).collect(Collectors.joining(", "))
-        + "; query log "
-        + queryLog.file();
+        + (running.relay() == null ? "; relay off" : "; relay " + running.relay().listener())
+        + "; logs "
+        + running.queryLog().file()
+        + (running.connectionLog() == null ? "" : ", " + running.connectionLog().file());
   }
 
   private static String describe(Policy policy) {
@@ -148,23 +214,25 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   private ConfigFile flags() {
-    return new ConfigFile(
-        listen,
-        upstreams,
-        null,
-        relayListen,
-        adminListen,
-        logDir,
-        stateDir,
-        ledgerMinTtl,
-        upstreamTimeout,
-        serveStaleMax,
-        cacheSize,
-        tcpIdleTimeout,
-        logMaxFileSize,
-        logTotalSize,
-        null,
-        null);
+    Map<String, Object> flags = new HashMap<>();
+    flags.put("listen", listen);
+    flags.put("upstreams", upstreams);
+    flags.put("relay_listen", relayListen);
+    flags.put("admin_listen", adminListen);
+    flags.put("log_dir", logDir);
+    flags.put("state_dir", stateDir);
+    flags.put("ledger_min_ttl", ledgerMinTtl);
+    flags.put("upstream_timeout", upstreamTimeout);
+    flags.put("serve_stale_max", serveStaleMax);
+    flags.put("cache_size", cacheSize);
+    flags.put("tcp_idle_timeout", tcpIdleTimeout);
+    flags.put("log_max_file_size", logMaxFileSize);
+    flags.put("log_total_size", logTotalSize);
+    flags.put("relay_connect_timeout", relayConnectTimeout);
+    flags.put("relay_idle_timeout", relayIdleTimeout);
+    flags.put("relay_peek_timeout", relayPeekTimeout);
+    flags.put("shutdown_grace", shutdownGrace);
+    return ConfigFile.of(flags);
   }
 
   private static int ruleCount(Zone zone) {

@@ -33,6 +33,10 @@ public record Config(
     Duration tcpIdleTimeout,
     String logMaxFileSize,
     String logTotalSize,
+    Duration relayConnectTimeout,
+    Duration relayIdleTimeout,
+    Duration relayPeekTimeout,
+    Duration shutdownGrace,
     Map<String, List<String>> policies,
     List<Sandboxes.Entry> sandboxes) {
 
@@ -50,6 +54,10 @@ public record Config(
   public static final String DEFAULT_TCP_IDLE_TIMEOUT = "10s";
   public static final String DEFAULT_LOG_MAX_FILE_SIZE = "100MB";
   public static final String DEFAULT_LOG_TOTAL_SIZE = "2GB";
+  public static final String DEFAULT_RELAY_CONNECT_TIMEOUT = "5s";
+  public static final String DEFAULT_RELAY_IDLE_TIMEOUT = "10m";
+  public static final String DEFAULT_RELAY_PEEK_TIMEOUT = "2s";
+  public static final String DEFAULT_SHUTDOWN_GRACE = "10s";
   public static final Path RESOLV_CONF = Path.of("/etc/resolv.conf");
 
   public Config {
@@ -88,6 +96,14 @@ public record Config(
         v.one("serve_stale_max", orElse(said.serveStaleMax(), DEFAULT_SERVE_STALE_MAX), DurationText::parse);
     Duration tcpIdle =
         v.one("tcp_idle_timeout", orElse(said.tcpIdleTimeout(), DEFAULT_TCP_IDLE_TIMEOUT), DurationText::parse);
+    Duration relayConnect =
+        v.one("relay_connect_timeout", orElse(said.relayConnectTimeout(), DEFAULT_RELAY_CONNECT_TIMEOUT), DurationText::parse);
+    Duration relayIdle =
+        v.one("relay_idle_timeout", orElse(said.relayIdleTimeout(), DEFAULT_RELAY_IDLE_TIMEOUT), DurationText::parse);
+    Duration relayPeek =
+        v.one("relay_peek_timeout", orElse(said.relayPeekTimeout(), DEFAULT_RELAY_PEEK_TIMEOUT), DurationText::parse);
+    Duration shutdownGrace =
+        v.one("shutdown_grace", orElse(said.shutdownGrace(), DEFAULT_SHUTDOWN_GRACE), DurationText::parse);
     long cacheSize = said.cacheSize() == null ? DEFAULT_CACHE_SIZE : said.cacheSize();
     if (cacheSize < 1) {
       errors.add("cache_size: must be at least 1, got " + cacheSize);
@@ -115,6 +131,10 @@ public record Config(
         tcpIdle,
         orElse(said.logMaxFileSize(), DEFAULT_LOG_MAX_FILE_SIZE),
         orElse(said.logTotalSize(), DEFAULT_LOG_TOTAL_SIZE),
+        relayConnect,
+        relayIdle,
+        relayPeek,
+        shutdownGrace,
         policies,
         sandboxes);
   }

@@ -33,23 +33,24 @@ public record ConfigFile(
     String tcpIdleTimeout,
     String logMaxFileSize,
     String logTotalSize,
+    String relayConnectTimeout,
+    String relayIdleTimeout,
+    String relayPeekTimeout,
+    String shutdownGrace,
     Map<String, List<String>> policies,
     List<SandboxEntry> sandboxes) {
 
   /** One {@code sandboxes:} item of the YAML file. */
   public record SandboxEntry(String cidr, String id, String taskId, String user, String policy) {}
 
-  /** A file that says nothing: every value comes from flags or defaults. */
-  public static final ConfigFile EMPTY =
-      new ConfigFile(
-          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-          null);
-
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())
           .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
           .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
           .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY);
+
+  /** A file that says nothing: every value comes from flags or defaults. */
+  public static final ConfigFile EMPTY = of(Map.of());
 
   /**
    * Reads a YAML config file.
@@ -99,31 +100,26 @@ public record ConfigFile(
     return location == null ? file + ": " : file + ":" + location.getLineNr() + ": ";
   }
 
-  /** Returns this file with every value that {@code flags} says replaced by the flag's value. */
-  public ConfigFile overriddenBy(ConfigFile flags) {
-    return new ConfigFile(
-        first(flags.listen, listen),
-        first(flags.upstreams, upstreams),
-        first(flags.zones, zones),
-        first(flags.relayListen, relayListen),
-        first(flags.adminListen, adminListen),
-        first(flags.logDir, logDir),
-        first(flags.stateDir, stateDir),
-        first(flags.ledgerMinTtl, ledgerMinTtl),
-        first(flags.upstreamTimeout, upstreamTimeout),
-        first(flags.serveStaleMax, serveStaleMax),
-        first(flags.cacheSize, cacheSize),
-        first(flags.tcpIdleTimeout, tcpIdleTimeout),
-        first(flags.logMaxFileSize, logMaxFileSize),
-        first(flags.logTotalSize, logTotalSize),
-        first(flags.policies, policies),
-        first(flags.sandboxes, sandboxes));
+  /**
+   * Returns the values given as {@code key → value}, keys as in the YAML file ({@code log_dir}); a
+   * {@code null} value is unsaid. Flags use it, so they and the file share one vocabulary.
+   */
+  public static ConfigFile of(Map<String, ?> values) {
+    return YAML.convertValue(values, ConfigFile.class);
   }
 
-  private static <T> T first(T preferred, T fallback) {
-    if (preferred instanceof List<?> list && list.isEmpty()) {
-      return fallback;
-    }
-    return preferred != null ? preferred : fallback;
+  /** Returns this file with every value that {@code flags} says replaced by the flag's value. */
+  @SuppressWarnings("unchecked")
+  public ConfigFile overriddenBy(ConfigFile flags) {
+    Map<String, Object> merged = YAML.convertValue(this, Map.class);
+    Map<String, Object> said = YAML.convertValue(flags, Map.class);
+    said.forEach(
+        (key, value) -> {
+          boolean unsaid = value == null || (value instanceof List<?> list && list.isEmpty());
+          if (!unsaid) {
+            merged.put(key, value);
+          }
+        });
+    return YAML.convertValue(merged, ConfigFile.class);
   }
 }

@@ -6,7 +6,9 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
+import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -95,9 +97,17 @@ final class AnswerCache {
             key,
             (k, executor) -> {
               loaded[0] = true;
-              return fetch.apply(k);
+              // A failed load must not stay cached; null (rather than an exception, which
+              // Caffeine would log with a stack trace on every upstream failure) removes it.
+              return fetch.apply(k).exceptionally(error -> null);
             })
-        .thenApply(answer -> new Lookup(answer, !loaded[0] && present != null, false));
+        .thenApply(
+            answer -> {
+              if (answer == null) {
+                throw new CompletionException(new IOException("no upstream answered for " + key.name()));
+              }
+              return new Lookup(answer, !loaded[0] && present != null, false);
+            });
   }
 
   private CompletableFuture<CachedAnswer> refresh(

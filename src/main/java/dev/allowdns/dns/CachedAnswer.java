@@ -39,6 +39,7 @@ final class CachedAnswer {
   private final long lifetimeSeconds;
   private final int rcode;
   private final List<Name> chain;
+  private final List<String> chainNames;
   private final List<String> answerText;
   private final List<InetAddress> addresses;
   private final String upstream;
@@ -62,6 +63,7 @@ final class CachedAnswer {
     this.lifetimeSeconds = lifetimeSeconds;
     this.rcode = rcode;
     this.chain = chain;
+    this.chainNames = chain.stream().map(QueryPipeline::normalize).toList();
     this.answerText = answerText;
     this.addresses = addresses;
     this.upstream = upstream;
@@ -153,6 +155,16 @@ final class CachedAnswer {
   /** Returns the targets of the CNAME/DNAME records, whose names deny rules must also see. */
   List<Name> chain() {
     return chain;
+  }
+
+  /** Returns {@link #chain()} as normalised names. */
+  List<String> chainNames() {
+    return chainNames;
+  }
+
+  /** Returns how many seconds of the answer's TTL are left (0 once expired). */
+  long remainingSeconds(long nowNanos) {
+    return Math.max(0, lifetimeSeconds - elapsedSeconds(nowNanos));
   }
 
   List<String> answerText() {

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import dev.allowdns.audit.RecordLog;
 import dev.allowdns.config.Config;
 import dev.allowdns.config.HostPort;
+import dev.allowdns.ledger.Ledger;
 import dev.allowdns.policy.PolicySet;
 import dev.allowdns.sandbox.Sandboxes;
 import dev.allowdns.transport.Transport;
@@ -70,6 +71,8 @@ public final class DnsServer implements AutoCloseable {
    * Binds every listen address of {@code config} and starts answering.
    *
    * @param queryLog where query records go, or {@code null} for none
+   * @param ledger where answered addresses are remembered for the relay, or {@code null} when no
+   *     relay runs
    * @throws InterruptedException when interrupted while binding
    * @throws IllegalStateException naming the address that could not be bound
    */
@@ -78,7 +81,8 @@ public final class DnsServer implements AutoCloseable {
       PolicySet policies,
       Sandboxes sandboxes,
       MeterRegistry registry,
-      RecordLog queryLog)
+      RecordLog queryLog,
+      Ledger ledger)
       throws InterruptedException {
     Transport transport = Transport.best();
     int threads = Runtime.getRuntime().availableProcessors();
@@ -96,7 +100,8 @@ public final class DnsServer implements AutoCloseable {
             queryLog,
             metrics,
             Ticker.systemTicker(),
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            ledger);
     try {
       for (HostPort listen : config.listen()) {
         server.bind(listen.socketAddress(), threads, pipeline);

@@ -3,6 +3,7 @@ package dev.allowdns.dns;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.allowdns.audit.QueryRecord;
 import dev.allowdns.audit.RecordLog;
+import dev.allowdns.ledger.Ledger;
 import dev.allowdns.policy.Decision;
 import dev.allowdns.policy.Policy;
 import dev.allowdns.sandbox.Sandbox;
@@ -41,6 +42,7 @@ final class QueryPipeline {
   private static final int MAX_TCP_MESSAGE = 65_535;
   private static final int HEADER_LENGTH = 12;
 
+  private final Ledger ledger;
   private final Supplier<Routing> routing;
   private final Supplier<Sandboxes> sandboxes;
   private final AnswerCache cache;
@@ -56,7 +58,9 @@ final class QueryPipeline {
       RecordLog queryLog,
       DnsMetrics metrics,
       Ticker ticker,
-      Clock clock) {
+      Clock clock,
+      Ledger ledger) {
+    this.ledger = ledger;
     this.routing = routing;
     this.sandboxes = sandboxes;
     this.cache = cache;
@@ -181,7 +185,15 @@ final class QueryPipeline {
         return blocked(q, policy, name, decision).join();
       }
     }
-    byte[] out = answer.render(q.wire, q.questionEnd, q.ednsPayload, ticker.read(), lookup.stale());
+    long now = ticker.read();
+    if (ledger != null) {
+      // Before the answer leaves: the sandbox must never connect before the relay knows the name.
+      long ttl = lookup.stale() ? CachedAnswer.STALE_TTL : answer.remainingSeconds(now);
+      for (InetAddress address : answer.addresses()) {
+        ledger.remember(q.sandbox.id(), address, q.name, answer.chainNames(), q.rule, q.generation, ttl);
+      }
+    }
+    byte[] out = answer.render(q.wire, q.questionEnd, q.ednsPayload, now, lookup.stale());
     if (out.length > q.maxSize) {
       out = Responses.truncate(out, q.maxSize);
     }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,10 +55,7 @@ class ConfigTest {
                 task_id: task_abc123
                 user: dev@example.com
             """);
-    ConfigFile flags =
-        new ConfigFile(
-            List.of("127.0.0.1:3053"), null, null, null, null, null, null, null, null, null, null,
-            null, null, null, null, null);
+    ConfigFile flags = ConfigFile.of(Map.of("listen", List.of("127.0.0.1:3053")));
     Config config = Config.resolve(ConfigFile.read(file).overriddenBy(flags), null);
     assertEquals("[127.0.0.1:3053]", config.listen().toString());
     assertEquals("[192.0.2.1:53]", config.upstreams().toString());

@@ -1,0 +1,80 @@
+package dev.allowdns.relay;
+
+import dev.allowdns.audit.ConnectionRecord;
+import dev.allowdns.sandbox.Sandbox;
+import io.micrometer.core.instrument.Counter;
+import io.netty.channel.Channel;
+import java.net.InetSocketAddress;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+
+/**
+ * What one relayed connection has gathered: who, where, the verdict, what the peek saw, and the
+ * bytes in each direction. Confined to the frontend channel's event loop (the backend channel
+ * shares it), so no field needs synchronisation.
+ */
+final class Connection {
+  final Channel frontend;
+  final Instant acceptedAt;
+  final long acceptedNanos;
+  final InetSocketAddress client;
+  Channel backend;
+  InetSocketAddress destination;
+  Sandbox sandbox;
+  long generation;
+  Verdict verdict;
+  PeekResult peek;
+  String endReason;
+  long bytesFromSandbox;
+  long bytesToSandbox;
+  Counter bytesFromSandboxMeter;
+  Counter bytesToSandboxMeter;
+  boolean sandboxDoneSending;
+  boolean destinationDoneSending;
+  private boolean recorded;
+
+  Connection(Channel frontend, InetSocketAddress client) {
+    this.frontend = frontend;
+    this.client = client;
+    this.acceptedAt = Instant.now();
+    this.acceptedNanos = System.nanoTime();
+  }
+
+  /** Returns whether this call is the first to ask: the record is written exactly once. */
+  boolean claimRecord() {
+    if (recorded) {
+      return false;
+    }
+    recorded = true;
+    return true;
+  }
+
+  /** Returns whether the connection was refused, before or when connecting to its destination. */
+  boolean blocked() {
+    return verdict == null || !verdict.allowed() || Verdict.CONNECT_FAILED.equals(endReason);
+  }
+
+  ConnectionRecord toRecord() {
+    String reason = endReason != null ? endReason : verdict == null ? null : verdict.reason();
+    return new ConnectionRecord(
+        acceptedAt.truncatedTo(ChronoUnit.MILLIS).toString(),
+        sandbox == null ? null : sandbox.taskId(),
+        sandbox == null ? null : sandbox.user(),
+        "egress",
+        verdict == null ? null : verdict.domain(),
+        destination == null ? 0 : destination.getPort(),
+        peek == null ? "tcp" : peek.protocol(),
+        peek == null ? null : peek.sni(),
+        bytesFromSandbox,
+        bytesToSandbox,
+        (System.nanoTime() - acceptedNanos) / 1_000_000,
+        blocked() ? "blocked" : "allowed",
+        verdict == null ? null : verdict.rule(),
+        sandbox == null ? null : sandbox.id(),
+        client.getAddress().getHostAddress(),
+        destination == null ? null : destination.getAddress().getHostAddress(),
+        reason,
+        peek == null ? null : peek.host(),
+        generation);
+  }
+}

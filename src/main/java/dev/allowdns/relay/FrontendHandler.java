@@ -1,0 +1,332 @@
+package dev.allowdns.relay;
+
+import dev.allowdns.audit.ConnectionRecord;
+import dev.allowdns.ledger.Ledger;
+import dev.allowdns.policy.Policy;
+import dev.allowdns.policy.PolicySet;
+import dev.allowdns.sandbox.Sandbox;
+import dev.allowdns.sandbox.Sandboxes;
+import dev.allowdns.transport.Transport;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.unix.UnixChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sandbox side of one connection: finds the original destination and the sandbox, decides
+ * ({@link Gate}), waits a bounded time for the peek handlers to report SNI or Host, connects,
+ * then pumps bytes to the destination with backpressure. Every connection ends in one record.
+ */
+final class FrontendHandler extends ChannelInboundHandlerAdapter {
+  private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
+  /** Bytes held for a destination that is still being connected to, before reading pauses. */
+  private static final int MAX_PENDING_BYTES = 64 * 1024;
+
+  private final RelayServer.Settings settings;
+  private final Supplier<Sandboxes> sandboxes;
+  private final Supplier<PolicySet> policies;
+  private final Ledger ledger;
+  private final Transport transport;
+  private final RelayMetrics metrics;
+  private final RecordSink records;
+  private final Queue<Object> pending = new ArrayDeque<>();
+  private int pendingBytes;
+  private Connection connection;
+  private Policy policy;
+  private ScheduledFuture<?> peekTimer;
+  private boolean decided;
+
+  /** Where finished connections go. */
+  interface RecordSink {
+    void record(ConnectionRecord record);
+  }
+
+  FrontendHandler(
+      RelayServer.Settings settings,
+      Supplier<Sandboxes> sandboxes,
+      Supplier<PolicySet> policies,
+      Ledger ledger,
+      Transport transport,
+      RelayMetrics metrics,
+      RecordSink records) {
+    this.settings = settings;
+    this.sandboxes = sandboxes;
+    this.policies = policies;
+    this.ledger = ledger;
+    this.transport = transport;
+    this.metrics = metrics;
+    this.records = records;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    Channel channel = ctx.channel();
+    InetSocketAddress client = (InetSocketAddress) channel.remoteAddress();
+    connection = new Connection(channel, client);
+    metrics.opened();
+    channel.closeFuture().addListener(closed -> onFrontendClosed());
+    InetSocketAddress local = (InetSocketAddress) channel.localAddress();
+    boolean loop;
+    try {
+      connection.destination =
+          OriginalDestination.of(((UnixChannel) channel).fd().intValue(), client.getAddress());
+      loop = isRelayItself(connection.destination, local);
+    } catch (IOException e) {
+      loop = true; // no conntrack entry: the client connected to the relay's own address
+      connection.destination = local;
+    }
+    Sandbox sandbox = sandboxes.get().identify(client.getAddress()).orElse(null);
+    PolicySet policySet = policies.get();
+    connection.sandbox = sandbox;
+    connection.generation = policySet.generation();
+    policy = sandbox == null ? null : policySet.policy(sandbox.policy()).orElse(null);
+    Verdict verdict =
+        Gate.beforePeek(
+            loop,
+            sandbox,
+            policy,
+            connection.destination,
+            sandbox == null ? List.of() : ledger.lookup(sandbox.id(), connection.destination.getAddress()),
+            ledger.now());
+    connection.verdict = verdict;
+    if (!verdict.allowed()) {
+      refuse(ctx);
+      return;
+    }
+    peekTimer =
+        ctx.executor()
+            .schedule(() -> peekTimedOut(ctx), settings.peekTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    ctx.read();
+  }
+
+  private static boolean isRelayItself(InetSocketAddress destination, InetSocketAddress local) {
+    if (destination.getPort() != local.getPort()) {
+      return false;
+    }
+    InetAddress address = destination.getAddress();
+    if (address.equals(local.getAddress()) || address.isLoopbackAddress() || address.isAnyLocalAddress()) {
+      return true;
+    }
+    try {
+      return NetworkInterface.getByInetAddress(address) != null;
+    } catch (SocketException e) {
+      return false;
+    }
+  }
+
+  private void peekTimedOut(ChannelHandlerContext ctx) {
+    if (decided) {
+      return;
+    }
+    // Server-speaks-first protocols (SSH, SMTP) send nothing: decide on the destination alone.
+    // The peeks' buffered bytes flow into channelRead when they are removed, and are counted there.
+    PeekResult seen = pendingStartsWithTls() ? new PeekResult("https", null, null, 0) : PeekResult.nothing(0);
+    removePeeks(ctx);
+    onPeek(ctx, seen);
+  }
+
+  private boolean pendingStartsWithTls() {
+    Object first = pending.peek();
+    return first instanceof ByteBuf b && b.isReadable() && b.getUnsignedByte(b.readerIndex()) == 0x16;
+  }
+
+  private static void removePeeks(ChannelHandlerContext ctx) {
+    for (Class<? extends ChannelHandler> peek : List.of(TlsNamePeek.class, HttpHostPeek.class)) {
+      if (ctx.pipeline().get(peek) != null) {
+        ctx.pipeline().remove(peek);
+      }
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof PeekResult peek) {
+      onPeek(ctx, peek);
+    } else if (evt instanceof ChannelInputShutdownEvent) {
+      connection.sandboxDoneSending = true;
+      if (connection.backend != null && connection.backend.isActive()) {
+        Pump.halfClose(connection.backend, ctx.channel(), connection.destinationDoneSending);
+      } else if (!decided || connection.backend != null) {
+        // still deciding or connecting: the half-close is passed on once connected
+      } else {
+        ctx.close();
+      }
+    } else if (evt instanceof IdleStateEvent) {
+      connection.endReason = "idle_timeout";
+      ctx.close();
+    } else {
+      ctx.fireUserEventTriggered(evt);
+    }
+  }
+
+  private void onPeek(ChannelHandlerContext ctx, PeekResult peek) {
+    if (decided) {
+      return;
+    }
+    decided = true;
+    if (peekTimer != null) {
+      peekTimer.cancel(false);
+    }
+    connection.peek = peek;
+    connection.verdict =
+        Gate.afterPeek(connection.verdict, policy, connection.destination, peek.sni(), peek.host());
+    if (!connection.verdict.allowed()) {
+      connection.bytesFromSandbox += peek.peekedBytes(); // they will never reach channelRead's count
+      refuse(ctx);
+      return;
+    }
+    connect(ctx);
+  }
+
+  private void connect(ChannelHandlerContext ctx) {
+    String rule = connection.verdict.rule();
+    connection.bytesFromSandboxMeter = metrics.bytes(RelayMetrics.TO_DESTINATION, rule);
+    connection.bytesToSandboxMeter = metrics.bytes(RelayMetrics.TO_SANDBOX, rule);
+    connection.bytesFromSandboxMeter.increment(connection.bytesFromSandbox); // peeked so far
+    ChannelFuture connecting =
+        new Bootstrap()
+            .group(ctx.channel().eventLoop()) // one loop for both sides: no locking, no handoff
+            .channel(transport.socketChannel())
+            .option(ChannelOption.AUTO_READ, false)
+            .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
+            .handler(new BackendHandler(connection))
+            .connect(connection.destination);
+    Channel backend = connecting.channel();
+    connection.backend = backend;
+    backend.closeFuture().addListener(closed -> maybeRecord());
+    connecting.addListener(
+        (ChannelFutureListener)
+            connected -> {
+              if (!connected.isSuccess()) {
+                log.debug("cannot connect to {}: {}", connection.destination, connected.cause().toString());
+                connection.endReason = Verdict.CONNECT_FAILED;
+                refuse(ctx);
+                return;
+              }
+              while (!pending.isEmpty()) {
+                backend.write(pending.poll());
+              }
+              pendingBytes = 0;
+              backend.flush();
+              if (connection.sandboxDoneSending) {
+                Pump.halfClose(backend, ctx.channel(), false);
+              } else {
+                ctx.read();
+              }
+              backend.read();
+            });
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (decided && !connection.verdict.allowed()) {
+      ReferenceCountUtil.release(msg); // refused: counted when the peek reported
+      return;
+    }
+    ByteBuf data = (ByteBuf) msg;
+    int n = data.readableBytes();
+    connection.bytesFromSandbox += n;
+    if (connection.bytesFromSandboxMeter != null) {
+      connection.bytesFromSandboxMeter.increment(n);
+    }
+    Channel backend = connection.backend;
+    if (backend != null && backend.isActive()) {
+      backend
+          .writeAndFlush(msg)
+          .addListener(
+              (ChannelFutureListener)
+                  written -> {
+                    if (written.isSuccess()) {
+                      ctx.read(); // backpressure: the next read only after this write
+                    } else {
+                      ctx.close();
+                    }
+                  });
+    } else {
+      pending.add(msg);
+      pendingBytes += n;
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    Channel backend = connection.backend;
+    boolean connected = backend != null && backend.isActive();
+    if (!connected && pendingBytes < MAX_PENDING_BYTES && ctx.channel().isActive()) {
+      ctx.read(); // still peeking or connecting: keep listening, up to a bound
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    Pump.closeOnFlush(connection.backend);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    ctx.close(); // nothing escapes the event loop; the close writes the record
+  }
+
+  /** Refuses with a reset, so the client fails at once instead of waiting for a timeout. */
+  private void refuse(ChannelHandlerContext ctx) {
+    decided = true;
+    if (peekTimer != null) {
+      peekTimer.cancel(false);
+    }
+    while (!pending.isEmpty()) {
+      ReferenceCountUtil.release(pending.poll());
+    }
+    pendingBytes = 0;
+    Channel channel = ctx.channel();
+    if (channel.isOpen()) {
+      channel.config().setOption(ChannelOption.SO_LINGER, 0);
+      channel.close();
+    }
+  }
+
+  private void onFrontendClosed() {
+    while (!pending.isEmpty()) {
+      ReferenceCountUtil.release(pending.poll());
+    }
+    if (connection.backend != null && connection.backend.isOpen()) {
+      Pump.closeOnFlush(connection.backend);
+      if (!connection.backend.isActive()) {
+        connection.backend.close(); // still connecting
+      }
+    }
+    maybeRecord();
+  }
+
+  private void maybeRecord() {
+    boolean frontendOpen = connection.frontend.isOpen();
+    boolean backendOpen = connection.backend != null && connection.backend.isOpen();
+    if (!frontendOpen && !backendOpen && connection.claimRecord()) {
+      ConnectionRecord record = connection.toRecord();
+      metrics.closed(record.result(), record.reason());
+      records.record(record);
+    }
+  }
+}

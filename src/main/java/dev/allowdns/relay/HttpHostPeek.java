@@ -1,0 +1,68 @@
+package dev.allowdns.relay;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Reads the {@code Host} header of a plain HTTP/1 request without consuming it: waits for the end
+ * of the headers (at most {@value #MAX_HEADER_BYTES} bytes), reports, and leaves the pipeline so
+ * the buffered request flows on unchanged.
+ */
+final class HttpHostPeek extends ByteToMessageDecoder {
+  static final int MAX_HEADER_BYTES = 16 * 1024;
+  private static final String[] METHODS = {
+    "GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE "
+  };
+
+  /** Returns whether the buffered bytes begin (or could begin) an HTTP/1 request line. */
+  static boolean startsLikeHttp(ByteBuf seen) {
+    int n = Math.min(seen.readableBytes(), 8);
+    String start = seen.toString(seen.readerIndex(), n, StandardCharsets.US_ASCII);
+    for (String method : METHODS) {
+      if (method.startsWith(start) || start.startsWith(method)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    int end = indexOfHeadersEnd(in);
+    if (end < 0 && in.readableBytes() < MAX_HEADER_BYTES) {
+      return; // wait for more of the request
+    }
+    int length = end < 0 ? in.readableBytes() : end - in.readerIndex();
+    String head = in.toString(in.readerIndex(), length, StandardCharsets.ISO_8859_1);
+    ctx.fireUserEventTriggered(new PeekResult("http", null, hostOf(head), in.readableBytes()));
+    ctx.pipeline().remove(this);
+  }
+
+  private static int indexOfHeadersEnd(ByteBuf in) {
+    int limit = in.writerIndex() - 3;
+    for (int i = in.readerIndex(); i < limit; i++) {
+      if (in.getByte(i) == '\r'
+          && in.getByte(i + 1) == '\n'
+          && in.getByte(i + 2) == '\r'
+          && in.getByte(i + 3) == '\n') {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Returns the value of the first Host header of a request head, or {@code null}. */
+  static String hostOf(String head) {
+    for (String line : head.split("\r\n")) {
+      int colon = line.indexOf(':');
+      if (colon > 0 && line.substring(0, colon).trim().toLowerCase(Locale.ROOT).equals("host")) {
+        return line.substring(colon + 1).trim();
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,87 @@
+package dev.allowdns.relay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The peek handlers on an EmbeddedChannel: what they report, and that every byte flows on. */
+class PeekTest {
+  /** Collects peek events and the bytes that reach the handler after the peeks. */
+  private static final class Sink extends ChannelInboundHandlerAdapter {
+    final List<PeekResult> events = new ArrayList<>();
+    final ByteBuf received = Unpooled.buffer();
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof PeekResult peek) {
+        events.add(peek);
+      }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ByteBuf b = (ByteBuf) msg;
+      received.writeBytes(b);
+      b.release();
+    }
+  }
+
+  private static ByteBuf clientHello(String serverName) throws Exception {
+    SslContext client = SslContextBuilder.forClient().build();
+    EmbeddedChannel tls = new EmbeddedChannel(client.newHandler(io.netty.buffer.ByteBufAllocator.DEFAULT, serverName, 443));
+    ByteBuf hello = Unpooled.buffer();
+    for (Object out; (out = tls.readOutbound()) != null; ) {
+      hello.writeBytes((ByteBuf) out);
+      ((ByteBuf) out).release();
+    }
+    tls.finishAndReleaseAll();
+    return hello;
+  }
+
+  @Test
+  void tls_clientHelloSplitAcrossSegments_reportsSniAndPassesEveryByte() throws Exception {
+    Sink sink = new Sink();
+    EmbeddedChannel ch = new EmbeddedChannel(new TlsNamePeek(), sink);
+    ByteBuf hello = clientHello("registry.npmjs.org");
+    int total = hello.readableBytes();
+    ch.writeInbound(hello.readRetainedSlice(7)); // a record header and a bit: not enough yet
+    assertEquals(0, sink.events.size());
+    ch.writeInbound(hello.readRetainedSlice(hello.readableBytes()));
+    hello.release();
+    assertEquals(List.of(new PeekResult("https", "registry.npmjs.org", null, total)), sink.events);
+    assertEquals(total, sink.received.readableBytes());
+    assertNull(ch.pipeline().get(TlsNamePeek.class));
+  }
+
+  @Test
+  void http_requestAcrossSegments_reportsHostAndPassesTheRequestUnchanged() {
+    Sink sink = new Sink();
+    EmbeddedChannel ch = new EmbeddedChannel(new TlsNamePeek(), sink);
+    String request = "GET /index.html HTTP/1.1\r\nUser-Agent: t\r\nHoSt: pypi.org:8080\r\n\r\n";
+    ch.writeInbound(Unpooled.copiedBuffer(request.substring(0, 20), StandardCharsets.US_ASCII));
+    ch.writeInbound(Unpooled.copiedBuffer(request.substring(20), StandardCharsets.US_ASCII));
+    assertEquals(List.of(new PeekResult("http", null, "pypi.org:8080", request.length())), sink.events);
+    assertEquals(request, sink.received.toString(StandardCharsets.US_ASCII));
+    assertNull(ch.pipeline().get(HttpHostPeek.class));
+  }
+
+  @Test
+  void other_protocol_isReportedAsTcpWithItsBytes() {
+    Sink sink = new Sink();
+    EmbeddedChannel ch = new EmbeddedChannel(new TlsNamePeek(), sink);
+    ch.writeInbound(Unpooled.copiedBuffer("SSH-2.0-OpenSSH_9.2\r\n", StandardCharsets.US_ASCII));
+    assertEquals(List.of(PeekResult.nothing(21)), sink.events);
+    assertEquals(21, sink.received.readableBytes());
+  }
+}
