@@ -154,6 +154,8 @@ class RelayEndToEndIT {
             List.of(
                 "--listen", "[::]:" + DNS_PORT,
                 "--relay-listen", "[::]:" + RELAY_PORT,
+                // Long enough for the shutdown path to run, short enough for a quick test class.
+                "--shutdown-grace", "2s",
                 "--upstream", topology.internetV4(2) + ":53"));
     Output apply =
         allowdns.command(
