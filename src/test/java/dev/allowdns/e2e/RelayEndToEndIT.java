@@ -528,10 +528,15 @@ class RelayEndToEndIT {
   }
 
   private static Output node(String url) {
+    // The timer keeps the event loop alive until the fetch settles, so the process can only end
+    // by printing its outcome.
     String script =
-        "fetch(process.argv[1])"
-            + ".then(async r => { console.log('status ' + r.status); console.log((await r.text()).trim()); process.exit(0); })"
-            + ".catch(e => { console.log('error ' + e.message + ' ' + (e.cause && (e.cause.code || e.cause.message))); process.exit(3); });";
+        "const t = setTimeout(() => { console.log('timeout'); process.exit(4); }, 15000);"
+            + "fetch(process.argv[1])"
+            + ".then(async r => { console.log('status ' + r.status);"
+            + " console.log((await r.text()).trim()); process.exit(0); })"
+            + ".catch(e => { console.log('error ' + e.message + ' '"
+            + " + (e.cause && (e.cause.code || e.cause.message))); process.exit(3); });";
     return topology.sandbox().run(
         CLIENT_TIMEOUT,
         Map.of("NODE_EXTRA_CA_CERTS", ca()),
