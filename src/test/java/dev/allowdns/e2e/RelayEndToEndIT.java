@@ -198,7 +198,9 @@ class RelayEndToEndIT {
       }
     } finally {
       if (allowdns != null) {
+        // Kept in the failsafe report: what the server said and recorded, for any failure above.
         System.out.println("allowdns output:\n" + allowdns.describe());
+        System.out.println(allowdns.connections().describe());
       }
       deleteRecursively(dir);
     }
