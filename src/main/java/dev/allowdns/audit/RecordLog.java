@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -38,6 +40,7 @@ public final class RecordLog implements AutoCloseable {
 
   private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(QUEUE_SIZE);
   private final AtomicLong written = new AtomicLong();
+  private final List<Consumer<String>> taps = new CopyOnWriteArrayList<>();
   private final ContextBase context;
   private final RollingFileAppender<byte[]> files;
   private final Path file;
@@ -153,6 +156,14 @@ public final class RecordLog implements AutoCloseable {
     }
   }
 
+  /**
+   * Calls {@code listener} with every line written from now on (without its newline), on the
+   * writer thread: it must be quick and must not throw.
+   */
+  public void tap(Consumer<String> listener) {
+    taps.add(listener);
+  }
+
   /** Returns how many records wait to be written. */
   public int backlog() {
     return queue.size();
@@ -181,8 +192,12 @@ public final class RecordLog implements AutoCloseable {
         if (record == CLOSE) {
           closing = true;
         } else {
-          files.doAppend(line(record));
+          String line = line(record);
+          files.doAppend((line + "\n").getBytes(StandardCharsets.UTF_8));
           written.incrementAndGet();
+          for (Consumer<String> tap : taps) {
+            tap.accept(line);
+          }
         }
       }
       batch.clear();
@@ -198,9 +213,9 @@ public final class RecordLog implements AutoCloseable {
     }
   }
 
-  private static byte[] line(Object record) {
+  private static String line(Object record) {
     try {
-      return (JSON.writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
+      return JSON.writeValueAsString(record);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("record cannot be written as JSON: " + record, e);
     }

@@ -1,28 +1,17 @@
 package dev.allowdns.cli;
 
-import dev.allowdns.audit.RecordLog;
+import dev.allowdns.app.Allowdns;
 import dev.allowdns.config.Config;
 import dev.allowdns.config.ConfigException;
 import dev.allowdns.config.ConfigFile;
-import dev.allowdns.dns.DnsServer;
-import dev.allowdns.policy.Policy;
-import dev.allowdns.policy.PolicySet;
-import dev.allowdns.policy.Zone;
-import dev.allowdns.sandbox.Sandboxes;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import com.github.benmanes.caffeine.cache.Ticker;
-import dev.allowdns.ledger.Ledger;
-import dev.allowdns.relay.RelayServer;
 import java.io.PrintWriter;
-import java.time.Duration;
+import java.nio.file.Path;
+import sun.misc.Signal;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,11 +25,6 @@ import picocli.CommandLine.Spec;
     versionProvider = VersionProvider.class,
     description = "Run the allowlisting DNS resolver.")
 final class ServeCommand implements Callable<Integer> {
-  /** (sandbox, address) pairs the ledger keeps at most. */
-  private static final long LEDGER_ADDRESSES = 250_000;
-  /** How long an expired ledger entry is kept to explain a late refusal. */
-  private static final Duration LEDGER_KEEP_EXPIRED = Duration.ofHours(1);
-
   @Spec CommandSpec spec;
   @Mixin ConfigOptions configOptions;
 
@@ -95,6 +79,9 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--shutdown-grace", paramLabel = "DURATION", description = "On SIGTERM, let open connections finish for (default: " + Config.DEFAULT_SHUTDOWN_GRACE + ").")
   String shutdownGrace;
 
+  @Option(names = "--admin-token-file", paramLabel = "FILE", description = "Bearer token the admin API requires; needed for a non-loopback --admin-listen.")
+  Path adminTokenFile;
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
@@ -107,110 +94,30 @@ final class ServeCommand implements Callable<Integer> {
       return ExitCodes.INPUT_ERROR;
     }
     Config config = loaded.config();
-    AtomicReference<PolicySet> policies = new AtomicReference<>(loaded.policies());
-    AtomicReference<Sandboxes> sandboxes =
-        new AtomicReference<>(Sandboxes.of(config.sandboxes(), PolicySet.DEFAULT_POLICY));
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    RecordLog queryLog =
-        RecordLog.open(config.logDir(), "queries", config.logMaxFileSize(), config.logTotalSize());
-    RecordLog connectionLog = null;
-    Ledger ledger = null;
-    DnsServer dns = null;
-    RelayServer relay = null;
+    Allowdns allowdns;
     try {
-      if (config.relayListen() != null) {
-        connectionLog =
-            RecordLog.open(config.logDir(), "connections", config.logMaxFileSize(), config.logTotalSize());
-        ledger = new Ledger(LEDGER_ADDRESSES, config.ledgerMinTtl(), LEDGER_KEEP_EXPIRED, Ticker.systemTicker());
-      }
-      dns = DnsServer.start(config, policies.get(), sandboxes.get(), registry, queryLog, ledger);
-      if (config.relayListen() != null) {
-        relay =
-            RelayServer.start(
-                new RelayServer.Settings(
-                    config.relayListen(),
-                    config.relayConnectTimeout(),
-                    config.relayIdleTimeout(),
-                    config.relayPeekTimeout()),
-                sandboxes::get,
-                policies::get,
-                ledger,
-                connectionLog,
-                registry);
-      }
+      allowdns = Allowdns.start(config, loaded.policies(), adminTokenFile);
     } catch (IllegalStateException e) {
-      stop(relay, dns, connectionLog, queryLog, Duration.ZERO);
       err.println(e.getMessage());
       err.flush();
       return ExitCodes.INPUT_ERROR;
     }
-    Servers running = new Servers(dns, relay, queryLog, connectionLog);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
-                  stop(running.relay(), running.dns(), running.connectionLog(), running.queryLog(), config.shutdownGrace());
+                  allowdns.stop(config.shutdownGrace());
                   stopped.countDown();
                 },
                 "allowdns-shutdown"));
+    // SIGHUP reloads the zones, as for most daemons; a failed reload keeps the old policy.
+    Signal.handle(new Signal("HUP"), signal -> allowdns.reload(false));
     PrintWriter out = spec.commandLine().getOut();
-    out.println(readyLine(config, policies.get(), running));
+    out.println(allowdns.readyLine(new VersionProvider().version()));
     out.flush();
     stopped.await();
     return ExitCodes.OK;
-  }
-
-  /** What one serve process runs; {@code relay} and {@code connectionLog} are null without a relay. */
-  private record Servers(DnsServer dns, RelayServer relay, RecordLog queryLog, RecordLog connectionLog) {}
-
-  /**
-   * Stops in the order that loses nothing: the relay lets connections finish and records them,
-   * the resolver stops answering, then the logs write what they hold.
-   */
-  private static void stop(
-      RelayServer relay, DnsServer dns, RecordLog connectionLog, RecordLog queryLog, Duration grace) {
-    if (relay != null) {
-      relay.close(grace);
-    }
-    if (dns != null) {
-      dns.close();
-    }
-    if (connectionLog != null) {
-      connectionLog.close();
-    }
-    queryLog.close();
-  }
-
-  private static String readyLine(Config config, PolicySet policies, Servers running) {
-    DnsServer dns = running.dns();
-    String version = new VersionProvider().version();
-    String policyText =
-        policies.policies().values().stream().map(ServeCommand::describe).collect(Collectors.joining("; "));
-    return version
-        + " ready: dns "
-        + String.join(", ", dns.listeners())
-        + " ["
-        + dns.transport()
-        + "]; policies "
-        + policyText
-        + "; generation "
-        + policies.generation()
-        + "; upstreams "
-        + config.upstreams().stream().map(Object::toString).collect(Collectors.joining(", "))
-        + (running.relay() == null ? "; relay off" : "; relay " + running.relay().listener())
-        + "; logs "
-        + running.queryLog().file()
-        + (running.connectionLog() == null ? "" : ", " + running.connectionLog().file());
-  }
-
-  private static String describe(Policy policy) {
-    int rules = policy.zones().stream().mapToInt(ServeCommand::ruleCount).sum();
-    String zones =
-        policy.zones().stream()
-            .map(z -> z.name() + " " + ruleCount(z))
-            .collect(Collectors.joining(", "));
-    return policy.name() + " (" + policy.zones().size() + " zones, " + rules + " rules: " + zones + ")";
   }
 
   private ConfigFile flags() {
@@ -233,9 +140,5 @@ final class ServeCommand implements Callable<Integer> {
     flags.put("relay_peek_timeout", relayPeekTimeout);
     flags.put("shutdown_grace", shutdownGrace);
     return ConfigFile.of(flags);
-  }
-
-  private static int ruleCount(Zone zone) {
-    return zone.rules().size() + zone.ipRanges().size();
   }
 }

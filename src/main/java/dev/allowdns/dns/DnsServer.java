@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The DNS resolver's sockets: UDP and TCP on every listen address. With epoll, each event loop
@@ -46,8 +47,8 @@ public final class DnsServer implements AutoCloseable {
   private final Map<List<HostPort>, UpstreamGroup> upstreamGroups;
   private final DnsMetrics metrics;
   private final Transport transport;
+  private final Supplier<Sandboxes> sandboxes;
   private volatile Routing routing;
-  private volatile Sandboxes sandboxes;
 
   private DnsServer(
       Config config,
@@ -55,7 +56,7 @@ public final class DnsServer implements AutoCloseable {
       EventLoopGroup loops,
       AnswerCache cache,
       DnsMetrics metrics,
-      Sandboxes sandboxes) {
+      Supplier<Sandboxes> sandboxes) {
     this.config = config;
     this.transport = transport;
     this.loops = loops;
@@ -79,7 +80,7 @@ public final class DnsServer implements AutoCloseable {
   public static DnsServer start(
       Config config,
       PolicySet policies,
-      Sandboxes sandboxes,
+      Supplier<Sandboxes> sandboxes,
       MeterRegistry registry,
       RecordLog queryLog,
       Ledger ledger)
@@ -95,7 +96,7 @@ public final class DnsServer implements AutoCloseable {
     QueryPipeline pipeline =
         new QueryPipeline(
             () -> server.routing,
-            () -> server.sandboxes,
+            sandboxes,
             cache,
             queryLog,
             metrics,
@@ -203,11 +204,6 @@ public final class DnsServer implements AutoCloseable {
   public void reload(PolicySet policies) {
     routing = route(policies);
     cache.invalidateAll();
-  }
-
-  /** Swaps in a new sandbox directory atomically. */
-  public void updateSandboxes(Sandboxes sandboxes) {
-    this.sandboxes = sandboxes;
   }
 
   /** Stops listening; queries in flight may still be answered until the loops stop. */

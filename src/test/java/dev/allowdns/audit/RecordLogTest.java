@@ -82,6 +82,25 @@ class RecordLogTest {
   }
 
   @Test
+  void rotatedFiles_areCappedInTotal() throws Exception {
+    RecordLog log = RecordLog.open(dir, "queries", "10KB", "30KB");
+    String padding = "y".repeat(500);
+    for (int i = 0; i < 1000; i++) { // ~500 KB written, far over the cap
+      log.write(Map.of("i", i, "pad", padding));
+      if (i % 40 == 0) {
+        Thread.sleep(10);
+      }
+    }
+    log.close();
+    long total;
+    try (Stream<Path> files = Files.list(dir)) {
+      total = files.mapToLong(p -> p.toFile().length()).sum();
+    }
+    // The cap bounds the archives; the active file (at most one rotation size) comes on top.
+    assertTrue(total <= 30 * 1024 + 2 * 10 * 1024, "total " + total + " bytes in " + dir);
+  }
+
+  @Test
   void write_afterClose_isRefusedLoudly() {
     RecordLog log = RecordLog.open(dir, "queries", "1MB", "10MB");
     log.close();

@@ -1,0 +1,535 @@
+#!/usr/bin/env bash
+# Benchmarks allowdns against Unbound and dnsdist on this machine, with the same allowlist
+# (bench.test and below answered through the upstream, NXDOMAIN for everything else) in front of
+# the same upstream (knotd, authoritative for bench.test).
+#
+# Each server is pinned to CPU 0; dnsperf, the upstream and this script run on CPU 1.
+# Traffic stays on 127.0.0.1. Every process this script starts is killed by PID on exit.
+# See bench/README.md for what each figure means.
+set -euo pipefail
+
+readonly SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly REPO_DIR="$(cd "${SCRIPT_DIR}/../.." && pwd)"
+
+usage() {
+  cat <<'EOF'
+Usage: bench/dns/run.sh [options]
+
+  --servers LIST      servers to measure, space or comma separated
+                      (default: "unbound dnsdist allowdns")
+  --names N           names in the bench.test zone, all warmed into the caches (default: 100000)
+  --duration S        seconds of each max-rate dnsperf run (default: 10)
+  --latency-runs N    fixed-rate runs per server and file; p99 is their median (default: 3)
+  --latency-duration S  seconds of each fixed-rate run (default: 5)
+  --rate QPS          rate of the fixed-rate runs (default: 10000)
+  --clients N         dnsperf -c for max-rate runs (default: 2)
+  --outstanding N     dnsperf -q for max-rate runs (default: 200)
+  --nice N            scheduling niceness of the servers and dnsperf, so other processes on a
+                      shared machine disturb them less (default: -10; 0 to leave it)
+  --write             also write the results to bench/dns/results-YYYY-MM-DD.md
+  --keep              keep the work directory (configs, logs, query files)
+  -h, --help          show this help
+
+Environment:
+  ALLOWDNS_JVM_OPTS   JVM flags for allowdns (default: see DEFAULT_JVM_OPTS in this script)
+EOF
+}
+
+# JVM flags for allowdns, chosen for a server pinned to one CPU with a 256 MiB RSS target:
+#  - SerialGC: one CPU means no parallel GC work to gain, and Serial has the lowest CPU cost per
+#    collected byte and the smallest footprint (it is what ergonomics picks on one CPU anyway).
+#  - -Xms64m -Xmx192m: room for 100,000 cached names while keeping heap + metaspace + code cache
+#    + thread stacks under 256 MiB resident.
+#  - -XX:-UsePerfData: no hsperfdata file mapped at startup.
+#  - -XX:+ExitOnOutOfMemoryError: a benchmark run that runs out of heap fails visibly.
+readonly DEFAULT_JVM_OPTS="-XX:+UseSerialGC -Xms64m -Xmx192m -XX:-UsePerfData -XX:+ExitOnOutOfMemoryError"
+
+servers="unbound dnsdist allowdns"
+names=100000
+duration=10
+latency_runs=3
+latency_duration=5
+rate=10000
+clients=2
+outstanding=200
+niceness=-10
+write_results=false
+keep=false
+while (($#)); do
+  case "$1" in
+    --servers) servers="${2//,/ }"; shift 2 ;;
+    --names) names="$2"; shift 2 ;;
+    --duration) duration="$2"; shift 2 ;;
+    --latency-runs) latency_runs="$2"; shift 2 ;;
+    --latency-duration) latency_duration="$2"; shift 2 ;;
+    --rate) rate="$2"; shift 2 ;;
+    --clients) clients="$2"; shift 2 ;;
+    --outstanding) outstanding="$2"; shift 2 ;;
+    --nice) niceness="$2"; shift 2 ;;
+    --write) write_results=true; shift ;;
+    --keep) keep=true; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run.sh: unknown option: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+for n in "$names" "$duration" "$latency_runs" "$latency_duration" "$rate" "$clients" "$outstanding"; do
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: expected a positive integer, got '$n'" >&2; exit 2; }
+done
+[[ "$niceness" =~ ^-?[0-9]+$ ]] && ((niceness >= -20 && niceness <= 19)) \
+  || { echo "run.sh: --nice takes -20..19, got '$niceness'" >&2; exit 2; }
+((names <= 1000000)) || { echo "run.sh: --names is at most 1000000, got $names" >&2; exit 2; }
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+missing=()
+for tool in knotd unbound dnsdist dnsperf dig taskset java awk shuf ss; do
+  command -v "$tool" >/dev/null || missing+=("$tool")
+done
+if ((${#missing[@]})); then
+  echo "run.sh: missing tools: ${missing[*]} (Debian: knot unbound dnsdist dnsperf bind9-dnsutils" \
+    "util-linux openjdk-17-jre-headless iproute2)" >&2
+  exit 2
+fi
+(($(nproc --all) >= 2)) || { echo "run.sh: needs 2 CPUs (server on CPU 0, dnsperf on CPU 1)" >&2; exit 2; }
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/allowdns-dnsbench.XXXXXX")"
+PIDS=()
+CLIENT_PID=""
+cleanup() {
+  local pid
+  [[ -n "$CLIENT_PID" ]] && kill "$CLIENT_PID" 2>/dev/null
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ "$keep" == true ]]; then
+    log "work directory kept: $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# This shell and everything it runs (dnsperf, dig, awk, the upstream) stay on CPU 1;
+# servers are started with taskset -c 0.
+taskset -cp 1 $$ >/dev/null
+
+readonly CLK_TCK="$(getconf CLK_TCK)"
+readonly PROBE_NAME="n000000.bench.test"
+
+# Prints a free UDP+TCP port on 127.0.0.1 that no earlier call returned.
+used_ports=" "
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 40000))
+    [[ "$used_ports" == *" $port "* ]] && continue
+    if [[ -z "$(ss -Hlnu "sport = :$port")" && -z "$(ss -Hlnt "sport = :$port")" ]]; then
+      used_ports+="$port "
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "run.sh: no free port found" >&2
+  return 1
+}
+
+# Gives process $1 the --nice niceness. With autogroup scheduling (the kernel default on
+# desktops and many VMs) niceness only counts inside a session's group, so processes are started
+# in a session of their own (setsid) and the niceness is set on that group too.
+niceness_warned=false
+prioritize() {
+  ((niceness != 0)) || return 0
+  local ok=true session=""
+  # Until the child has called setsid, /proc/PID/autogroup is still this script's group.
+  for _ in $(seq 1 100); do
+    session="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $4 }')"
+    [[ "$session" == "$1" || -z "$session" ]] && break
+    sleep 0.01
+  done
+  renice -n "$niceness" -p "$1" >/dev/null 2>&1 || ok=false
+  if [[ "$session" == "$1" && -w "/proc/$1/autogroup" ]]; then
+    echo "$niceness" 2>/dev/null >"/proc/$1/autogroup" || ok=false
+  fi
+  if [[ "$ok" == false && "$niceness_warned" == false ]]; then
+    log "warning: could not set niceness $niceness (negative values need root); figures may be noisier"
+    niceness_warned=true
+  fi
+}
+
+# Starts "$@" in the background, in a session of its own, with output to $WORK/NAME.log;
+# sets STARTED_PID. setsid does not fork here (the child is no process-group leader), so
+# STARTED_PID is the server process itself.
+start() {
+  local name="$1"; shift
+  setsid "$@" >"$WORK/$name.log" 2>&1 &
+  STARTED_PID=$!
+  PIDS+=("$STARTED_PID")
+  prioritize "$STARTED_PID"
+}
+
+# Prints the answer of one A query, or nothing.
+query_a() {
+  dig @127.0.0.1 -p "$1" +tries=1 +time=1 +short "$2" A 2>/dev/null | grep -E '^[0-9.]+$' | head -1 || true
+}
+
+# Prints the rcode of one A query.
+query_rcode() {
+  dig @127.0.0.1 -p "$1" +tries=1 +time=2 "$2" A 2>/dev/null \
+    | sed -n 's/.*status: \([A-Z]*\).*/\1/p' | head -1 || true
+}
+
+# Polls until the server answers PROBE_NAME; prints milliseconds since launch ($3, ns), or
+# returns 1 if the process died or 15 s passed.
+wait_first_answer() {
+  local port="$1" pid="$2" t0="$3" deadline=$(($(date +%s) + 15))
+  while (($(date +%s) < deadline)); do
+    if [[ -n "$(query_a "$port" "$PROBE_NAME")" ]]; then
+      echo $((($(date +%s%N) - t0) / 1000000))
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.01
+  done
+  return 1
+}
+
+proc_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU 0 time in tasks (user, nice, system) and stolen by the hypervisor; irq and softirq time are
+# left out, because packet delivery for the server's own sockets lands there.
+cpu0_busy_ticks() { awk '$1 == "cpu0" {print $2 + $3 + $4 + $9}' /proc/stat; }
+rss_kib() { awk '$1 == "VmRSS:" {print $2}' "/proc/$1/status"; }
+
+# ---------------------------------------------------------------- data: zone and query files
+log "generating bench.test zone ($names names) and query files in $WORK"
+mkdir -p "$WORK/knot" "$WORK/zones" "$WORK/allowdns-logs"
+awk -v n="$names" 'BEGIN {
+  print "$ORIGIN bench.test."
+  print "$TTL 3600"
+  print "@ SOA ns hostmaster 1 3600 600 86400 60"
+  print "@ NS ns"
+  print "ns A 192.0.2.254"
+  for (i = 0; i < n; i++) printf "n%06d A 192.0.2.%d\n", i, i % 250 + 1
+}' >"$WORK/knot/bench.test.zone"
+
+seeded() { yes "allowdns-bench-$1"; }
+awk -v n="$names" 'BEGIN { for (i = 0; i < n; i++) printf "n%06d.bench.test A\n", i }' \
+  | shuf --random-source=<(seeded hits) >"$WORK/hits.txt"
+awk -v n="$names" 'BEGIN { for (i = 0; i < n; i++) printf "b%06d.blocked.example A\n", i }' \
+  | shuf --random-source=<(seeded blocked) >"$WORK/blocked.txt"
+# 90% hits, 10% blocked, interleaved: every tenth query is blocked.
+awk 'NR == FNR { blocked[FNR] = $0; next }
+     FNR % 10 == 0 { print blocked[FNR / 10]; next }
+     { print }' "$WORK/blocked.txt" "$WORK/hits.txt" >"$WORK/mix.txt"
+
+printf '# The benchmark allowlist: bench.test and every name below it.\nbench.test\n**.bench.test\n' \
+  >"$WORK/zones/bench.zone"
+
+# ---------------------------------------------------------------- upstream: knotd on CPU 1
+knot_port="$(free_port)"
+cat >"$WORK/knot.conf" <<EOF
+server:
+  rundir: "$WORK/knot"
+  listen: 127.0.0.1@$knot_port
+  udp-workers: 1
+  tcp-workers: 1
+  background-workers: 1
+database:
+  storage: "$WORK/knot"
+log:
+  - target: stderr
+    any: warning
+zone:
+  - domain: bench.test
+    storage: "$WORK/knot"
+    file: bench.test.zone
+    journal-content: none
+    zonefile-sync: -1
+EOF
+log "starting knotd on 127.0.0.1:$knot_port"
+start knotd taskset -c 1 knotd -c "$WORK/knot.conf"
+knot_pid=$STARTED_PID
+if ! upstream_ms="$(wait_first_answer "$knot_port" "$knot_pid" "$(date +%s%N)")"; then
+  echo "run.sh: knotd did not answer; its log:" >&2
+  tail -20 "$WORK/knotd.log" >&2
+  exit 1
+fi
+log "knotd answers (after ${upstream_ms} ms)"
+
+# ---------------------------------------------------------------- servers, each on CPU 0
+declare -A PORT PID FIRST_MS
+active=()
+
+launch_unbound() {
+  local port="$1"
+  cat >"$WORK/unbound.conf" <<EOF
+server:
+  interface: 127.0.0.1
+  port: $port
+  num-threads: 1
+  do-ip6: no
+  chroot: ""
+  username: ""
+  directory: "$WORK"
+  pidfile: ""
+  use-syslog: no
+  logfile: ""
+  verbosity: 0
+  # No validator: bench.test is unsigned and nothing here may reach the root servers.
+  module-config: "iterator"
+  do-not-query-localhost: no
+  domain-insecure: "bench.test"
+  # Room for every benchmark name, so hits stay hits.
+  msg-cache-size: 64m
+  rrset-cache-size: 128m
+  # The allowlist: NXDOMAIN for every name, except bench.test and below, which resolve.
+  local-zone: "." always_nxdomain
+  local-zone: "bench.test." transparent
+forward-zone:
+  name: "bench.test"
+  forward-addr: 127.0.0.1@$knot_port
+# Anything not caught above also goes to the upstream on loopback, never to the root servers.
+forward-zone:
+  name: "."
+  forward-addr: 127.0.0.1@$knot_port
+EOF
+  unbound-checkconf "$WORK/unbound.conf" >/dev/null
+  start unbound taskset -c 0 unbound -d -c "$WORK/unbound.conf"
+}
+
+launch_dnsdist() {
+  local port="$1"
+  cat >"$WORK/dnsdist.conf" <<EOF
+-- No security polling: it would query the system resolver.
+setSecurityPollSuffix("")
+setLocal("127.0.0.1:$port")
+newServer({address="127.0.0.1:$knot_port", name="knot", checkName="$PROBE_NAME.", checkInterval=5})
+-- The allowlist: NXDOMAIN for every name that is not bench.test or below.
+local allowed = newSuffixMatchNode()
+allowed:add("bench.test.")
+addAction(NotRule(SuffixMatchNodeRule(allowed, true)), RCodeAction(DNSRCode.NXDOMAIN))
+getPool(""):setCache(newPacketCache(2 * $names, {maxTTL=86400, minTTL=0, staleTTL=0}))
+EOF
+  start dnsdist taskset -c 0 dnsdist --supervised --disable-syslog -C "$WORK/dnsdist.conf"
+}
+
+readonly ALLOWDNS_JAR="$REPO_DIR/target/allowdns.jar"
+
+# Builds target/allowdns.jar if it is missing (offline first: the dependencies are cached).
+build_allowdns() {
+  [[ -f "$ALLOWDNS_JAR" ]] && return 0
+  log "target/allowdns.jar missing: building it (mvn -B -q package -DskipTests)"
+  if ! (cd "$REPO_DIR" && { mvn -B -q -o package -DskipTests || mvn -B -q package -DskipTests; }) \
+    >"$WORK/mvn.log" 2>&1; then
+    log "allowdns: build failed; last lines of the Maven output:"
+    tail -20 "$WORK/mvn.log" >&2
+    return 1
+  fi
+}
+
+launch_allowdns() {
+  local port="$1"
+  [[ -f "$ALLOWDNS_JAR" ]] || return 1
+  # shellcheck disable=SC2086  # JVM flags are a word list
+  start allowdns taskset -c 0 java ${ALLOWDNS_JVM_OPTS:-$DEFAULT_JVM_OPTS} -jar "$ALLOWDNS_JAR" serve \
+    --listen "127.0.0.1:$port" --upstream "127.0.0.1:$knot_port" \
+    --zones "$WORK/zones" --log-dir "$WORK/allowdns-logs"
+}
+
+if [[ " $servers " == *" allowdns "* ]]; then
+  build_allowdns || true
+fi
+
+for server in $servers; do
+  case "$server" in unbound|dnsdist|allowdns) ;; *) echo "run.sh: unknown server: $server" >&2; exit 2 ;; esac
+  port="$(free_port)"
+  log "starting $server on 127.0.0.1:$port (CPU 0)"
+  t0="$(date +%s%N)"
+  STARTED_PID=""
+  if ! "launch_$server" "$port" || [[ -z "$STARTED_PID" ]]; then
+    log "SKIP $server: it could not be started"
+    continue
+  fi
+  if ! ms="$(wait_first_answer "$port" "$STARTED_PID" "$t0")"; then
+    if kill -0 "$STARTED_PID" 2>/dev/null; then
+      log "SKIP $server: no answer for $PROBE_NAME within 15 s; last lines of its log:"
+      kill "$STARTED_PID" 2>/dev/null || true
+    else
+      log "SKIP $server: it exited before answering (for allowdns: is 'serve' in this build?);" \
+        "last lines of its log:"
+    fi
+    tail -5 "$WORK/$server.log" | sed 's/^/    /' >&2
+    continue
+  fi
+  if [[ "$server" == allowdns ]] && ! grep -q 'ready:' "$WORK/allowdns.log"; then
+    log "note: allowdns answered but printed no 'ready:' line"
+  fi
+  hit="$(query_a "$port" n000001.bench.test)"
+  blocked_rcode="$(query_rcode "$port" b000001.blocked.example)"
+  if [[ -z "$hit" || "$blocked_rcode" != NXDOMAIN ]]; then
+    log "SKIP $server: wrong answers (n000001.bench.test -> '${hit}', b000001.blocked.example -> ${blocked_rcode:-none})"
+    kill "$STARTED_PID" 2>/dev/null || true
+    continue
+  fi
+  PORT[$server]="$port"
+  PID[$server]="$STARTED_PID"
+  FIRST_MS[$server]="$ms"
+  active+=("$server")
+  log "$server: first answer ${ms} ms after launch; hit -> $hit, blocked -> $blocked_rcode"
+done
+((${#active[@]})) || { echo "run.sh: no server could be measured" >&2; exit 1; }
+
+# ---------------------------------------------------------------- measurements
+FILES=(hits blocked mix)
+
+# Runs dnsperf (on CPU 1) against SERVER with the remaining arguments, output to $OUT.
+# It runs in the background so that a signal reaches the traps at once.
+dnsperf_run() {
+  local server="$1" limit="$2"; shift 2
+  setsid timeout $((limit + 20)) dnsperf -s 127.0.0.1 -p "${PORT[$server]}" -t 1 "$@" >"$OUT" 2>&1 &
+  CLIENT_PID=$!
+  prioritize "$CLIENT_PID"
+  wait "$CLIENT_PID" || true
+  CLIENT_PID=""
+}
+field() { awk -v key="$1" -v col="$2" 'index($0, key) { print $col; exit }' "$OUT"; }
+
+log "warming: each file once (hits twice) through each server at 25,000 qps"
+for server in "${active[@]}"; do
+  for file in "${FILES[@]}"; do
+    OUT="$WORK/warm-$server-$file.out"
+    dnsperf_run "$server" 60 -d "$WORK/$file.txt" -n 1 -Q 25000 -c 2 -q 500
+    log "  $server $file: $(field 'Queries completed' 3) of $(field 'Queries sent' 3) answered"
+  done
+  # A second pass over the hits fills in names whose first query was lost.
+  OUT="$WORK/warm-$server-hits-2.out"
+  dnsperf_run "$server" 60 -d "$WORK/hits.txt" -n 1 -Q 25000 -c 2 -q 500
+done
+declare -A RSS_KIB
+for server in "${active[@]}"; do RSS_KIB[$server]="$(rss_kib "${PID[$server]}")"; done
+
+# Samples the server's CPU time, CPU 0's busy time and the clock before a run.
+sample_begin() { cpu_a="$(proc_cpu_ticks "$1")"; cpu0_a="$(cpu0_busy_ticks)"; t_a="$(date +%s%N)"; }
+# Sets SERVER_TICKS (server CPU ticks during the run) and OTHER_LOAD (percent of CPU 0 that went to
+# other tasks or was stolen by the hypervisor; high values mean the run was disturbed).
+sample_end() {
+  local cpu_b cpu0_b t_b
+  cpu_b="$(proc_cpu_ticks "$1")"; cpu0_b="$(cpu0_busy_ticks)"; t_b="$(date +%s%N)"
+  SERVER_TICKS=$((cpu_b - cpu_a))
+  OTHER_LOAD="$(awk -v busy=$((cpu0_b - cpu0_a)) -v own="$SERVER_TICKS" -v ns=$((t_b - t_a)) \
+    -v hz="$CLK_TCK" 'BEGIN { o = busy - own; if (o < 0) o = 0; printf "%.0f", o * 100 / (ns / 1e9 * hz) }')"
+}
+
+declare -A QPS ANSWERED LOST US_PER_Q NOISE P99 P99_NOISE
+log "max-rate runs: ${duration} s each, dnsperf -c $clients -q $outstanding"
+for file in "${FILES[@]}"; do
+  for server in "${active[@]}"; do
+    OUT="$WORK/max-$server-$file.out"
+    sample_begin "${PID[$server]}"
+    dnsperf_run "$server" "$duration" -d "$WORK/$file.txt" -l "$duration" -c "$clients" -q "$outstanding"
+    sample_end "${PID[$server]}"
+    completed="$(field 'Queries completed' 3)"; completed="${completed:-0}"
+    QPS[$server.$file]="$(field 'Queries per second' 4)"
+    ANSWERED[$server.$file]="$completed"
+    LOST[$server.$file]="$(field 'Queries lost' 3)"
+    US_PER_Q[$server.$file]="$(awk -v d="$SERVER_TICKS" -v c="$completed" -v hz="$CLK_TCK" \
+      'BEGIN { if (c > 0) printf "%.2f", d * 1e6 / hz / c; else print "n/a" }')"
+    NOISE[$server.$file]="$OTHER_LOAD"
+    log "  $server $file: ${QPS[$server.$file]} qps, ${US_PER_Q[$server.$file]} us/query," \
+      "lost ${LOST[$server.$file]}, other CPU 0 load ${NOISE[$server.$file]}%"
+  done
+done
+
+# Prints the p99 latency in ms of one verbose dnsperf output; lost queries count as slowest.
+p99_ms() {
+  local sent
+  sent="$(awk 'index($0, "Queries sent") { print $3; exit }' "$1")"
+  grep '^> ' "$1" | awk '{ print $NF }' | sort -g \
+    | awk -v sent="${sent:-0}" '{ a[NR] = $1 }
+        END { i = int(sent * 0.99); if (i * 100 < sent * 99) i++
+              if (sent == 0 || i > NR) print "inf"; else printf "%.3f\n", a[i] * 1000 }'
+}
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+log "fixed-rate runs: $latency_runs x ${latency_duration} s at $rate qps per server and file (interleaved)"
+declare -A P99_RUNS
+for file in "${FILES[@]}"; do
+  for run in $(seq 1 "$latency_runs"); do
+    for server in "${active[@]}"; do
+      OUT="$WORK/p99-$server-$file-$run.out"
+      sample_begin "${PID[$server]}"
+      dnsperf_run "$server" "$latency_duration" -d "$WORK/$file.txt" -l "$latency_duration" -Q "$rate" -v
+      sample_end "${PID[$server]}"
+      P99_RUNS[$server.$file]+="$(p99_ms "$OUT") "
+      if ((OTHER_LOAD >= ${P99_NOISE[$server.$file]:-0})); then P99_NOISE[$server.$file]="$OTHER_LOAD"; fi
+    done
+  done
+  for server in "${active[@]}"; do
+    P99[$server.$file]="$(echo "${P99_RUNS[$server.$file]}" | median)"
+    log "  $server $file: p99 runs ${P99_RUNS[$server.$file]}-> ${P99[$server.$file]} ms"
+  done
+done
+
+# ---------------------------------------------------------------- report
+report() {
+  echo "# DNS benchmark: allowdns vs Unbound vs dnsdist"
+  echo
+  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc --all) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))."
+  echo "Unbound $(unbound -V 2>/dev/null | awk '/^Version/ { print $2 }'), $(dnsdist --version 2>/dev/null | head -1 | awk '{ print $1, $2 }')," \
+    "$(dnsperf -h 2>&1 | awk '/^Version/ { print "dnsperf " $2 }'), upstream knotd $(knotd --version | awk '{ print $NF }')" \
+    "with $names names; allowdns JVM flags: \`${ALLOWDNS_JVM_OPTS:-$DEFAULT_JVM_OPTS}\`."
+  echo "Max-rate runs: ${duration} s, dnsperf -c $clients -q $outstanding. p99: median of $latency_runs runs of ${latency_duration} s at $rate qps. Niceness of servers and dnsperf: $niceness."
+  echo
+  echo "| server | queries | max QPS | lost | server CPU µs/query | p99 ms @ $rate qps | other CPU 0 load (max-rate / p99 runs) |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+  local server file
+  for file in "${FILES[@]}"; do
+    for server in "${active[@]}"; do
+      printf '| %s | %s | %.0f | %s | %s | %s | %s%% / %s%% |\n' "$server" "$file" "${QPS[$server.$file]:-0}" \
+        "${LOST[$server.$file]:-?}" "${US_PER_Q[$server.$file]}" "${P99[$server.$file]}" \
+        "${NOISE[$server.$file]}" "${P99_NOISE[$server.$file]:-0}"
+    done
+  done
+  echo
+  echo "| server | first answer after launch | RSS after warming $names names |"
+  echo "| --- | ---: | ---: |"
+  for server in "${active[@]}"; do
+    printf '| %s | %s ms | %.1f MiB |\n' "$server" "${FIRST_MS[$server]}" "$(awk -v k="${RSS_KIB[$server]}" 'BEGIN { print k / 1024 }')"
+  done
+  local busiest=0 load
+  for load in "${NOISE[@]}" "${P99_NOISE[@]}"; do
+    if ((load > busiest)); then busiest=$load; fi
+  done
+  if ((busiest > 10)); then
+    echo
+    echo "Warning: up to ${busiest}% of CPU 0 went to other processes (or was stolen by the hypervisor)"
+    echo "during some runs; those rows are disturbed, p99 most of all. Rerun on a quiet machine."
+  fi
+  for server in $servers; do
+    [[ " ${active[*]} " == *" $server "* ]] || { echo; echo "$server: not measured (see the log above)."; }
+  done
+  if [[ -n "${PID[allowdns]:-}" && -n "${PID[unbound]:-}" ]]; then
+    echo
+    echo "Targets for allowdns (against Unbound in this run):"
+    echo
+    target() { printf -- '- %s: %s\n' "$1" "$(awk -v a="$2" -v b="$3" 'BEGIN { print (a + 0 <= b + 0 ? "PASS" : "FAIL") " (" a " vs " b ")" }')"; }
+    target "µs/query on hits <= Unbound's" "${US_PER_Q[allowdns.hits]}" "${US_PER_Q[unbound.hits]}"
+    target "µs/query on blocked <= Unbound's" "${US_PER_Q[allowdns.blocked]}" "${US_PER_Q[unbound.blocked]}"
+    for file in "${FILES[@]}"; do
+      target "p99 on $file <= Unbound's (ms)" "${P99[allowdns.$file]/inf/1e9}" "${P99[unbound.$file]/inf/1e9}"
+    done
+    target "RSS after $names names <= 256 MiB (KiB)" "${RSS_KIB[allowdns]}" 262144
+    target "first answer <= 1000 ms" "${FIRST_MS[allowdns]}" 1000
+  fi
+}
+
+report >"$WORK/results.md"
+cat "$WORK/results.md"
+if [[ "$write_results" == true ]]; then
+  dest="$SCRIPT_DIR/results-$(date +%F).md"
+  cp "$WORK/results.md" "$dest"
+  log "results written to $dest"
+fi

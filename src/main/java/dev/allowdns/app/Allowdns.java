@@ -1,0 +1,319 @@
+package dev.allowdns.app;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.allowdns.admin.AdminServer;
+import dev.allowdns.admin.EventHub;
+import dev.allowdns.admin.ReloadReport;
+import dev.allowdns.audit.RecordLog;
+import dev.allowdns.config.Config;
+import dev.allowdns.dns.DnsServer;
+import dev.allowdns.ledger.Ledger;
+import dev.allowdns.policy.Policy;
+import dev.allowdns.policy.PolicyChange;
+import dev.allowdns.policy.PolicyException;
+import dev.allowdns.policy.PolicySet;
+import dev.allowdns.relay.RelayServer;
+import dev.allowdns.sandbox.Sandbox;
+import dev.allowdns.sandbox.SandboxRegistry;
+import dev.allowdns.sandbox.Sandboxes;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running allowdns: the resolver, the relay (when configured), the record logs and the admin
+ * API around one policy set and one sandbox registry. Reloads swap the policy set atomically.
+ */
+public final class Allowdns implements AdminServer.Api, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Allowdns.class);
+  /** (sandbox, address) pairs the ledger keeps at most. */
+  private static final long LEDGER_ADDRESSES = 250_000;
+  /** How long an expired ledger entry is kept to explain a late refusal. */
+  private static final Duration LEDGER_KEEP_EXPIRED = Duration.ofHours(1);
+
+  private final Config config;
+  private final AtomicReference<PolicySet> policies;
+  private final SandboxRegistry sandboxes;
+  private final PrometheusMeterRegistry registry;
+  private final EventHub events = new EventHub();
+  private final Counter reloadsApplied;
+  private final Counter reloadsFailed;
+  private final Object reloading = new Object();
+  private RecordLog queryLog;
+  private RecordLog connectionLog;
+  private Ledger ledger;
+  private DnsServer dns;
+  private RelayServer relay;
+  private AdminServer admin;
+
+  private Allowdns(Config config, PolicySet policies, SandboxRegistry sandboxes) {
+    this.config = config;
+    this.policies = new AtomicReference<>(policies);
+    this.sandboxes = sandboxes;
+    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    Gauge.builder("allowdns_policy_generation", this, a -> a.policies.get().generation())
+        .description("Generation of the policy set in force")
+        .register(registry);
+    this.reloadsApplied = reloads("applied");
+    this.reloadsFailed = reloads("failed");
+  }
+
+  private Counter reloads(String outcome) {
+    return Counter.builder("allowdns_reloads")
+        .description("Policy reloads by outcome")
+        .tag("outcome", outcome)
+        .register(registry);
+  }
+
+  /**
+   * Starts every part {@code config} asks for.
+   *
+   * @param tokenFile the admin API's bearer token file, or {@code null}
+   * @throws IllegalStateException naming what could not start (an address in use, a bad state
+   *     file); whatever had started is stopped again
+   */
+  public static Allowdns start(Config config, PolicySet policies, Path tokenFile)
+      throws InterruptedException {
+    SandboxRegistry sandboxes;
+    try {
+      sandboxes = SandboxRegistry.open(config.stateDir(), config.sandboxes(), PolicySet.DEFAULT_POLICY);
+    } catch (IOException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+    Allowdns allowdns = new Allowdns(config, policies, sandboxes);
+    try {
+      allowdns.startParts(tokenFile);
+    } catch (RuntimeException | InterruptedException e) {
+      allowdns.stop(Duration.ZERO);
+      throw e;
+    }
+    return allowdns;
+  }
+
+  private void startParts(Path tokenFile) throws InterruptedException {
+    queryLog = openLog("queries");
+    if (config.relayListen() != null) {
+      connectionLog = openLog("connections");
+      ledger = new Ledger(LEDGER_ADDRESSES, config.ledgerMinTtl(), LEDGER_KEEP_EXPIRED, Ticker.systemTicker());
+      Gauge.builder("allowdns_ledger_addresses", ledger, Ledger::size)
+          .description("(sandbox, address) pairs in the DNS ledger")
+          .register(registry);
+    }
+    dns = DnsServer.start(config, policies.get(), sandboxes::current, registry, queryLog, ledger);
+    if (config.relayListen() != null) {
+      relay =
+          RelayServer.start(
+              new RelayServer.Settings(
+                  config.relayListen(),
+                  config.relayConnectTimeout(),
+                  config.relayIdleTimeout(),
+                  config.relayPeekTimeout()),
+              sandboxes::current,
+              policies::get,
+              ledger,
+              connectionLog,
+              registry);
+    }
+    admin = AdminServer.start(config.adminListen(), tokenFile, this, registry, events);
+  }
+
+  private RecordLog openLog(String name) {
+    RecordLog recordLog =
+        RecordLog.open(config.logDir(), name, config.logMaxFileSize(), config.logTotalSize());
+    recordLog.tap(events::publish);
+    Gauge.builder("allowdns_record_log_backlog", recordLog, RecordLog::backlog)
+        .description("Records waiting to be written; a stalled disk shows here first")
+        .tag("log", name)
+        .register(registry);
+    Gauge.builder("allowdns_record_log_written", recordLog, RecordLog::written)
+        .description("Records written since start")
+        .tag("log", name)
+        .register(registry);
+    return recordLog;
+  }
+
+  @Override
+  public ReloadReport reload(boolean dryRun) {
+    synchronized (reloading) {
+      PolicySet before = policies.get();
+      PolicySet after;
+      try {
+        after = PolicySet.load(config.zones(), config.policies(), before.generation() + 1);
+      } catch (PolicyException e) {
+        return failed(dryRun, before, e.errors());
+      }
+      List<String> errors = missingPolicies(after, sandboxes.current());
+      if (!errors.isEmpty()) {
+        return failed(dryRun, before, errors);
+      }
+      Map<String, PolicyChange> changes = PolicyChange.between(before, after);
+      if (dryRun) {
+        return new ReloadReport(false, true, before.generation(), List.of(), changes);
+      }
+      policies.set(after);
+      dns.reload(after);
+      if (ledger != null) {
+        // Names the new policy no longer allows stop connecting at once, not at TTL expiry.
+        Sandboxes current = sandboxes.current();
+        ledger.retainIf((sandbox, name) -> allows(after, current, sandbox, name));
+      }
+      reloadsApplied.increment();
+      log.info("reloaded policies: generation {}, {}", after.generation(), describe(changes));
+      return new ReloadReport(true, false, after.generation(), List.of(), changes);
+    }
+  }
+
+  private ReloadReport failed(boolean dryRun, PolicySet before, List<String> errors) {
+    if (!dryRun) {
+      reloadsFailed.increment();
+      log.warn("reload failed, generation {} stays in force:\n  {}", before.generation(), String.join("\n  ", errors));
+    }
+    return new ReloadReport(false, dryRun, before.generation(), errors, Map.of());
+  }
+
+  private static boolean allows(PolicySet policySet, Sandboxes directory, String sandboxId, String name) {
+    String policyName =
+        directory.entries().stream()
+            .map(Sandboxes.Entry::sandbox)
+            .filter(s -> s.id().equals(sandboxId))
+            .map(Sandbox::policy)
+            .findFirst()
+            .orElse(PolicySet.DEFAULT_POLICY);
+    return policySet.policy(policyName).map(p -> p.decide(name).allowed()).orElse(false);
+  }
+
+  private static List<String> missingPolicies(PolicySet policySet, Sandboxes directory) {
+    List<String> errors = new ArrayList<>();
+    for (Sandboxes.Entry entry : directory.entries()) {
+      String policy = entry.sandbox().policy();
+      if (policySet.policy(policy).isEmpty()) {
+        errors.add("sandboxes: " + entry.sandbox().id() + " names policy '" + policy + "', which the zones no longer define");
+      }
+    }
+    return errors;
+  }
+
+  private static String describe(Map<String, PolicyChange> changes) {
+    if (changes.isEmpty()) {
+      return "no rule changed";
+    }
+    return changes.entrySet().stream()
+        .map(e -> e.getKey() + " +" + e.getValue().added().size() + " -" + e.getValue().removed().size())
+        .collect(Collectors.joining(", "));
+  }
+
+  @Override
+  public List<AdminServer.SandboxView> sandboxes() {
+    List<AdminServer.SandboxView> views = new ArrayList<>();
+    for (Sandboxes.Entry e : sandboxes.fromConfig()) {
+      Sandbox s = e.sandbox();
+      views.add(new AdminServer.SandboxView(e.cidr().toString(), s.id(), s.taskId(), s.user(), s.policy(), "config"));
+    }
+    for (SandboxRegistry.Registration r : sandboxes.registered()) {
+      String policy = r.policy() == null ? PolicySet.DEFAULT_POLICY : r.policy();
+      views.add(new AdminServer.SandboxView(r.cidr(), r.id(), r.taskId(), r.user(), policy, "registered"));
+    }
+    return views;
+  }
+
+  @Override
+  public void addSandbox(SandboxRegistry.Registration registration) throws IOException {
+    String policy = registration.policy() == null ? PolicySet.DEFAULT_POLICY : registration.policy();
+    if (policies.get().policy(policy).isEmpty()) {
+      throw new IllegalArgumentException(
+          "unknown policy '" + policy + "' (known: " + policies.get().policies().keySet() + ")");
+    }
+    sandboxes.add(registration);
+  }
+
+  @Override
+  public int removeSandbox(String id) throws IOException {
+    return sandboxes.remove(id);
+  }
+
+  @Override
+  public long generation() {
+    return policies.get().generation();
+  }
+
+  /** Returns the one line that says what this process serves, printed once it is ready. */
+  public String readyLine(String version) {
+    PolicySet policySet = policies.get();
+    String policyText =
+        policySet.policies().values().stream().map(Allowdns::describe).collect(Collectors.joining("; "));
+    return version
+        + " ready: dns "
+        + String.join(", ", dns.listeners())
+        + " ["
+        + dns.transport()
+        + "]; policies "
+        + policyText
+        + "; generation "
+        + policySet.generation()
+        + "; upstreams "
+        + config.upstreams().stream().map(Object::toString).collect(Collectors.joining(", "))
+        + (relay == null ? "; relay off" : "; relay " + relay.listener())
+        + "; admin "
+        + admin.address()
+        + "; logs "
+        + queryLog.file()
+        + (connectionLog == null ? "" : ", " + connectionLog.file());
+  }
+
+  private static String describe(Policy policy) {
+    int rules = policy.zones().stream().mapToInt(z -> z.rules().size() + z.ipRanges().size()).sum();
+    String zones =
+        policy.zones().stream()
+            .map(z -> z.name() + " " + (z.rules().size() + z.ipRanges().size()))
+            .collect(Collectors.joining(", "));
+    return policy.name() + " (" + policy.zones().size() + " zones, " + rules + " rules: " + zones + ")";
+  }
+
+  /**
+   * Stops in the order that loses nothing: the admin API, then the relay lets connections finish
+   * for {@code grace} and records them, the resolver stops answering, and the logs write out.
+   */
+  public void stop(Duration grace) {
+    if (admin != null) {
+      admin.close();
+    }
+    if (relay != null) {
+      relay.close(grace);
+    }
+    if (dns != null) {
+      dns.close();
+    }
+    if (connectionLog != null) {
+      connectionLog.close();
+    }
+    if (queryLog != null) {
+      queryLog.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    stop(config.shutdownGrace());
+  }
+}
