@@ -1,6 +1,6 @@
 package dev.allowdns.testing.netns;
 
-import java.io.File;
+import dev.allowdns.testing.Programs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +17,6 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * aborts (skips) the class outside CI, fails it when {@code CI=true}.
  */
 final class NetworkNamespacesCondition implements BeforeAllCallback {
-  private static final List<String> EXTRA_DIRS = List.of("/usr/sbin", "/sbin", "/usr/local/sbin");
-
   @Override
   public void beforeAll(ExtensionContext context) {
     RequiresNetworkNamespaces required =
@@ -31,7 +29,7 @@ final class NetworkNamespacesCondition implements BeforeAllCallback {
     }
     List<String> missing = new ArrayList<>();
     for (String program : required.programs()) {
-      if (!onPath(program)) {
+      if (Programs.find(program).isEmpty()) {
         missing.add(program);
       }
     }
@@ -59,18 +57,5 @@ final class NetworkNamespacesCondition implements BeforeAllCallback {
     } catch (IOException e) {
       return false;
     }
-  }
-
-  private static boolean onPath(String name) {
-    List<String> dirs = new ArrayList<>();
-    String path = System.getenv("PATH");
-    if (path != null) {
-      dirs.addAll(List.of(path.split(File.pathSeparator)));
-    }
-    dirs.addAll(EXTRA_DIRS);
-    return dirs.stream()
-        .filter(dir -> !dir.isEmpty())
-        .map(dir -> Path.of(dir, name))
-        .anyMatch(candidate -> Files.isRegularFile(candidate) && Files.isExecutable(candidate));
   }
 }
