@@ -208,9 +208,14 @@ class RelayEndToEndIT {
   @Test
   @Order(1)
   void curlHttpAndHttps_toAllowedName_areRelayedAndRecorded() throws Exception {
-    Output http = curl("-4", "http://" + WWW + "/");
+    // curl reports what it sent and received on the wire; plain HTTP has no other bytes.
+    Output http = curl("-4", "-w", "\n%{size_request} %{size_header} %{size_download}", "http://" + WWW + "/");
     assertTrue(http.succeeded(), http.describe());
-    assertEquals("hello from " + WWW, http.stdout().strip());
+    List<String> lines = http.stdout().lines().toList();
+    assertEquals("hello from " + WWW, lines.get(0), http.describe());
+    String[] sizes = lines.get(lines.size() - 1).split(" ");
+    long requestBytes = Long.parseLong(sizes[0]);
+    long responseBytes = Long.parseLong(sizes[1]) + Long.parseLong(sizes[2]);
 
     Output https = curl("-4", "--cacert", ca(), "https://" + WWW + "/");
     assertTrue(https.succeeded(), https.describe());
@@ -220,6 +225,8 @@ class RelayEndToEndIT {
         awaitRecord(r -> port(r, 80) && dst(r, topology.internetV4(WWW_HOST)) && allowed(r));
     assertAllowedRecord(httpRecord, WWW, 80, "http", topology.sandboxV4(), topology.internetV4(WWW_HOST));
     assertTrue(httpRecord.has("sni") && httpRecord.get("sni").isNull(), "http has no SNI: " + httpRecord);
+    assertEquals(requestBytes, httpRecord.path("bytes_sent").asLong(), "curl's request: " + httpRecord);
+    assertEquals(responseBytes, httpRecord.path("bytes_received").asLong(), "curl's response: " + httpRecord);
 
     JsonNode httpsRecord =
         awaitRecord(r -> port(r, 443) && dst(r, topology.internetV4(WWW_HOST)) && allowed(r));
