@@ -6,6 +6,7 @@ import dev.allowdns.admin.EventHub;
 import dev.allowdns.admin.ReloadReport;
 import dev.allowdns.audit.RecordLog;
 import dev.allowdns.config.Config;
+import dev.allowdns.config.Mode;
 import dev.allowdns.dns.DnsServer;
 import dev.allowdns.ledger.Ledger;
 import dev.allowdns.policy.Policy;
@@ -128,7 +129,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
                   config.relayListen(),
                   config.relayConnectTimeout(),
                   config.relayIdleTimeout(),
-                  config.relayPeekTimeout()),
+                  config.relayPeekTimeout(),
+                  config.mode() == Mode.AUDIT),
               sandboxes::current,
               policies::get,
               ledger,
@@ -271,6 +273,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
         + policyText
         + "; generation "
         + policySet.generation()
+        + (config.mode() == Mode.AUDIT ? "; mode audit (nothing is blocked)" : "")
         + "; upstreams "
         + config.upstreams().stream().map(Object::toString).collect(Collectors.joining(", "))
         + (relay == null ? "; relay off" : "; relay " + relay.listener())

@@ -37,6 +37,7 @@ public record Config(
     Duration relayIdleTimeout,
     Duration relayPeekTimeout,
     Duration shutdownGrace,
+    Mode mode,
     Map<String, List<String>> policies,
     List<Sandboxes.Entry> sandboxes) {
 
@@ -104,6 +105,7 @@ public record Config(
         v.one("relay_peek_timeout", orElse(said.relayPeekTimeout(), DEFAULT_RELAY_PEEK_TIMEOUT), DurationText::parse);
     Duration shutdownGrace =
         v.one("shutdown_grace", orElse(said.shutdownGrace(), DEFAULT_SHUTDOWN_GRACE), DurationText::parse);
+    Mode mode = said.mode() == null ? Mode.ENFORCE : v.one("mode", said.mode(), Mode::parse);
     long cacheSize = said.cacheSize() == null ? DEFAULT_CACHE_SIZE : said.cacheSize();
     if (cacheSize < 1) {
       errors.add("cache_size: must be at least 1, got " + cacheSize);
@@ -135,6 +137,7 @@ public record Config(
         relayIdle,
         relayPeek,
         shutdownGrace,
+        mode,
         policies,
         sandboxes);
   }

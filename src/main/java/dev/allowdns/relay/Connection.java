@@ -68,7 +68,7 @@ final class Connection {
         bytesFromSandbox,
         bytesToSandbox,
         (System.nanoTime() - acceptedNanos) / 1_000_000,
-        blocked() ? "blocked" : "allowed",
+        blocked() ? "blocked" : verdict.wouldBlock() ? "would_block" : "allowed",
         verdict == null ? null : verdict.rule(),
         sandbox == null ? null : sandbox.id(),
         client.getAddress().getHostAddress(),

@@ -41,9 +41,10 @@ public final class RelayServer implements AutoCloseable {
    * @param idleTimeout a connection with no traffic either way for this long is closed
    * @param peekTimeout how long to wait for a TLS ClientHello or HTTP request before deciding
    *     without a name (server-speaks-first protocols send nothing)
+   * @param audit whether policy refusals are only recorded ({@code would_block}), not enforced
    */
   public record Settings(
-      HostPort listen, Duration connectTimeout, Duration idleTimeout, Duration peekTimeout) {}
+      HostPort listen, Duration connectTimeout, Duration idleTimeout, Duration peekTimeout, boolean audit) {}
 
   private final EventLoopGroup loops;
   private final Channel server;
