@@ -89,8 +89,8 @@ class RecordLogTest {
       byte[] noise = new byte[250];
       random.nextBytes(noise);
       log.write(Map.of("i", i, "pad", java.util.HexFormat.of().formatHex(noise)));
-      if (i % 40 == 0) {
-        Thread.sleep(10);
+      if (i % 20 == 19) {
+        Thread.sleep(15); // the writer appends what it finds in one go: keep each go small
       }
     }
     log.close();
