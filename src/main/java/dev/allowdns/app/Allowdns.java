@@ -63,6 +63,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private DnsServer dns;
   private RelayServer relay;
   private AdminServer admin;
+  private ZoneWatcher zoneWatcher;
 
   private Allowdns(Config config, PolicySet policies, SandboxRegistry sandboxes) {
     this.config = config;
@@ -139,6 +140,13 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
               registry);
     }
     admin = AdminServer.start(config.adminListen(), tokenFile, this, registry, events);
+    if (config.watchZones()) {
+      try {
+        zoneWatcher = ZoneWatcher.start(config.zones(), () -> reload(false));
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot watch " + config.zones() + ": " + e.getMessage(), e);
+      }
+    }
   }
 
   private RecordLog openLog(String name) {
@@ -275,6 +283,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
         + "; generation "
         + policySet.generation()
         + (config.mode() == Mode.AUDIT ? "; mode audit (nothing is blocked)" : "")
+        + (config.watchZones() ? "; watching " + config.zones() : "")
         + "; upstreams "
         + config.upstreams().stream().map(Object::toString).collect(Collectors.joining(", "))
         + (relay == null ? "; relay off" : "; relay " + relay.listener())
@@ -299,6 +308,9 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
    * for {@code grace} and records them, the resolver stops answering, and the logs write out.
    */
   public void stop(Duration grace) {
+    if (zoneWatcher != null) {
+      zoneWatcher.close();
+    }
     if (admin != null) {
       admin.close();
     }

@@ -38,6 +38,7 @@ public record Config(
     Duration relayPeekTimeout,
     Duration shutdownGrace,
     Mode mode,
+    boolean watchZones,
     Map<String, List<String>> policies,
     List<Sandboxes.Entry> sandboxes) {
 
@@ -138,6 +139,7 @@ public record Config(
         relayPeek,
         shutdownGrace,
         mode,
+        Boolean.TRUE.equals(said.watchZones()),
         policies,
         sandboxes);
   }
