@@ -141,7 +141,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private RecordLog openLog(String name) {
     RecordLog recordLog =
         RecordLog.open(config.logDir(), name, config.logMaxFileSize(), config.logTotalSize());
-    recordLog.tap(events::publish);
+    recordLog.tap(events);
     Gauge.builder("allowdns_record_log_backlog", recordLog, RecordLog::backlog)
         .description("Records waiting to be written; a stalled disk shows here first")
         .tag("log", name)

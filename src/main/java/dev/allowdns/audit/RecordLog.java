@@ -6,9 +6,11 @@ import ch.qos.logback.core.rolling.RollingFileAppender;
 import ch.qos.logback.core.rolling.SizeAndTimeBasedRollingPolicy;
 import ch.qos.logback.core.status.Status;
 import ch.qos.logback.core.util.FileSize;
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -18,9 +20,8 @@ import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,13 +35,31 @@ public final class RecordLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RecordLog.class);
   private static final ObjectMapper JSON =
       new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+  /** Writes root values back to back: each record ends with its own newline. */
+  private static final JsonFactory LINES = lineFactory();
   private static final int QUEUE_SIZE = 65_536;
   private static final int BATCH = 1_024;
   private static final Object CLOSE = new Object();
+  /** How long the writer sleeps when it finds nothing to write: the most a record waits. */
+  private static final long IDLE_NANOS = 2_000_000;
+
+  private static JsonFactory lineFactory() {
+    JsonFactory factory = new JsonFactory();
+    factory.setRootValueSeparator(null);
+    factory.setCodec(JSON);
+    return factory;
+  }
 
   private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(QUEUE_SIZE);
   private final AtomicLong written = new AtomicLong();
-  private final List<Consumer<String>> taps = new CopyOnWriteArrayList<>();
+  private final List<LineListener> taps = new CopyOnWriteArrayList<>();
+
+  /** Receives written lines; asked first whether anyone listens, so idle taps cost nothing. */
+  public interface LineListener {
+    boolean listening();
+
+    void accept(String line);
+  }
   private final ContextBase context;
   private final RollingFileAppender<byte[]> files;
   private final Path file;
@@ -160,7 +179,7 @@ public final class RecordLog implements AutoCloseable {
    * Calls {@code listener} with every line written from now on (without its newline), on the
    * writer thread: it must be quick and must not throw.
    */
-  public void tap(Consumer<String> listener) {
+  public void tap(LineListener listener) {
     taps.add(listener);
   }
 
@@ -176,32 +195,61 @@ public final class RecordLog implements AutoCloseable {
 
   private void drain() {
     List<Object> batch = new ArrayList<>(BATCH);
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream(BATCH * 256);
+    List<Integer> lineEnds = new ArrayList<>(BATCH);
     boolean closing = false;
     while (!closing) {
-      try {
-        Object first = queue.poll(1, TimeUnit.SECONDS);
-        if (first == null) {
-          continue;
-        }
-        batch.add(first);
-        queue.drainTo(batch, BATCH - 1);
-      } catch (InterruptedException e) {
-        continue; // only CLOSE ends the writer, so no queued record is left behind
+      queue.drainTo(batch, BATCH);
+      if (batch.isEmpty()) {
+        // Polling with a short sleep instead of a blocking take: a blocked writer would have to be
+        // woken (a futex call) by every single record, which costs the resolver more than this.
+        LockSupport.parkNanos(IDLE_NANOS);
+        continue;
       }
-      for (Object record : batch) {
-        if (record == CLOSE) {
-          closing = true;
-        } else {
-          String line = line(record);
-          files.doAppend((line + "\n").getBytes(StandardCharsets.UTF_8));
-          written.incrementAndGet();
-          for (Consumer<String> tap : taps) {
-            tap.accept(line);
+      buffer.reset();
+      lineEnds.clear();
+      int count = 0;
+      try (JsonGenerator json = LINES.createGenerator(buffer)) {
+        for (Object record : batch) {
+          if (record == CLOSE) {
+            closing = true;
+            continue;
           }
+          if (record instanceof JsonLine line) {
+            line.writeTo(json);
+          } else {
+            JSON.writeValue(json, record);
+          }
+          json.writeRaw('\n');
+          json.flush();
+          lineEnds.add(buffer.size());
+          count++;
         }
+      } catch (IOException e) {
+        log.error("cannot write records to {}: {}", file, e.toString());
       }
       batch.clear();
-      flush();
+      if (count > 0) {
+        byte[] lines = buffer.toByteArray();
+        files.doAppend(lines); // one append (and rollover check) per batch
+        flush();
+        written.addAndGet(count);
+        publish(lines, lineEnds);
+      }
+    }
+  }
+
+  private void publish(byte[] lines, List<Integer> lineEnds) {
+    if (taps.stream().noneMatch(LineListener::listening)) {
+      return;
+    }
+    int start = 0;
+    for (int end : lineEnds) {
+      String line = new String(lines, start, end - start - 1, StandardCharsets.UTF_8);
+      for (LineListener tap : taps) {
+        tap.accept(line);
+      }
+      start = end;
     }
   }
 
@@ -210,14 +258,6 @@ public final class RecordLog implements AutoCloseable {
       files.getOutputStream().flush();
     } catch (IOException e) {
       log.error("cannot flush {}: {}", file, e.toString());
-    }
-  }
-
-  private static String line(Object record) {
-    try {
-      return JSON.writeValueAsString(record);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("record cannot be written as JSON: " + record, e);
     }
   }
 

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       CheckCommand.class,
       ValidateCommand.class,
+      IptablesCommand.class,
       CommandLine.HelpCommand.class
     })
 final class AllowdnsCommand {

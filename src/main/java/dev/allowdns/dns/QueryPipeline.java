@@ -11,7 +11,6 @@ import dev.allowdns.sandbox.Sandboxes;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Clock;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -200,7 +199,7 @@ final class QueryPipeline {
     q.answers = answer.answerText();
     q.upstream = answer.upstream();
     q.cached = lookup.cached();
-    finish(q, "allowed", Rcode.string(answer.rcode()), lookup.stale() ? "stale" : null);
+    finish(q, "allowed", answer.rcode(), lookup.stale() ? "stale" : null);
     return out;
   }
 
@@ -220,16 +219,16 @@ final class QueryPipeline {
         new ExtendedErrorCodeOption(
             ExtendedErrorCodeOption.NO_REACHABLE_AUTHORITY, "allowdns: no upstream answered");
     byte[] out = Responses.error(q.message, Rcode.SERVFAIL, q.ednsPayload, ede, q.maxSize);
-    finish(q, "error", "SERVFAIL", "upstream_failed");
+    finish(q, "error", Rcode.SERVFAIL, "upstream_failed");
     return out;
   }
 
   private CompletableFuture<byte[]> done(Query q, byte[] response, String result, String reason) {
-    finish(q, result, Rcode.string(rcodeOf(response)), reason);
+    finish(q, result, rcodeOf(response), reason);
     return CompletableFuture.completedFuture(response);
   }
 
-  private void finish(Query q, String result, String rcode, String reason) {
+  private void finish(Query q, String result, int rcode, String reason) {
     long elapsed = System.nanoTime() - q.startNanos;
     metrics.query(result, q.type, q.rule, elapsed);
     if (queryLog == null) {
@@ -238,13 +237,13 @@ final class QueryPipeline {
     Sandbox s = q.sandbox;
     queryLog.write(
         new QueryRecord(
-            clock.instant().truncatedTo(ChronoUnit.MILLIS).toString(),
+            clock.millis(),
             s == null ? null : s.id(),
             s == null ? null : s.taskId(),
             s == null ? null : s.user(),
-            q.client.getHostAddress(),
+            q.client,
             q.name,
-            Type.string(q.type),
+            q.type,
             result,
             rcode,
             q.rule,
@@ -265,7 +264,24 @@ final class QueryPipeline {
     if (name.labels() <= 1) {
       return "";
     }
-    return name.toString(true).toLowerCase(Locale.ROOT);
+    byte[] wire = name.toWireCanonical(); // lower-cased labels, uncompressed
+    char[] text = new char[wire.length - 2];
+    int n = 0;
+    for (int at = 0; wire[at] != 0; ) {
+      int length = wire[at++];
+      if (n > 0) {
+        text[n++] = '.';
+      }
+      for (int i = 0; i < length; i++) {
+        int c = wire[at++] & 0xff;
+        if (c <= ' ' || c >= 0x7f || c == '.' || c == '\\') {
+          // Rare bytes need dnsjava's escaping (\DDD); rules never match them anyway.
+          return name.toString(true).toLowerCase(Locale.ROOT);
+        }
+        text[n++] = (char) c;
+      }
+    }
+    return new String(text, 0, n);
   }
 
   /** What one query has gathered on its way through the pipeline. Confined to one query. */
