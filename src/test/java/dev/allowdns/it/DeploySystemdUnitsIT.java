@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -92,6 +93,27 @@ class DeploySystemdUnitsIT {
   }
 
   @Test
+  void iptablesService_argumentsAreAcceptedByTheJar() {
+    String jarArgs = afterJar(directive(IPTABLES_SERVICE, "ExecStart"));
+    assertTrue(jarArgs.startsWith("iptables apply "), jarArgs);
+    // print takes the same options as apply and changes nothing: no root, no rules touched.
+    List<String> print = new ArrayList<>(List.of(jarArgs.split("\\s+")));
+    print.set(1, "print");
+    Path workDir = DeployTools.repoFile(IPTABLES_SERVICE).getParent();
+
+    CommandResult printed = AllowdnsCli.run(workDir, Duration.ofSeconds(30), print);
+
+    assertEquals(0, printed.exitCode(), printed::describe);
+    assertTrue(printed.stdout().contains("-i tap+"), printed::describe);
+    assertTrue(printed.stdout().contains("--to-ports 1053"), printed::describe);
+    assertTrue(printed.stdout().contains("--to-ports 15001"), printed::describe);
+    String stop = afterJar(directive(IPTABLES_SERVICE, "ExecStop"));
+    assertEquals("iptables remove", stop);
+    CommandResult removeHelp = AllowdnsCli.run(workDir, "iptables", "remove", "--help");
+    assertEquals(0, removeHelp.exitCode(), removeHelp::describe);
+  }
+
+  @Test
   void exampleConfig_validatesWithTheShippedZones() {
     Path config = DeployTools.repoFile(EXAMPLE_CONFIG);
     Path zones = DeployTools.repoFile("zones/README.md").getParent();
@@ -109,6 +131,13 @@ class DeploySystemdUnitsIT {
         execStart.endsWith("/opt/allowdns/allowdns.jar serve --config /etc/allowdns/allowdns.yaml"),
         execStart);
     assertEquals("/bin/kill -HUP $MAINPID", directive(SERVICE, "ExecReload"));
+  }
+
+  /** Returns the allowdns arguments of an {@code ExecStart=/usr/bin/java -jar ...jar ARGS} line. */
+  private static String afterJar(String execLine) {
+    int jar = execLine.indexOf("allowdns.jar ");
+    assertTrue(jar >= 0, () -> "not a java -jar allowdns.jar command: " + execLine);
+    return execLine.substring(jar + "allowdns.jar ".length()).trim();
   }
 
   private static JsonNode exampleConfig() throws IOException {
