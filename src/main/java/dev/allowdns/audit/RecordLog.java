@@ -14,7 +14,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -22,6 +24,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +45,8 @@ public final class RecordLog implements AutoCloseable {
   private static final Object CLOSE = new Object();
   /** How long the writer sleeps when it finds nothing to write: the most a record waits. */
   private static final long IDLE_NANOS = 2_000_000;
+  /** How often the writer checks the total size of the rotated files. */
+  private static final long CAP_CHECK_NANOS = 1_000_000_000;
 
   private static JsonFactory lineFactory() {
     JsonFactory factory = new JsonFactory();
@@ -63,11 +68,17 @@ public final class RecordLog implements AutoCloseable {
   private final ContextBase context;
   private final RollingFileAppender<byte[]> files;
   private final Path file;
+  private final String name;
+  private final long totalBytes;
   private final Thread writer;
+  private long lastCapCheckNanos;
   private volatile boolean closed;
 
-  private RecordLog(ContextBase context, RollingFileAppender<byte[]> files, Path file, String name) {
+  private RecordLog(
+      ContextBase context, RollingFileAppender<byte[]> files, Path file, String name, long totalBytes) {
     this.context = context;
+    this.name = name;
+    this.totalBytes = totalBytes;
     this.files = files;
     this.file = file;
     this.writer = new Thread(this::drain, "allowdns-" + name + "-writer");
@@ -106,9 +117,9 @@ public final class RecordLog implements AutoCloseable {
     rolling.setParent(files);
     rolling.setFileNamePattern(dir.resolve(name + ".%d{yyyy-MM-dd}.%i.jsonl.gz").toString());
     rolling.setMaxFileSize(FileSize.valueOf(maxFileSize));
-    rolling.setTotalSizeCap(FileSize.valueOf(totalSize));
-    // Logback applies totalSizeCap only with a maxHistory; the size cap is the bound that matters.
-    rolling.setMaxHistory(3650);
+    // No maxHistory/totalSizeCap here: Logback's own clean-up measured archives while they were
+    // still being compressed and removed far more than the cap required. RecordLog caps itself.
+    rolling.setMaxHistory(0);
     rolling.start();
     files.setRollingPolicy(rolling);
 
@@ -136,7 +147,8 @@ public final class RecordLog implements AutoCloseable {
     if (!files.isStarted()) {
       throw new IllegalStateException("cannot open record log " + file + " (see the error above)");
     }
-    RecordLog recordLog = new RecordLog(context, files, file, name);
+    RecordLog recordLog =
+        new RecordLog(context, files, file, name, FileSize.valueOf(totalSize).getSize());
     recordLog.writer.start();
     return recordLog;
   }
@@ -235,8 +247,48 @@ public final class RecordLog implements AutoCloseable {
         flush();
         written.addAndGet(count);
         publish(lines, lineEnds);
+        if (System.nanoTime() - lastCapCheckNanos > CAP_CHECK_NANOS) {
+          capArchives();
+        }
       }
     }
+  }
+
+  /**
+   * Deletes the oldest rotated files until the rotated files and the current one together fit in
+   * the total size: retention is bounded, never unlimited.
+   */
+  private void capArchives() {
+    lastCapCheckNanos = System.nanoTime();
+    Path dir = file.toAbsolutePath().getParent();
+    String prefix = name + ".";
+    List<Path> archives;
+    try (Stream<Path> listing = Files.list(dir)) {
+      archives =
+          listing
+              .filter(p -> p.getFileName().toString().startsWith(prefix))
+              .filter(p -> p.getFileName().toString().endsWith(".jsonl.gz"))
+              .sorted(Comparator.comparingLong(RecordLog::modified).reversed())
+              .toList();
+    } catch (IOException e) {
+      log.error("cannot list {} to cap its size: {}", dir, e.toString());
+      return;
+    }
+    long total = file.toFile().length();
+    for (Path archive : archives) {
+      total += archive.toFile().length();
+      if (total > totalBytes) {
+        try {
+          Files.deleteIfExists(archive);
+        } catch (IOException e) {
+          log.error("cannot delete {} to cap the log size: {}", archive, e.toString());
+        }
+      }
+    }
+  }
+
+  private static long modified(Path path) {
+    return path.toFile().lastModified();
   }
 
   private void publish(byte[] lines, List<Integer> lineEnds) {
@@ -274,7 +326,8 @@ public final class RecordLog implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    files.stop();
+    files.stop(); // waits for the last compression
+    capArchives();
     context.stop();
   }
 }

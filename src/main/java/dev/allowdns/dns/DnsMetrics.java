@@ -1,5 +1,7 @@
 package dev.allowdns.dns;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -25,6 +27,14 @@ final class DnsMetrics {
   private final Timer queryLatency;
 
   private record QueryKey(String result, String type, String rule) {}
+
+  private record Seen(String sandbox, String name) {}
+
+  /** Sandbox and name pairs seen lately, to count names a sandbox resolves for the first time. */
+  private final Cache<Seen, Boolean> seen =
+      Caffeine.newBuilder().maximumSize(100_000).executor(Runnable::run).build();
+
+  private final ConcurrentMap<String, Counter> firstSeen = new ConcurrentHashMap<>();
 
   DnsMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -70,6 +80,26 @@ final class DnsMetrics {
                     .register(registry))
         .increment();
     queryLatency.record(durationNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Counts {@code name} when {@code sandbox} resolves it for the first time (as far as the last
+   * 100,000 pairs remember): new names are what an alert on a changed dependency looks for.
+   */
+  void resolved(String policy, String sandbox, String name) {
+    Seen key = new Seen(sandbox, name);
+    if (seen.getIfPresent(key) != null || seen.asMap().putIfAbsent(key, Boolean.TRUE) != null) {
+      return;
+    }
+    firstSeen
+        .computeIfAbsent(
+            policy,
+            p ->
+                Counter.builder("allowdns_dns_first_seen_names")
+                    .description("Names a sandbox resolved for the first time, by policy")
+                    .tag("policy", p)
+                    .register(registry))
+        .increment();
   }
 
   void malformed(String transport) {

@@ -42,6 +42,7 @@ final class QueryPipeline {
   private static final int HEADER_LENGTH = 12;
 
   private final Ledger ledger;
+  private final boolean audit;
   private final Supplier<Routing> routing;
   private final Supplier<Sandboxes> sandboxes;
   private final AnswerCache cache;
@@ -58,8 +59,10 @@ final class QueryPipeline {
       DnsMetrics metrics,
       Ticker ticker,
       Clock clock,
-      Ledger ledger) {
+      Ledger ledger,
+      boolean audit) {
     this.ledger = ledger;
+    this.audit = audit;
     this.routing = routing;
     this.sandboxes = sandboxes;
     this.cache = cache;
@@ -136,7 +139,10 @@ final class QueryPipeline {
     Decision decision = policy.decide(q.name);
     q.rule = decision.ruleLabel();
     if (!decision.allowed()) {
-      return blocked(q, policy, q.name, decision);
+      if (!audit) {
+        return blocked(q, policy, q.name, decision);
+      }
+      q.wouldBlock = decision.reason(); // audit mode: answer, and record what enforcing would do
     }
     Record question = m.getQuestion();
     if (question.getDClass() != DClass.IN) {
@@ -145,7 +151,7 @@ final class QueryPipeline {
     if (question.getType() == Type.ANY) {
       return done(q, Responses.minimalAny(m, q.ednsPayload, q.maxSize), "allowed", null);
     }
-    Route route = now.routeFor(decision);
+    Route route = decision.allowed() ? now.routeFor(decision) : now.defaultRoute();
     AnswerCache.Key key =
         new AnswerCache.Key(question.getName(), question.getType(), question.getDClass(), route);
     return cache
@@ -178,6 +184,10 @@ final class QueryPipeline {
       Decision decision = policy.decide(name);
       if (decision.reason().equals(Decision.DENIED)) {
         q.rule = decision.ruleLabel();
+        if (audit) {
+          q.wouldBlock = Decision.DENIED;
+          break;
+        }
         q.answers = answer.answerText();
         q.upstream = answer.upstream();
         q.cached = lookup.cached();
@@ -188,8 +198,9 @@ final class QueryPipeline {
     if (ledger != null) {
       // Before the answer leaves: the sandbox must never connect before the relay knows the name.
       long ttl = lookup.stale() ? CachedAnswer.STALE_TTL : answer.remainingSeconds(now);
+      String rule = q.wouldBlock == null ? q.rule : null; // null: given, but not allowed (audit)
       for (InetAddress address : answer.addresses()) {
-        ledger.remember(q.sandbox.id(), address, q.name, answer.chainNames(), q.rule, q.generation, ttl);
+        ledger.remember(q.sandbox.id(), address, q.name, answer.chainNames(), rule, q.generation, ttl);
       }
     }
     byte[] out = answer.render(q.wire, q.questionEnd, q.ednsPayload, now, lookup.stale());
@@ -199,7 +210,12 @@ final class QueryPipeline {
     q.answers = answer.answerText();
     q.upstream = answer.upstream();
     q.cached = lookup.cached();
-    finish(q, "allowed", answer.rcode(), lookup.stale() ? "stale" : null);
+    metrics.resolved(policy.name(), q.sandbox.id(), q.name);
+    if (q.wouldBlock != null) {
+      finish(q, "would_block", answer.rcode(), q.wouldBlock);
+    } else {
+      finish(q, "allowed", answer.rcode(), lookup.stale() ? "stale" : null);
+    }
     return out;
   }
 
@@ -301,6 +317,7 @@ final class QueryPipeline {
     List<String> answers = List.of();
     String upstream;
     boolean cached;
+    String wouldBlock;
 
     Query(Message message, byte[] wire, InetAddress client, boolean tcp, long startNanos) {
       this.message = message;
