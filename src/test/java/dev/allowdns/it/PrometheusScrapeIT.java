@@ -126,6 +126,13 @@ class PrometheusScrapeIT {
   }
 
   @Test
+  void firstSeenNames_countEachAllowedNameOnceAndNoBlockedName() {
+    // www.it.test (asked three times) and dual.it.test; the blocked names were never resolved.
+    assertEquals(
+        2.0, prometheus.value("allowdns_dns_first_seen_names_total{job=\"allowdns\",policy=\"default\"}"));
+  }
+
+  @Test
   void queryDuration_histogramCountsEveryQuery() {
     assertEquals(QUERIES, prometheus.value("allowdns_dns_query_duration_seconds_count{job=\"allowdns\"}"));
     assertTrue(
