@@ -36,8 +36,10 @@ final class AdminClient {
           .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
   /** A reload parses every zone file: allow it time on a big allowlist. */
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
+
   private static final int MAX_ERROR_BODY = 64 * 1024;
 
   /** A request that did not get the answer it needed; the message is for the user. */
@@ -74,7 +76,9 @@ final class AdminClient {
    */
   ReloadReport reload(boolean dryRun) throws Failure {
     HttpResponse<String> response =
-        send(request("/reload" + (dryRun ? "?dry_run=true" : "")).POST(HttpRequest.BodyPublishers.noBody()));
+        send(
+            request("/reload" + (dryRun ? "?dry_run=true" : ""))
+                .POST(HttpRequest.BodyPublishers.noBody()));
     expect(response, Set.of(200, 422));
     return parse(response, new TypeReference<>() {});
   }
@@ -120,7 +124,8 @@ final class AdminClient {
   InputStream events() throws Failure {
     HttpResponse<InputStream> response;
     try {
-      response = http.send(request("/events").GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+      response =
+          http.send(request("/events").GET().build(), HttpResponse.BodyHandlers.ofInputStream());
     } catch (IOException e) {
       throw unreachable(e);
     } catch (InterruptedException e) {
@@ -141,7 +146,8 @@ final class AdminClient {
 
   private HttpRequest.Builder request(String pathAndQuery) {
     HttpRequest.Builder builder =
-        HttpRequest.newBuilder(URI.create("http://" + address + pathAndQuery)).timeout(REQUEST_TIMEOUT);
+        HttpRequest.newBuilder(URI.create("http://" + address + pathAndQuery))
+            .timeout(REQUEST_TIMEOUT);
     if (token != null) {
       builder.header("Authorization", "Bearer " + token);
     }
@@ -185,7 +191,11 @@ final class AdminClient {
       why = "no connection within " + CONNECT_TIMEOUT.toSeconds() + " s";
     } else if (e instanceof HttpTimeoutException) {
       return new Failure(
-          "the admin API at " + address + " gave no answer within " + REQUEST_TIMEOUT.toSeconds() + " s");
+          "the admin API at "
+              + address
+              + " gave no answer within "
+              + REQUEST_TIMEOUT.toSeconds()
+              + " s");
     } else if (e instanceof ConnectException) {
       why = "connection refused";
     } else {
@@ -211,7 +221,8 @@ final class AdminClient {
                   ? "it needs a bearer token: pass --admin-token-file FILE"
                   : "the token in --admin-token-file is not the server's"));
     }
-    return new Failure("the admin API at " + address + " answered " + status + ": " + errorText(body));
+    return new Failure(
+        "the admin API at " + address + " answered " + status + ": " + errorText(body));
   }
 
   /** Returns the {@code error} of a JSON error body, else the body itself. */

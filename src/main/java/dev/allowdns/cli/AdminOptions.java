@@ -19,7 +19,8 @@ final class AdminOptions {
   @Option(
       names = "--admin-token-file",
       paramLabel = "FILE",
-      description = "File holding the bearer token the server was given (serve --admin-token-file).")
+      description =
+          "File holding the bearer token the server was given (serve --admin-token-file).")
   Path tokenFile;
 
   /**

@@ -21,7 +21,9 @@ final class LogReadOptions {
       names = "--log-dir",
       paramLabel = "DIR",
       defaultValue = Config.DEFAULT_LOG_DIR,
-      description = "Directory of queries.jsonl, connections.jsonl and their rotated files (default: ${DEFAULT-VALUE}).")
+      description =
+          "Directory of queries.jsonl, connections.jsonl and their rotated files (default:"
+              + " ${DEFAULT-VALUE}).")
   Path logDir;
 
   @Option(

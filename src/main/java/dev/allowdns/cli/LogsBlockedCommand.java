@@ -5,6 +5,7 @@ import dev.allowdns.logs.RecordFilter;
 import dev.allowdns.logs.RecordReader;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -50,7 +51,7 @@ final class LogsBlockedCommand implements Callable<Integer> {
     BlockedSummary blocked = new BlockedSummary();
     try {
       RecordReader reader = logOptions.open(err);
-      RecordFilter filter = logOptions.filter(java.time.Instant.now());
+      RecordFilter filter = logOptions.filter(Instant.now());
       reader.forEachQuery(filter, blocked::add);
       reader.forEachConnection(filter, blocked::add);
     } catch (IOException e) {
@@ -62,12 +63,24 @@ final class LogsBlockedCommand implements Callable<Integer> {
       out.println(
           LogsTopCommand.JSON.writeValueAsString(
               rows.stream()
-                  .map(r -> new Row(r.source().label(), r.target(), r.reason(), r.count(), r.lastSeen().toString()))
+                  .map(
+                      r ->
+                          new Row(
+                              r.source().label(),
+                              r.target(),
+                              r.reason(),
+                              r.count(),
+                              r.lastSeen().toString()))
                   .toList()));
       return ExitCodes.OK;
     }
     TextTable table =
-        new TextTable().number("COUNT").text("LAST_SEEN").text("KIND").text("TARGET").text("REASON");
+        new TextTable()
+            .number("COUNT")
+            .text("LAST_SEEN")
+            .text("KIND")
+            .text("TARGET")
+            .text("REASON");
     for (BlockedSummary.Row r : rows) {
       table.row(r.count(), r.lastSeen(), r.source().label(), r.target(), r.reason());
     }

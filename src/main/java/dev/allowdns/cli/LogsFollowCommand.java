@@ -38,6 +38,7 @@ import sun.misc.Signal;
     })
 final class LogsFollowCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /** The server sends a blank line every second while there is no record. */
   private static final Duration SILENCE_LIMIT = Duration.ofSeconds(10);
 
@@ -154,7 +155,10 @@ final class LogsFollowCommand implements Callable<Integer> {
       ConnectionEntry c = ConnectionEntry.from(record);
       String destination = orDash(c.destination()) + ":" + c.port();
       String traffic =
-          " sent " + ByteCount.human(c.bytesSent()) + " received " + ByteCount.human(c.bytesReceived());
+          " sent "
+              + ByteCount.human(c.bytesSent())
+              + " received "
+              + ByteCount.human(c.bytesReceived());
       return String.join(
           " ",
           c.timestamp().toString(),

@@ -97,15 +97,25 @@ final class LogsTopCommand implements Callable<Integer> {
       out.println(
           JSON.writeValueAsString(
               top.stream()
-                  .map(t -> new Row(t.destination(), t.connections(), t.bytesSent(), t.bytesReceived()))
+                  .map(
+                      t ->
+                          new Row(
+                              t.destination(), t.connections(), t.bytesSent(), t.bytesReceived()))
                   .toList()));
       return ExitCodes.OK;
     }
     TextTable table =
-        new TextTable().text("DOMAIN").number("CONNECTIONS").number("BYTES_SENT").number("BYTES_RECEIVED");
+        new TextTable()
+            .text("DOMAIN")
+            .number("CONNECTIONS")
+            .number("BYTES_SENT")
+            .number("BYTES_RECEIVED");
     for (TrafficByDestination.Total t : top) {
       table.row(
-          t.destination(), t.connections(), ByteCount.human(t.bytesSent()), ByteCount.human(t.bytesReceived()));
+          t.destination(),
+          t.connections(),
+          ByteCount.human(t.bytesSent()),
+          ByteCount.human(t.bytesReceived()));
     }
     table.print(out);
     return ExitCodes.OK;

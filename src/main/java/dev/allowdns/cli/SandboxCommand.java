@@ -27,13 +27,18 @@ import picocli.CommandLine.Spec;
     versionProvider = VersionProvider.class,
     synopsisSubcommandLabel = "COMMAND",
     description = "Register, remove and list the running server's sandboxes.",
-    subcommands = {SandboxCommand.Add.class, SandboxCommand.Remove.class, SandboxCommand.ListCommand.class})
+    subcommands = {
+      SandboxCommand.Add.class,
+      SandboxCommand.Remove.class,
+      SandboxCommand.ListCommand.class
+    })
 final class SandboxCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
-    throw new ParameterException(spec.commandLine(), "sandbox: name a command: add, remove or list");
+    throw new ParameterException(
+        spec.commandLine(), "sandbox: name a command: add, remove or list");
   }
 
   /** {@code allowdns sandbox add}. */
@@ -49,10 +54,18 @@ final class SandboxCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin AdminOptions adminOptions;
 
-    @Option(names = "--ip", required = true, paramLabel = "IP|CIDR", description = "The sandbox's address or network.")
+    @Option(
+        names = "--ip",
+        required = true,
+        paramLabel = "IP|CIDR",
+        description = "The sandbox's address or network.")
     String cidr;
 
-    @Option(names = "--id", required = true, paramLabel = "ID", description = "Sandbox id, named in every record.")
+    @Option(
+        names = "--id",
+        required = true,
+        paramLabel = "ID",
+        description = "Sandbox id, named in every record.")
     String id;
 
     @Option(names = "--task", paramLabel = "ID", description = "Task id, copied into every record.")
@@ -120,7 +133,12 @@ final class SandboxCommand implements Callable<Integer> {
       }
       spec.commandLine()
           .getOut()
-          .println("removed sandbox " + id + " (" + removed + (removed == 1 ? " network)" : " networks)"));
+          .println(
+              "removed sandbox "
+                  + id
+                  + " ("
+                  + removed
+                  + (removed == 1 ? " network)" : " networks)"));
       return ExitCodes.OK;
     }
   }
@@ -158,7 +176,13 @@ final class SandboxCommand implements Callable<Integer> {
         return ExitCodes.OK;
       }
       TextTable table =
-          new TextTable().text("CIDR").text("ID").text("TASK").text("USER").text("POLICY").text("SOURCE");
+          new TextTable()
+              .text("CIDR")
+              .text("ID")
+              .text("TASK")
+              .text("USER")
+              .text("POLICY")
+              .text("SOURCE");
       for (AdminServer.SandboxView s : sandboxes) {
         table.row(s.cidr(), s.id(), s.taskId(), s.user(), s.policy(), s.source());
       }

@@ -5,8 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A plain-text table for people: a header row, columns two spaces apart, numbers aligned right.
- * An empty or {@code null} cell is shown as {@code -}.
+ * A plain-text table for people: a header row, columns two spaces apart, numbers aligned right. An
+ * empty or {@code null} cell is shown as {@code -}.
  */
 final class TextTable {
   private final List<String> headers = new ArrayList<>();

@@ -63,7 +63,9 @@ public final class BlockedSummary {
   private void count(Source source, String target, String reason, String result, Instant at) {
     Key key =
         new Key(
-            source, target == null ? TrafficByDestination.UNKNOWN : target, reason == null ? result : reason);
+            source,
+            target == null ? TrafficByDestination.UNKNOWN : target,
+            reason == null ? result : reason);
     Tally tally = tallies.computeIfAbsent(key, k -> new Tally());
     tally.count++;
     if (at.isAfter(tally.lastSeen)) {
@@ -77,7 +79,8 @@ public final class BlockedSummary {
    */
   public List<Row> top(int limit) {
     List<Row> rows = new ArrayList<>(tallies.size());
-    tallies.forEach((k, t) -> rows.add(new Row(k.source(), k.target(), k.reason(), t.count, t.lastSeen)));
+    tallies.forEach(
+        (k, t) -> rows.add(new Row(k.source(), k.target(), k.reason(), t.count, t.lastSeen)));
     rows.sort(
         Comparator.comparingLong(Row::count)
             .reversed()
@@ -85,6 +88,8 @@ public final class BlockedSummary {
             .thenComparing(Row::target)
             .thenComparing(Row::source)
             .thenComparing(Row::reason));
-    return limit > 0 && rows.size() > limit ? List.copyOf(rows.subList(0, limit)) : List.copyOf(rows);
+    return limit > 0 && rows.size() > limit
+        ? List.copyOf(rows.subList(0, limit))
+        : List.copyOf(rows);
   }
 }

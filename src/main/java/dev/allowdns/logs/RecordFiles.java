@@ -20,9 +20,9 @@ import java.util.stream.Stream;
  */
 final class RecordFiles {
   /**
-   * A rotated file's date is the server's local date of its records, in a time zone the reader
-   * does not know: its last record is at most 1 day (the date) plus 14 hours (the farthest zone)
-   * past the date's UTC midnight. Two days keeps a margin for records written late.
+   * A rotated file's date is the server's local date of its records, in a time zone the reader does
+   * not know: its last record is at most 1 day (the date) plus 14 hours (the farthest zone) past
+   * the date's UTC midnight. Two days keeps a margin for records written late.
    */
   private static final long ROTATED_FILE_REACH_DAYS = 2;
 
@@ -37,7 +37,8 @@ final class RecordFiles {
    */
   static List<Path> list(Path dir, RecordKind kind, Instant since) throws IOException {
     Pattern rotatedName =
-        Pattern.compile(Pattern.quote(kind.baseName()) + "\\.(\\d{4}-\\d{2}-\\d{2})\\.(\\d+)\\.jsonl\\.gz");
+        Pattern.compile(
+            Pattern.quote(kind.baseName()) + "\\.(\\d{4}-\\d{2}-\\d{2})\\.(\\d+)\\.jsonl\\.gz");
     List<Rotated> rotated = new ArrayList<>();
     try (Stream<Path> files = Files.list(dir)) {
       for (Path file : (Iterable<Path>) files::iterator) {
@@ -69,7 +70,8 @@ final class RecordFiles {
   }
 
   private static boolean mayHoldSince(LocalDate date, Instant since) {
-    Instant latest = date.plusDays(ROTATED_FILE_REACH_DAYS).atStartOfDay(ZoneOffset.UTC).toInstant();
+    Instant latest =
+        date.plusDays(ROTATED_FILE_REACH_DAYS).atStartOfDay(ZoneOffset.UTC).toInstant();
     return !latest.isBefore(since);
   }
 }

@@ -33,8 +33,10 @@ public final class RecordReader {
   // Two records glued together by a crash are damage, not the first of them.
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
   /** A record line is a few hundred bytes; a much longer one is damage, not a record. */
   private static final int MAX_LINE_CHARS = 1 << 20;
+
   /** Bad lines reported one by one per file; the rest are counted in one message. */
   private static final int MAX_LINE_PROBLEMS_PER_FILE = 10;
 
@@ -81,7 +83,9 @@ public final class RecordReader {
     read(RecordKind.QUERIES, filter, QueryEntry::from, sink);
   }
 
-  /** Passes every connection record that {@code filter} accepts to {@code sink}, oldest file first. */
+  /**
+   * Passes every connection record that {@code filter} accepts to {@code sink}, oldest file first.
+   */
   public void forEachConnection(RecordFilter filter, Consumer<ConnectionEntry> sink)
       throws IOException {
     read(RecordKind.CONNECTIONS, filter, ConnectionEntry::from, sink);
@@ -144,7 +148,8 @@ public final class RecordReader {
             return;
           }
         }
-        readLines(new LineReader(new InputStreamReader(text, StandardCharsets.UTF_8), MAX_LINE_CHARS));
+        readLines(
+            new LineReader(new InputStreamReader(text, StandardCharsets.UTF_8), MAX_LINE_CHARS));
       } catch (EOFException e) {
         problems.accept(skippedRest("truncated gzip (" + e.getMessage() + ")"));
       } catch (ZipException e) {
@@ -154,7 +159,10 @@ public final class RecordReader {
       }
       if (badLines > MAX_LINE_PROBLEMS_PER_FILE) {
         problems.accept(
-            file + ": " + (badLines - MAX_LINE_PROBLEMS_PER_FILE) + " more lines skipped (not JSON records)");
+            file
+                + ": "
+                + (badLines - MAX_LINE_PROBLEMS_PER_FILE)
+                + " more lines skipped (not JSON records)");
       }
     }
 
@@ -212,8 +220,7 @@ public final class RecordReader {
       shown = shown.substring(0, 40) + "...";
     }
     StringBuilder printable = new StringBuilder();
-    shown.codePoints()
-        .forEach(c -> printable.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+    shown.codePoints().forEach(c -> printable.appendCodePoint(Character.isISOControl(c) ? '?' : c));
     return " ('" + printable + "')";
   }
 }

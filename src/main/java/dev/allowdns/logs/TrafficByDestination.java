@@ -76,8 +76,8 @@ public final class TrafficByDestination {
   }
 
   /**
-   * Returns the destinations with the highest {@code by}, highest first (ties: more bytes
-   * received, then by name), at most {@code limit} of them ({@code 0}: all).
+   * Returns the destinations with the highest {@code by}, highest first (ties: more bytes received,
+   * then by name), at most {@code limit} of them ({@code 0}: all).
    */
   public List<Total> top(Measure by, int limit) {
     List<Total> totals = new ArrayList<>(sums.size());
@@ -87,6 +87,8 @@ public final class TrafficByDestination {
             .reversed()
             .thenComparing(Comparator.comparingLong(Total::bytesReceived).reversed())
             .thenComparing(Total::destination));
-    return limit > 0 && totals.size() > limit ? List.copyOf(totals.subList(0, limit)) : List.copyOf(totals);
+    return limit > 0 && totals.size() > limit
+        ? List.copyOf(totals.subList(0, limit))
+        : List.copyOf(totals);
   }
 }

@@ -22,6 +22,7 @@ import java.util.TreeMap;
 public final class ZoneSuggestion {
   /** Distinct names below one parent from which a wildcard is suggested. */
   static final int WIDEN_AT = 3;
+
   /** Names listed in a widened rule's comment; the rest are counted. */
   private static final int NAMES_SHOWN = 5;
 
@@ -39,8 +40,8 @@ public final class ZoneSuggestion {
   }
 
   /**
-   * A destination address that connections reached without any name: only an {@code ip:} rule
-   * would allow it, and it may well be what the policy is for (a hard-coded resolver, say).
+   * A destination address that connections reached without any name: only an {@code ip:} rule would
+   * allow it, and it may well be what the policy is for (a hard-coded resolver, say).
    */
   public record Address(String address, long records) {}
 
@@ -126,7 +127,9 @@ public final class ZoneSuggestion {
     return addresses;
   }
 
-  /** Returns the rules, in domain order (by labels from the right: a parent before its children). */
+  /**
+   * Returns the rules, in domain order (by labels from the right: a parent before its children).
+   */
   public List<Rule> rules() {
     Set<String> covered = new HashSet<>();
     List<Rule> rules = new ArrayList<>();
@@ -150,15 +153,16 @@ public final class ZoneSuggestion {
         rules.add(new Rule(name, List.of(name), recordsByName.get(name)));
       }
     }
-    rules.sort(Comparator.comparing((Rule r) -> subject(r.rule()), ZoneSuggestion::compareDomains)
-        .thenComparing(r -> r.rule().startsWith("*"))); // the apex before its wildcard
+    rules.sort(
+        Comparator.comparing((Rule r) -> subject(r.rule()), ZoneSuggestion::compareDomains)
+            .thenComparing(r -> r.rule().startsWith("*"))); // the apex before its wildcard
     return List.copyOf(rules);
   }
 
   /**
    * Returns the zone file text: {@code header} as comment lines, then one rule per line with a
-   * comment saying what it covers, then the name-less addresses as commented-out {@code ip:}
-   * rules to review.
+   * comment saying what it covers, then the name-less addresses as commented-out {@code ip:} rules
+   * to review.
    */
   public String zoneText(List<String> header) {
     StringBuilder text = new StringBuilder();
@@ -176,7 +180,9 @@ public final class ZoneSuggestion {
           .append('\n');
     }
     if (!recordsByAddress.isEmpty()) {
-      text.append("# Connections to addresses without a name (a hard-coded IP, a resolver of its own?).\n")
+      text.append(
+              "# Connections to addresses without a name (a hard-coded IP, a resolver of its"
+                  + " own?).\n")
           .append("# Remove the leading '# ' only if they must be reached:\n");
       for (Address a : addresses()) {
         text.append("# ip:")
@@ -196,7 +202,10 @@ public final class ZoneSuggestion {
       return records;
     }
     List<String> shown = rule.names().subList(0, Math.min(NAMES_SHOWN, rule.names().size()));
-    String more = rule.names().size() > NAMES_SHOWN ? ", +" + (rule.names().size() - NAMES_SHOWN) + " more" : "";
+    String more =
+        rule.names().size() > NAMES_SHOWN
+            ? ", +" + (rule.names().size() - NAMES_SHOWN) + " more"
+            : "";
     return rule.names().size() + " names, " + records + ": " + String.join(", ", shown) + more;
   }
 
@@ -219,7 +228,9 @@ public final class ZoneSuggestion {
   }
 
   private static String subject(String rule) {
-    return rule.startsWith("**.") ? rule.substring(3) : rule.startsWith("*.") ? rule.substring(2) : rule;
+    return rule.startsWith("**.")
+        ? rule.substring(3)
+        : rule.startsWith("*.") ? rule.substring(2) : rule;
   }
 
   private static int compareDomains(String a, String b) {

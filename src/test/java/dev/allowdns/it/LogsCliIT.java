@@ -55,14 +55,38 @@ class LogsCliIT {
     Files.writeString(
         current,
         String.join(
-            "\n",
-            connection(recent, "vm-7", "registry.npmjs.org", "104.16.1.34", 1024, 458_752, "allowed", null),
-            connection(recent, "vm-7", "registry.npmjs.org", "104.16.1.35", 2048, 1_048_576, "allowed", null),
-            connection(hoursAgo, "vm-8", "files.pythonhosted.org", "151.101.0.223", 500, 3_000_000, "allowed", null),
-            connection(recent, "vm-7", null, "203.0.113.9", 0, 0, "blocked", "no_dns_answer"),
-            "not json at all",
-            connection(recent, "vm-7", null, "203.0.113.9", 0, 0, "blocked", "no_dns_answer"),
-            connection(recent, "vm-7", null, "203.0.113.9", 0, 0, "blocked", "no_dns_answer"))
+                "\n",
+                connection(
+                    recent,
+                    "vm-7",
+                    "registry.npmjs.org",
+                    "104.16.1.34",
+                    1024,
+                    458_752,
+                    "allowed",
+                    null),
+                connection(
+                    recent,
+                    "vm-7",
+                    "registry.npmjs.org",
+                    "104.16.1.35",
+                    2048,
+                    1_048_576,
+                    "allowed",
+                    null),
+                connection(
+                    hoursAgo,
+                    "vm-8",
+                    "files.pythonhosted.org",
+                    "151.101.0.223",
+                    500,
+                    3_000_000,
+                    "allowed",
+                    null),
+                connection(recent, "vm-7", null, "203.0.113.9", 0, 0, "blocked", "no_dns_answer"),
+                "not json at all",
+                connection(recent, "vm-7", null, "203.0.113.9", 0, 0, "blocked", "no_dns_answer"),
+                connection(recent, "vm-7", null, "203.0.113.9", 0, 0, "blocked", "no_dns_answer"))
             + "\n");
     LocalDate rotatedDay = LocalDate.ofInstant(yesterday, ZoneOffset.UTC);
     gzip(
@@ -73,13 +97,13 @@ class LogsCliIT {
     Files.writeString(
         logs.resolve("queries.jsonl"),
         String.join(
-            "\n",
-            query(recent, "vm-7", "evil.example", "blocked", "not_allowed"),
-            query(recent.plusSeconds(1), "vm-7", "evil.example", "blocked", "not_allowed"),
-            query(hoursAgo, "vm-7", "gist.githubusercontent.com", "blocked", "denied"),
-            query(recent, "unknown", "probe.example", "refused", "unknown_sandbox"),
-            query(recent, "vm-7", "registry.npmjs.org", "allowed", null),
-            query(recent, "vm-7", "audit-only.example", "would_block", "not_allowed"))
+                "\n",
+                query(recent, "vm-7", "evil.example", "blocked", "not_allowed"),
+                query(recent.plusSeconds(1), "vm-7", "evil.example", "blocked", "not_allowed"),
+                query(hoursAgo, "vm-7", "gist.githubusercontent.com", "blocked", "denied"),
+                query(recent, "unknown", "probe.example", "refused", "unknown_sandbox"),
+                query(recent, "vm-7", "registry.npmjs.org", "allowed", null),
+                query(recent, "vm-7", "audit-only.example", "would_block", "not_allowed"))
             + "\n");
 
     auditLogs = Files.createDirectories(dir.resolve("audit-logs"));
@@ -89,7 +113,14 @@ class LogsCliIT {
   }
 
   private static String connection(
-      Instant at, String sandbox, String domain, String dstIp, long sent, long received, String result, String reason)
+      Instant at,
+      String sandbox,
+      String domain,
+      String dstIp,
+      long sent,
+      long received,
+      String result,
+      String reason)
       throws IOException {
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("timestamp", at.toString());
@@ -161,7 +192,8 @@ class LogsCliIT {
 
   @Test
   void top_json_sinceAnHour_givesExactCountsOfRecentRecordsOnly() throws Exception {
-    CommandResult result = allowdns("logs", "top", "--log-dir", logs.toString(), "--since", "1h", "--json");
+    CommandResult result =
+        allowdns("logs", "top", "--log-dir", logs.toString(), "--since", "1h", "--json");
 
     assertEquals(0, result.exitCode(), result::describe);
     JsonNode rows = JSON.readTree(result.stdout());
@@ -176,9 +208,11 @@ class LogsCliIT {
 
   @Test
   void top_bySandboxAndByConnectionsWithLimit_narrowTheAnswer() {
-    CommandResult oneSandbox = allowdns("logs", "top", "--log-dir", logs.toString(), "--sandbox", "vm-8");
+    CommandResult oneSandbox =
+        allowdns("logs", "top", "--log-dir", logs.toString(), "--sandbox", "vm-8");
     CommandResult byConnections =
-        allowdns("logs", "top", "--log-dir", logs.toString(), "--by", "connections", "--limit", "1");
+        allowdns(
+            "logs", "top", "--log-dir", logs.toString(), "--by", "connections", "--limit", "1");
 
     assertEquals(0, oneSandbox.exitCode(), oneSandbox::describe);
     List<List<String>> sandboxRows = table(oneSandbox);
@@ -187,7 +221,8 @@ class LogsCliIT {
     assertEquals(0, byConnections.exitCode(), byConnections::describe);
     List<List<String>> connectionRows = table(byConnections);
     assertEquals(2, connectionRows.size(), byConnections::describe);
-    assertEquals(List.of("203.0.113.9", "3", "0 B", "0 B"), connectionRows.get(1), byConnections::describe);
+    assertEquals(
+        List.of("203.0.113.9", "3", "0 B", "0 B"), connectionRows.get(1), byConnections::describe);
   }
 
   @Test
@@ -199,8 +234,13 @@ class LogsCliIT {
     List<String> summary = new ArrayList<>();
     for (JsonNode row : rows) {
       summary.add(
-          row.path("count").asLong() + " " + row.path("kind").asText() + " " + row.path("target").asText()
-              + " " + row.path("reason").asText());
+          row.path("count").asLong()
+              + " "
+              + row.path("kind").asText()
+              + " "
+              + row.path("target").asText()
+              + " "
+              + row.path("reason").asText());
     }
     assertEquals(
         List.of(
@@ -215,7 +255,8 @@ class LogsCliIT {
 
   @Test
   void blocked_since_leavesOutOlderRefusals() {
-    CommandResult result = allowdns("logs", "blocked", "--log-dir", logs.toString(), "--since", "1h");
+    CommandResult result =
+        allowdns("logs", "blocked", "--log-dir", logs.toString(), "--since", "1h");
 
     assertEquals(0, result.exitCode(), result::describe);
     assertTrue(result.stdout().contains("evil.example"), result::describe);
@@ -228,14 +269,24 @@ class LogsCliIT {
 
     assertEquals(0, result.exitCode(), result::describe);
     List<String> rules =
-        result.stdout().lines().filter(l -> !l.startsWith("#") && !l.isBlank()).map(l -> l.split("\\s+")[0]).toList();
+        result
+            .stdout()
+            .lines()
+            .filter(l -> !l.startsWith("#") && !l.isBlank())
+            .map(l -> l.split("\\s+")[0])
+            .toList();
     assertEquals(
         List.of(
-            "alpha.com", "beta.com", "**.deep.example.com", "gamma.com", "api.service.example.net",
+            "alpha.com",
+            "beta.com",
+            "**.deep.example.com",
+            "gamma.com",
+            "api.service.example.net",
             "*.cdn.example.org"),
         rules,
         result::describe);
-    assertTrue(result.stdout().startsWith("# Suggested by `allowdns logs suggest`"), result::describe);
+    assertTrue(
+        result.stdout().startsWith("# Suggested by `allowdns logs suggest`"), result::describe);
     assertTrue(result.stdout().contains("# ip:203.0.113.50"), result::describe);
 
     Path zones = Files.createDirectories(dir.resolve("suggested-zones"));
@@ -243,7 +294,8 @@ class LogsCliIT {
     CommandResult validate = allowdns("validate", "--zones", zones.toString());
     CommandResult seen = allowdns("check", "b.cdn.example.org", "--zones", zones.toString());
     CommandResult widened = allowdns("check", "new.cdn.example.org", "--zones", zones.toString());
-    CommandResult wasBlocked = allowdns("check", "blocked-only.example.net", "--zones", zones.toString());
+    CommandResult wasBlocked =
+        allowdns("check", "blocked-only.example.net", "--zones", zones.toString());
     CommandResult publicSuffix = allowdns("check", "delta.com", "--zones", zones.toString());
 
     assertEquals(0, validate.exitCode(), validate::describe);
@@ -255,7 +307,8 @@ class LogsCliIT {
 
   @Test
   void suggest_sandbox_usesOnlyThatSandboxsRecords() {
-    CommandResult result = allowdns("logs", "suggest", "--log-dir", auditLogs.toString(), "--sandbox", "vm-b");
+    CommandResult result =
+        allowdns("logs", "suggest", "--log-dir", auditLogs.toString(), "--sandbox", "vm-b");
 
     assertEquals(0, result.exitCode(), result::describe);
     assertTrue(result.stdout().contains("**.deep.example.com"), result::describe);
@@ -277,7 +330,8 @@ class LogsCliIT {
 
   @Test
   void top_badSince_isAUsageError() {
-    CommandResult result = allowdns("logs", "top", "--log-dir", logs.toString(), "--since", "yesterday");
+    CommandResult result =
+        allowdns("logs", "top", "--log-dir", logs.toString(), "--since", "yesterday");
 
     assertEquals(2, result.exitCode(), result::describe);
     assertTrue(result.stderr().contains("--since"), result::describe);

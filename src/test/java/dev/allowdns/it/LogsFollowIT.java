@@ -2,7 +2,6 @@ package dev.allowdns.it;
 
 import static dev.allowdns.testing.DnsAssertions.assertBlocked;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -34,8 +33,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code allowdns logs follow} against a live server, as a person runs it in a second terminal,
- * and {@code logs blocked} over the files that server wrote. Only blocked names are asked, so no
+ * {@code allowdns logs follow} against a live server, as a person runs it in a second terminal, and
+ * {@code logs blocked} over the files that server wrote. Only blocked names are asked, so no
  * upstream is needed (the one given is a closed loopback port).
  */
 @RequiresPrograms({"dig"})
@@ -92,7 +91,9 @@ class LogsFollowIT {
       String line = follow.awaitLine(l -> l.contains("follow-human.it.test"));
       // time, sandbox, result, then the name, its type and the reason
       assertTrue(
-          line.matches("\\d{4}-\\d\\d-\\d\\dT\\S+Z loopback blocked dns follow-human\\.it\\.test A NXDOMAIN \\(not_allowed\\)"),
+          line.matches(
+              "\\d{4}-\\d\\d-\\d\\dT\\S+Z loopback blocked dns follow-human\\.it\\.test A NXDOMAIN"
+                  + " \\(not_allowed\\)"),
           line);
     }
   }
@@ -103,7 +104,8 @@ class LogsFollowIT {
       follow.awaitConnected();
 
       assertBlocked(Dig.at(server.port()).query("other-sandbox.it.test", "A"), "default");
-      assertBlocked(Dig.at(server.port()).query("this-sandbox.it.test", "A", "-b", "127.0.0.2"), "default");
+      assertBlocked(
+          Dig.at(server.port()).query("this-sandbox.it.test", "A", "-b", "127.0.0.2"), "default");
 
       String line = follow.awaitLine(l -> l.contains("this-sandbox.it.test"));
       JsonNode record = JSON.readTree(line);
@@ -162,14 +164,30 @@ class LogsFollowIT {
     server.queryLog().awaitFor("once.it.test", 1);
 
     CommandResult result =
-        AllowdnsCli.run(dir, "logs", "blocked", "--log-dir", server.logDir().toString(), "--since", "1h", "--limit", "0");
+        AllowdnsCli.run(
+            dir,
+            "logs",
+            "blocked",
+            "--log-dir",
+            server.logDir().toString(),
+            "--since",
+            "1h",
+            "--limit",
+            "0");
 
     assertEquals(0, result.exitCode(), result::describe);
-    List<List<String>> rows = result.stdout().lines().map(l -> List.of(l.trim().split("\\s+"))).toList();
-    assertEquals(List.of("COUNT", "LAST_SEEN", "KIND", "TARGET", "REASON"), rows.get(0), result::describe);
-    List<String> thrice = rows.stream().filter(r -> r.contains("thrice.it.test")).findFirst().orElseThrow();
-    List<String> once = rows.stream().filter(r -> r.contains("once.it.test")).findFirst().orElseThrow();
-    assertEquals(List.of("3", "query", "thrice.it.test", "not_allowed"), List.of(thrice.get(0), thrice.get(2), thrice.get(3), thrice.get(4)), result::describe);
+    List<List<String>> rows =
+        result.stdout().lines().map(l -> List.of(l.trim().split("\\s+"))).toList();
+    assertEquals(
+        List.of("COUNT", "LAST_SEEN", "KIND", "TARGET", "REASON"), rows.get(0), result::describe);
+    List<String> thrice =
+        rows.stream().filter(r -> r.contains("thrice.it.test")).findFirst().orElseThrow();
+    List<String> once =
+        rows.stream().filter(r -> r.contains("once.it.test")).findFirst().orElseThrow();
+    assertEquals(
+        List.of("3", "query", "thrice.it.test", "not_allowed"),
+        List.of(thrice.get(0), thrice.get(2), thrice.get(3), thrice.get(4)),
+        result::describe);
     assertEquals("1", once.get(0), result::describe);
     assertTrue(rows.indexOf(thrice) < rows.indexOf(once), result::describe);
     assertEquals("", result.stderr(), result::describe);
@@ -183,16 +201,20 @@ class LogsFollowIT {
 
     private Follow(Process process) {
       this.process = process;
-      pump(process.getInputStream(), line -> {
-        synchronized (stdout) {
-          stdout.add(line);
-        }
-      });
-      pump(process.getErrorStream(), line -> {
-        synchronized (stderr) {
-          stderr.append(line).append('\n');
-        }
-      });
+      pump(
+          process.getInputStream(),
+          line -> {
+            synchronized (stdout) {
+              stdout.add(line);
+            }
+          });
+      pump(
+          process.getErrorStream(),
+          line -> {
+            synchronized (stderr) {
+              stderr.append(line).append('\n');
+            }
+          });
     }
 
     static Follow start(String... args) {

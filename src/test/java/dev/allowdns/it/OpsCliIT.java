@@ -74,7 +74,8 @@ class OpsCliIT {
             "--admin-token-file",
             tokenFile.toString());
     Matcher m = ADMIN_ADDRESS.matcher(stack.allowdns().readyLine());
-    assertTrue(m.find(), () -> "the ready line names the admin address: " + stack.allowdns().readyLine());
+    assertTrue(
+        m.find(), () -> "the ready line names the admin address: " + stack.allowdns().readyLine());
     admin = m.group(1);
     originalZones = Fixtures.zoneFiles(ResolverStack.ZONES);
   }
@@ -166,8 +167,13 @@ class OpsCliIT {
     assertEquals(2, result.exitCode(), result::describe);
     String basic = zone("basic.zone").toString();
     String priv = zone("private.zone").toString();
-    for (String origin : List.of(basic + ":" + (basicLines - 1) + ": ", basic + ":" + basicLines + ": ", priv + ":3: ")) {
-      assertTrue(result.stderr().contains(origin), () -> "reports " + origin + "\n" + result.describe());
+    for (String origin :
+        List.of(
+            basic + ":" + (basicLines - 1) + ": ",
+            basic + ":" + basicLines + ": ",
+            priv + ":3: ")) {
+      assertTrue(
+          result.stderr().contains(origin), () -> "reports " + origin + "\n" + result.describe());
     }
     assertTrue(result.stderr().contains("stays in force"), result::describe);
     assertEquals("", result.stdout(), result::describe);
@@ -189,7 +195,8 @@ class OpsCliIT {
     Path wrong = Files.writeString(dir.resolve("wrong.token"), "not-the-token\n");
 
     CommandResult result =
-        AllowdnsCli.run(dir, "sandbox", "list", "--admin", admin, "--admin-token-file", wrong.toString());
+        AllowdnsCli.run(
+            dir, "sandbox", "list", "--admin", admin, "--admin-token-file", wrong.toString());
 
     assertEquals(2, result.exitCode(), result::describe);
     assertTrue(result.stderr().contains("401"), result::describe);
@@ -213,8 +220,18 @@ class OpsCliIT {
 
     CommandResult add =
         withToken(
-            "sandbox", "add", "--ip", "127.0.0.2/32", "--id", "vm-ops", "--task", "task-ops",
-            "--user", "ops@example.test", "--policy", "strict");
+            "sandbox",
+            "add",
+            "--ip",
+            "127.0.0.2/32",
+            "--id",
+            "vm-ops",
+            "--task",
+            "task-ops",
+            "--user",
+            "ops@example.test",
+            "--policy",
+            "strict");
 
     assertEquals(0, add.exitCode(), add::describe);
     assertTrue(add.stdout().contains("vm-ops"), add::describe);
@@ -234,7 +251,8 @@ class OpsCliIT {
   @Test
   void sandboxList_showsConfigAndRegisteredSandboxes_asTableAndJson() throws Exception {
     CommandResult add =
-        withToken("sandbox", "add", "--ip", "127.0.0.2", "--id", "vm-ops", "--user", "ops@example.test");
+        withToken(
+            "sandbox", "add", "--ip", "127.0.0.2", "--id", "vm-ops", "--user", "ops@example.test");
     assertEquals(0, add.exitCode(), add::describe);
 
     CommandResult table = withToken("sandbox", "list");
@@ -243,12 +261,14 @@ class OpsCliIT {
     assertEquals(0, table.exitCode(), table::describe);
     List<List<String>> rows =
         table.stdout().lines().map(line -> List.of(line.trim().split("\\s+"))).toList();
-    assertEquals(List.of("CIDR", "ID", "TASK", "USER", "POLICY", "SOURCE"), rows.get(0), table::describe);
+    assertEquals(
+        List.of("CIDR", "ID", "TASK", "USER", "POLICY", "SOURCE"), rows.get(0), table::describe);
     assertTrue(
         rows.contains(List.of("10.9.0.2/32", "vm-config", "task_config", "-", "strict", "config")),
         table::describe);
     assertTrue(
-        rows.contains(List.of("127.0.0.2", "vm-ops", "-", "ops@example.test", "default", "registered")),
+        rows.contains(
+            List.of("127.0.0.2", "vm-ops", "-", "ops@example.test", "default", "registered")),
         table::describe);
     assertEquals(0, json.exitCode(), json::describe);
     JsonNode listed = JSON.readTree(json.stdout());
@@ -272,7 +292,8 @@ class OpsCliIT {
   @Test
   void sandboxAdd_unknownPolicy_exits2WithTheServersReason() {
     CommandResult result =
-        withToken("sandbox", "add", "--ip", "127.0.0.2/32", "--id", "vm-ops", "--policy", "lenient");
+        withToken(
+            "sandbox", "add", "--ip", "127.0.0.2/32", "--id", "vm-ops", "--policy", "lenient");
 
     assertEquals(2, result.exitCode(), result::describe);
     assertTrue(result.stderr().contains("unknown policy 'lenient'"), result::describe);

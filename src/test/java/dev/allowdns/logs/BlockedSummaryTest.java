@@ -94,6 +94,7 @@ class BlockedSummaryTest {
     summary.add(query(T1, "twice.test", "blocked", "not_allowed"));
     summary.add(query(T2, "twice.test", "blocked", "not_allowed"));
 
-    assertEquals(List.of(new Row(Source.QUERY, "twice.test", "not_allowed", 2, T2)), summary.top(1));
+    assertEquals(
+        List.of(new Row(Source.QUERY, "twice.test", "not_allowed", 2, T2)), summary.top(1));
   }
 }

@@ -26,9 +26,22 @@ final class RecordLines {
   static String query(String timestamp, String sandbox, String name, String result, String reason) {
     return json(
         new QueryRecord(
-            timestamp, sandbox, null, null, "127.0.0.1", name, "A", result,
-            "allowed".equals(result) ? "NOERROR" : "NXDOMAIN", null, List.of(), null, false, 100,
-            reason, 1));
+            timestamp,
+            sandbox,
+            null,
+            null,
+            "127.0.0.1",
+            name,
+            "A",
+            result,
+            "allowed".equals(result) ? "NOERROR" : "NXDOMAIN",
+            null,
+            List.of(),
+            null,
+            false,
+            100,
+            reason,
+            1));
   }
 
   static String connection(
@@ -43,15 +56,39 @@ final class RecordLines {
       String reason) {
     return json(
         new ConnectionRecord(
-            timestamp, null, null, "egress", domain, 443, sni == null ? "tcp" : "https", sni,
-            bytesSent, bytesReceived, 10, result, null, sandbox, "172.16.0.2", dstIp, reason, null,
+            timestamp,
+            null,
+            null,
+            "egress",
+            domain,
+            443,
+            sni == null ? "tcp" : "https",
+            sni,
+            bytesSent,
+            bytesReceived,
+            10,
+            result,
+            null,
+            sandbox,
+            "172.16.0.2",
+            dstIp,
+            reason,
+            null,
             1));
   }
 
   /** A connection with only a domain and byte counts: the fields {@code logs top} reads. */
   static String connection(String domain, String dstIp, long bytesSent, long bytesReceived) {
     return connection(
-        "2026-04-21T14:32:07Z", "vm-7", domain, domain, dstIp, bytesSent, bytesReceived, "allowed", null);
+        "2026-04-21T14:32:07Z",
+        "vm-7",
+        domain,
+        domain,
+        dstIp,
+        bytesSent,
+        bytesReceived,
+        "allowed",
+        null);
   }
 
   static void write(Path file, String... lines) throws IOException {

@@ -42,13 +42,19 @@ class RecordReaderTest {
 
   @Test
   void forEachQuery_readsRotatedFilesByDateAndNumericIndexThenTheCurrentFile() throws Exception {
-    gzip(dir.resolve("queries.2026-04-21.10.jsonl.gz"), query(T, "vm", "d-10.test", "allowed", null));
+    gzip(
+        dir.resolve("queries.2026-04-21.10.jsonl.gz"),
+        query(T, "vm", "d-10.test", "allowed", null));
     gzip(dir.resolve("queries.2026-04-21.2.jsonl.gz"), query(T, "vm", "c-2.test", "allowed", null));
     gzip(dir.resolve("queries.2026-04-21.1.jsonl.gz"), query(T, "vm", "b-1.test", "allowed", null));
-    gzip(dir.resolve("queries.2026-04-20.7.jsonl.gz"), query(T, "vm", "a-day-before.test", "allowed", null));
+    gzip(
+        dir.resolve("queries.2026-04-20.7.jsonl.gz"),
+        query(T, "vm", "a-day-before.test", "allowed", null));
     write(dir.resolve("queries.jsonl"), query(T, "vm", "e-current.test", "allowed", null));
     // Files of the other log, and files the writer never makes, are not read.
-    gzip(dir.resolve("connections.2026-04-21.0.jsonl.gz"), query(T, "vm", "other-log.test", "allowed", null));
+    gzip(
+        dir.resolve("connections.2026-04-21.0.jsonl.gz"),
+        query(T, "vm", "other-log.test", "allowed", null));
     write(dir.resolve("queries.jsonl.bak"), query(T, "vm", "backup.test", "allowed", null));
 
     List<String> names = names(RecordFilter.ALL);
@@ -91,7 +97,8 @@ class RecordReaderTest {
 
     List<QueryEntry> entries = queries(RecordFilter.ALL);
 
-    assertEquals(List.of("offset.test", "good.test"), entries.stream().map(QueryEntry::name).toList());
+    assertEquals(
+        List.of("offset.test", "good.test"), entries.stream().map(QueryEntry::name).toList());
     assertEquals(Instant.parse("2026-04-21T10:00:00Z"), entries.get(0).timestamp());
     assertEquals(
         List.of(
@@ -133,12 +140,21 @@ class RecordReaderTest {
     Path truncated = dir.resolve("queries.2026-04-20.0.jsonl.gz");
     String[] many =
         IntStream.range(0, 5000)
-            .mapToObj(i -> query(T, "vm", "n" + i + "-" + Integer.toHexString(i * 7919) + ".test", "allowed", null))
+            .mapToObj(
+                i ->
+                    query(
+                        T,
+                        "vm",
+                        "n" + i + "-" + Integer.toHexString(i * 7919) + ".test",
+                        "allowed",
+                        null))
             .toArray(String[]::new);
     gzip(truncated, many);
     byte[] whole = Files.readAllBytes(truncated);
     Files.write(truncated, Arrays.copyOf(whole, whole.length / 2));
-    gzip(dir.resolve("queries.2026-04-21.0.jsonl.gz"), query(T, "vm", "after.test", "allowed", null));
+    gzip(
+        dir.resolve("queries.2026-04-21.0.jsonl.gz"),
+        query(T, "vm", "after.test", "allowed", null));
     write(dir.resolve("queries.jsonl"), query(T, "vm", "current.test", "allowed", null));
 
     List<String> names = names(RecordFilter.ALL);
@@ -146,10 +162,12 @@ class RecordReaderTest {
     int fromTruncated = names.size() - 2;
     assertTrue(fromTruncated > 0 && fromTruncated < many.length, () -> "read " + fromTruncated);
     assertEquals("n0-0.test", names.get(0));
-    assertEquals(List.of("after.test", "current.test"), names.subList(names.size() - 2, names.size()));
+    assertEquals(
+        List.of("after.test", "current.test"), names.subList(names.size() - 2, names.size()));
     assertEquals(1, problems.size(), problems::toString);
     assertTrue(
-        problems.get(0).startsWith(truncated + ": skipped the rest after line "), problems::toString);
+        problems.get(0).startsWith(truncated + ": skipped the rest after line "),
+        problems::toString);
     assertTrue(problems.get(0).contains("truncated gzip"), problems::toString);
   }
 
@@ -189,9 +207,11 @@ class RecordReaderTest {
     List<String> names = names(RecordFilter.ALL);
 
     assertEquals("current.test", names.get(names.size() - 1));
-    assertTrue(names.size() < 2001, () -> "read all " + names.size() + " names from a damaged file");
+    assertTrue(
+        names.size() < 2001, () -> "read all " + names.size() + " names from a damaged file");
     assertTrue(!problems.isEmpty(), "damage is reported");
-    assertTrue(problems.stream().allMatch(p -> p.startsWith(damaged.toString())), problems::toString);
+    assertTrue(
+        problems.stream().allMatch(p -> p.startsWith(damaged.toString())), problems::toString);
   }
 
   @Test
@@ -223,7 +243,10 @@ class RecordReaderTest {
   void forEachQuery_windowsLineEndings_areRead() throws Exception {
     Files.writeString(
         dir.resolve("queries.jsonl"),
-        query(T, "vm", "a.test", "allowed", null) + "\r\n" + query(T, "vm", "b.test", "allowed", null) + "\r\n");
+        query(T, "vm", "a.test", "allowed", null)
+            + "\r\n"
+            + query(T, "vm", "b.test", "allowed", null)
+            + "\r\n");
 
     assertEquals(List.of("a.test", "b.test"), names(RecordFilter.ALL));
     assertEquals(List.of(), problems);
@@ -262,12 +285,20 @@ class RecordReaderTest {
     write(dir.resolve("connections.jsonl"), "{}");
     RecordReader reader = RecordReader.open(dir, problems::add);
 
-    List<String> sinceThisMorning = names(reader.files(RecordKind.CONNECTIONS, today.atTime(9, 0).toInstant(ZoneOffset.UTC)));
-    List<String> sinceLastNight = names(reader.files(RecordKind.CONNECTIONS, today.atTime(0, 0).minusHours(1).toInstant(ZoneOffset.UTC)));
+    List<String> sinceThisMorning =
+        names(reader.files(RecordKind.CONNECTIONS, today.atTime(9, 0).toInstant(ZoneOffset.UTC)));
+    List<String> sinceLastNight =
+        names(
+            reader.files(
+                RecordKind.CONNECTIONS,
+                today.atTime(0, 0).minusHours(1).toInstant(ZoneOffset.UTC)));
 
     // A file dated D holds the server's local day D: up to D+1 12:00 UTC in the farthest zone.
     assertEquals(
-        List.of("connections.2026-04-20.0.jsonl.gz", "connections.2026-04-21.0.jsonl.gz", "connections.jsonl"),
+        List.of(
+            "connections.2026-04-20.0.jsonl.gz",
+            "connections.2026-04-21.0.jsonl.gz",
+            "connections.jsonl"),
         sinceThisMorning);
     assertEquals(
         List.of(
@@ -287,19 +318,40 @@ class RecordReaderTest {
   void forEachConnection_readsEveryFieldTheSummariesUse() throws Exception {
     write(
         dir.resolve("connections.jsonl"),
-        connection(T, "vm-7", "registry.npmjs.org", "registry.npmjs.org", "104.16.1.34", 1024, 458752, "allowed", null),
-        "{\"timestamp\":\"" + T + "\",\"dst_ip\":\"203.0.113.9\",\"result\":\"blocked\",\"future_field\":[1]}");
+        connection(
+            T,
+            "vm-7",
+            "registry.npmjs.org",
+            "registry.npmjs.org",
+            "104.16.1.34",
+            1024,
+            458752,
+            "allowed",
+            null),
+        "{\"timestamp\":\""
+            + T
+            + "\",\"dst_ip\":\"203.0.113.9\",\"result\":\"blocked\",\"future_field\":[1]}");
     List<ConnectionEntry> entries = new ArrayList<>();
 
     RecordReader.open(dir, problems::add).forEachConnection(RecordFilter.ALL, entries::add);
 
     assertEquals(
         new ConnectionEntry(
-            Instant.parse(T), "vm-7", "registry.npmjs.org", "registry.npmjs.org", "104.16.1.34", 443,
-            "https", 1024, 458752, "allowed", null),
+            Instant.parse(T),
+            "vm-7",
+            "registry.npmjs.org",
+            "registry.npmjs.org",
+            "104.16.1.34",
+            443,
+            "https",
+            1024,
+            458752,
+            "allowed",
+            null),
         entries.get(0));
     assertEquals(
-        new ConnectionEntry(Instant.parse(T), null, null, null, "203.0.113.9", 0, null, 0, 0, "blocked", null),
+        new ConnectionEntry(
+            Instant.parse(T), null, null, null, "203.0.113.9", 0, null, 0, 0, "blocked", null),
         entries.get(1));
     assertEquals("203.0.113.9", entries.get(1).destination());
     assertEquals(List.of(), problems);

@@ -19,7 +19,8 @@ class TrafficByDestinationTest {
 
   private static ConnectionEntry connection(
       String domain, String dstIp, long sent, long received, String result) {
-    return new ConnectionEntry(T, "vm", domain, null, dstIp, 443, "https", sent, received, result, null);
+    return new ConnectionEntry(
+        T, "vm", domain, null, dstIp, 443, "https", sent, received, result, null);
   }
 
   /** big.test gets the most bytes back, chatty.test sends the most, 203.0.113.7 connects most. */
@@ -67,7 +68,8 @@ class TrafficByDestinationTest {
     traffic.add(connection(null, "198.51.100.4", 1, 1, "allowed"));
     traffic.add(connection(null, null, 1, 1, "blocked"));
 
-    List<String> destinations = traffic.top(Measure.CONNECTIONS, 0).stream().map(Total::destination).toList();
+    List<String> destinations =
+        traffic.top(Measure.CONNECTIONS, 0).stream().map(Total::destination).toList();
 
     assertEquals(List.of("(unknown)", "198.51.100.4"), destinations);
   }
@@ -85,7 +87,8 @@ class TrafficByDestinationTest {
     traffic.add(connection("a.test", "192.0.2.1", 0, 5, "allowed"));
     traffic.add(connection("c.test", "192.0.2.1", 0, 9, "allowed"));
 
-    List<String> order = traffic.top(Measure.CONNECTIONS, 0).stream().map(Total::destination).toList();
+    List<String> order =
+        traffic.top(Measure.CONNECTIONS, 0).stream().map(Total::destination).toList();
 
     assertEquals(List.of("c.test", "a.test", "b.test"), order);
   }
@@ -107,7 +110,8 @@ class TrafficByDestinationTest {
 
   @Test
   void measureParse_unknownLabel_namesTheChoices() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Measure.parse("bytes"));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Measure.parse("bytes"));
 
     assertEquals("expected bytes_received, bytes_sent or connections, got 'bytes'", e.getMessage());
   }

@@ -29,7 +29,8 @@ class ZoneSuggestionTest {
     return new QueryEntry(T, "vm", name, "A", result, "NOERROR", null);
   }
 
-  private static ConnectionEntry connection(String domain, String sni, String dstIp, String result) {
+  private static ConnectionEntry connection(
+      String domain, String sni, String dstIp, String result) {
     return new ConnectionEntry(T, "vm", domain, sni, dstIp, 443, "https", 10, 10, result, null);
   }
 
@@ -47,7 +48,8 @@ class ZoneSuggestionTest {
 
   static Stream<Arguments> widening() {
     return Stream.of(
-        Arguments.of("one name stays exact", List.of("registry.npmjs.org"), List.of("registry.npmjs.org")),
+        Arguments.of(
+            "one name stays exact", List.of("registry.npmjs.org"), List.of("registry.npmjs.org")),
         Arguments.of(
             "two siblings stay exact",
             List.of("a.npmjs.org", "b.npmjs.org"),
@@ -129,7 +131,8 @@ class ZoneSuggestionTest {
 
   @Test
   void rules_countRecordsPerRule() {
-    ZoneSuggestion suggestion = fromQueries("a.n.test", "a.n.test", "b.n.test", "c.n.test", "x.test");
+    ZoneSuggestion suggestion =
+        fromQueries("a.n.test", "a.n.test", "b.n.test", "c.n.test", "x.test");
     suggestion.add(connection("x.test", "x.test", "192.0.2.1", "would_block"));
 
     assertEquals(
@@ -165,8 +168,17 @@ class ZoneSuggestionTest {
       throws Exception {
     List<String> seen =
         List.of(
-            "registry.npmjs.org", "a.cdn.test", "b.cdn.test", "c.cdn.test", "x.deep.test",
-            "y.z.deep.test", "w.v.u.deep.test", "one.com", "two.com", "three.com", "apex.test");
+            "registry.npmjs.org",
+            "a.cdn.test",
+            "b.cdn.test",
+            "c.cdn.test",
+            "x.deep.test",
+            "y.z.deep.test",
+            "w.v.u.deep.test",
+            "one.com",
+            "two.com",
+            "three.com",
+            "apex.test");
     ZoneSuggestion suggestion = fromQueries(seen.toArray(String[]::new));
     suggestion.add(connection(null, null, "203.0.113.9", "would_block"));
 
@@ -174,7 +186,9 @@ class ZoneSuggestionTest {
     Files.createDirectories(dir.resolve("zones"));
     Files.writeString(dir.resolve("zones/suggested.zone"), text);
     Policy policy =
-        PolicySet.load(dir.resolve("zones"), Map.of(), 1).policy(PolicySet.DEFAULT_POLICY).orElseThrow();
+        PolicySet.load(dir.resolve("zones"), Map.of(), 1)
+            .policy(PolicySet.DEFAULT_POLICY)
+            .orElseThrow();
 
     List<String> lines = Arrays.asList(text.split("\n"));
     assertEquals("# Suggested by a test", lines.get(0));
@@ -186,7 +200,10 @@ class ZoneSuggestionTest {
     assertFalse(policy.decide("four.com").allowed(), text);
     assertFalse(policy.decide("cdn.test").allowed(), text);
     assertFalse(policy.ipRangeFor(java.net.InetAddress.getByName("203.0.113.9")).isPresent(), text);
-    assertTrue(lines.contains("*.cdn.test          # 3 names, 3 records: a.cdn.test, b.cdn.test, c.cdn.test"), text);
+    assertTrue(
+        lines.contains(
+            "*.cdn.test          # 3 names, 3 records: a.cdn.test, b.cdn.test, c.cdn.test"),
+        text);
   }
 
   @Test
