@@ -1,5 +1,6 @@
 package dev.allowdns.admin;
 
+import dev.allowdns.audit.RecordLog;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -11,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Each viewer has a bounded queue: a viewer that cannot keep up loses lines (counted), never the
  * writer: the files on disk are the record, this is a view. Thread-safe.
  */
-public final class EventHub {
+public final class EventHub implements RecordLog.LineListener {
   static final int VIEWER_QUEUE = 10_000;
 
   /** One viewer's queue of lines. */
@@ -22,8 +23,14 @@ public final class EventHub {
 
   private final Set<Viewer> viewers = ConcurrentHashMap.newKeySet();
 
+  @Override
+  public boolean listening() {
+    return !viewers.isEmpty();
+  }
+
   /** Offers one line to every viewer. */
-  public void publish(String line) {
+  @Override
+  public void accept(String line) {
     for (Viewer viewer : viewers) {
       if (!viewer.lines.offer(line)) {
         viewer.dropped.incrementAndGet();

@@ -6,12 +6,14 @@ import dev.allowdns.admin.EventHub;
 import dev.allowdns.admin.ReloadReport;
 import dev.allowdns.audit.RecordLog;
 import dev.allowdns.config.Config;
+import dev.allowdns.config.Mode;
 import dev.allowdns.dns.DnsServer;
 import dev.allowdns.ledger.Ledger;
 import dev.allowdns.policy.Policy;
 import dev.allowdns.policy.PolicyChange;
 import dev.allowdns.policy.PolicyException;
 import dev.allowdns.policy.PolicySet;
+import dev.allowdns.policy.Zone;
 import dev.allowdns.relay.RelayServer;
 import dev.allowdns.sandbox.Sandbox;
 import dev.allowdns.sandbox.SandboxRegistry;
@@ -128,7 +130,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
                   config.relayListen(),
                   config.relayConnectTimeout(),
                   config.relayIdleTimeout(),
-                  config.relayPeekTimeout()),
+                  config.relayPeekTimeout(),
+                  config.mode() == Mode.AUDIT),
               sandboxes::current,
               policies::get,
               ledger,
@@ -141,7 +144,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private RecordLog openLog(String name) {
     RecordLog recordLog =
         RecordLog.open(config.logDir(), name, config.logMaxFileSize(), config.logTotalSize());
-    recordLog.tap(events::publish);
+    recordLog.tap(events);
     Gauge.builder("allowdns_record_log_backlog", recordLog, RecordLog::backlog)
         .description("Records waiting to be written; a stalled disk shows here first")
         .tag("log", name)
@@ -271,6 +274,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
         + policyText
         + "; generation "
         + policySet.generation()
+        + (config.mode() == Mode.AUDIT ? "; mode audit (nothing is blocked)" : "")
         + "; upstreams "
         + config.upstreams().stream().map(Object::toString).collect(Collectors.joining(", "))
         + (relay == null ? "; relay off" : "; relay " + relay.listener())
@@ -282,10 +286,10 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   }
 
   private static String describe(Policy policy) {
-    int rules = policy.zones().stream().mapToInt(z -> z.rules().size() + z.ipRanges().size()).sum();
+    int rules = policy.zones().stream().mapToInt(Zone::ruleCount).sum();
     String zones =
         policy.zones().stream()
-            .map(z -> z.name() + " " + (z.rules().size() + z.ipRanges().size()))
+            .map(z -> z.name() + " " + z.ruleCount())
             .collect(Collectors.joining(", "));
     return policy.name() + " (" + policy.zones().size() + " zones, " + rules + " rules: " + zones + ")";
   }

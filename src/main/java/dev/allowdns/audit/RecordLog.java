@@ -6,21 +6,25 @@ import ch.qos.logback.core.rolling.RollingFileAppender;
 import ch.qos.logback.core.rolling.SizeAndTimeBasedRollingPolicy;
 import ch.qos.logback.core.status.Status;
 import ch.qos.logback.core.util.FileSize;
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,21 +38,47 @@ public final class RecordLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RecordLog.class);
   private static final ObjectMapper JSON =
       new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+  /** Writes root values back to back: each record ends with its own newline. */
+  private static final JsonFactory LINES = lineFactory();
   private static final int QUEUE_SIZE = 65_536;
   private static final int BATCH = 1_024;
   private static final Object CLOSE = new Object();
+  /** How long the writer sleeps when it finds nothing to write: the most a record waits. */
+  private static final long IDLE_NANOS = 2_000_000;
+  /** How often the writer checks the total size of the rotated files. */
+  private static final long CAP_CHECK_NANOS = 1_000_000_000;
+
+  private static JsonFactory lineFactory() {
+    JsonFactory factory = new JsonFactory();
+    factory.setRootValueSeparator(null);
+    factory.setCodec(JSON);
+    return factory;
+  }
 
   private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(QUEUE_SIZE);
   private final AtomicLong written = new AtomicLong();
-  private final List<Consumer<String>> taps = new CopyOnWriteArrayList<>();
+  private final List<LineListener> taps = new CopyOnWriteArrayList<>();
+
+  /** Receives written lines; asked first whether anyone listens, so idle taps cost nothing. */
+  public interface LineListener {
+    boolean listening();
+
+    void accept(String line);
+  }
   private final ContextBase context;
   private final RollingFileAppender<byte[]> files;
   private final Path file;
+  private final String name;
+  private final long totalBytes;
   private final Thread writer;
+  private long lastCapCheckNanos;
   private volatile boolean closed;
 
-  private RecordLog(ContextBase context, RollingFileAppender<byte[]> files, Path file, String name) {
+  private RecordLog(
+      ContextBase context, RollingFileAppender<byte[]> files, Path file, String name, long totalBytes) {
     this.context = context;
+    this.name = name;
+    this.totalBytes = totalBytes;
     this.files = files;
     this.file = file;
     this.writer = new Thread(this::drain, "allowdns-" + name + "-writer");
@@ -87,9 +117,9 @@ public final class RecordLog implements AutoCloseable {
     rolling.setParent(files);
     rolling.setFileNamePattern(dir.resolve(name + ".%d{yyyy-MM-dd}.%i.jsonl.gz").toString());
     rolling.setMaxFileSize(FileSize.valueOf(maxFileSize));
-    rolling.setTotalSizeCap(FileSize.valueOf(totalSize));
-    // Logback applies totalSizeCap only with a maxHistory; the size cap is the bound that matters.
-    rolling.setMaxHistory(3650);
+    // No maxHistory/totalSizeCap here: Logback's own clean-up measured archives while they were
+    // still being compressed and removed far more than the cap required. RecordLog caps itself.
+    rolling.setMaxHistory(0);
     rolling.start();
     files.setRollingPolicy(rolling);
 
@@ -117,7 +147,8 @@ public final class RecordLog implements AutoCloseable {
     if (!files.isStarted()) {
       throw new IllegalStateException("cannot open record log " + file + " (see the error above)");
     }
-    RecordLog recordLog = new RecordLog(context, files, file, name);
+    RecordLog recordLog =
+        new RecordLog(context, files, file, name, FileSize.valueOf(totalSize).getSize());
     recordLog.writer.start();
     return recordLog;
   }
@@ -160,7 +191,7 @@ public final class RecordLog implements AutoCloseable {
    * Calls {@code listener} with every line written from now on (without its newline), on the
    * writer thread: it must be quick and must not throw.
    */
-  public void tap(Consumer<String> listener) {
+  public void tap(LineListener listener) {
     taps.add(listener);
   }
 
@@ -176,32 +207,101 @@ public final class RecordLog implements AutoCloseable {
 
   private void drain() {
     List<Object> batch = new ArrayList<>(BATCH);
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream(BATCH * 256);
+    List<Integer> lineEnds = new ArrayList<>(BATCH);
     boolean closing = false;
     while (!closing) {
-      try {
-        Object first = queue.poll(1, TimeUnit.SECONDS);
-        if (first == null) {
-          continue;
-        }
-        batch.add(first);
-        queue.drainTo(batch, BATCH - 1);
-      } catch (InterruptedException e) {
-        continue; // only CLOSE ends the writer, so no queued record is left behind
+      queue.drainTo(batch, BATCH);
+      if (batch.isEmpty()) {
+        // Polling with a short sleep instead of a blocking take: a blocked writer would have to be
+        // woken (a futex call) by every single record, which costs the resolver more than this.
+        LockSupport.parkNanos(IDLE_NANOS);
+        continue;
       }
-      for (Object record : batch) {
-        if (record == CLOSE) {
-          closing = true;
-        } else {
-          String line = line(record);
-          files.doAppend((line + "\n").getBytes(StandardCharsets.UTF_8));
-          written.incrementAndGet();
-          for (Consumer<String> tap : taps) {
-            tap.accept(line);
+      buffer.reset();
+      lineEnds.clear();
+      int count = 0;
+      try (JsonGenerator json = LINES.createGenerator(buffer)) {
+        for (Object record : batch) {
+          if (record == CLOSE) {
+            closing = true;
+            continue;
           }
+          if (record instanceof JsonLine line) {
+            line.writeTo(json);
+          } else {
+            JSON.writeValue(json, record);
+          }
+          json.writeRaw('\n');
+          json.flush();
+          lineEnds.add(buffer.size());
+          count++;
         }
+      } catch (IOException e) {
+        log.error("cannot write records to {}: {}", file, e.toString());
       }
       batch.clear();
-      flush();
+      if (count > 0) {
+        byte[] lines = buffer.toByteArray();
+        files.doAppend(lines); // one append (and rollover check) per batch
+        flush();
+        written.addAndGet(count);
+        publish(lines, lineEnds);
+        if (System.nanoTime() - lastCapCheckNanos > CAP_CHECK_NANOS) {
+          capArchives();
+        }
+      }
+    }
+  }
+
+  /**
+   * Deletes the oldest rotated files until the rotated files and the current one together fit in
+   * the total size: retention is bounded, never unlimited.
+   */
+  private void capArchives() {
+    lastCapCheckNanos = System.nanoTime();
+    Path dir = file.toAbsolutePath().getParent();
+    String prefix = name + ".";
+    List<Path> archives;
+    try (Stream<Path> listing = Files.list(dir)) {
+      archives =
+          listing
+              .filter(p -> p.getFileName().toString().startsWith(prefix))
+              .filter(p -> p.getFileName().toString().endsWith(".jsonl.gz"))
+              .sorted(Comparator.comparingLong(RecordLog::modified).reversed())
+              .toList();
+    } catch (IOException e) {
+      log.error("cannot list {} to cap its size: {}", dir, e.toString());
+      return;
+    }
+    long total = file.toFile().length();
+    for (Path archive : archives) {
+      total += archive.toFile().length();
+      if (total > totalBytes) {
+        try {
+          Files.deleteIfExists(archive);
+        } catch (IOException e) {
+          log.error("cannot delete {} to cap the log size: {}", archive, e.toString());
+        }
+      }
+    }
+  }
+
+  private static long modified(Path path) {
+    return path.toFile().lastModified();
+  }
+
+  private void publish(byte[] lines, List<Integer> lineEnds) {
+    if (taps.stream().noneMatch(LineListener::listening)) {
+      return;
+    }
+    int start = 0;
+    for (int end : lineEnds) {
+      String line = new String(lines, start, end - start - 1, StandardCharsets.UTF_8);
+      for (LineListener tap : taps) {
+        tap.accept(line);
+      }
+      start = end;
     }
   }
 
@@ -210,14 +310,6 @@ public final class RecordLog implements AutoCloseable {
       files.getOutputStream().flush();
     } catch (IOException e) {
       log.error("cannot flush {}: {}", file, e.toString());
-    }
-  }
-
-  private static String line(Object record) {
-    try {
-      return JSON.writeValueAsString(record);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("record cannot be written as JSON: " + record, e);
     }
   }
 
@@ -234,7 +326,8 @@ public final class RecordLog implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    files.stop();
+    files.stop(); // waits for the last compression
+    capArchives();
     context.stop();
   }
 }

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       ReloadCommand.class,
       SandboxCommand.class,
       LogsCommand.class,
+      IptablesCommand.class,
       CommandLine.HelpCommand.class
     })
 final class AllowdnsCommand {

@@ -79,6 +79,9 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--shutdown-grace", paramLabel = "DURATION", description = "On SIGTERM, let open connections finish for (default: " + Config.DEFAULT_SHUTDOWN_GRACE + ").")
   String shutdownGrace;
 
+  @Option(names = "--mode", paramLabel = "enforce|audit", description = "audit: block nothing, record what would be blocked as would_block (default: enforce).")
+  String mode;
+
   @Option(names = "--admin-token-file", paramLabel = "FILE", description = "Bearer token the admin API requires; needed for a non-loopback --admin-listen.")
   Path adminTokenFile;
 
@@ -139,6 +142,7 @@ final class ServeCommand implements Callable<Integer> {
     flags.put("relay_idle_timeout", relayIdleTimeout);
     flags.put("relay_peek_timeout", relayPeekTimeout);
     flags.put("shutdown_grace", shutdownGrace);
+    flags.put("mode", mode);
     return ConfigFile.of(flags);
   }
 }

@@ -37,6 +37,7 @@ public record ConfigFile(
     String relayIdleTimeout,
     String relayPeekTimeout,
     String shutdownGrace,
+    String mode,
     Map<String, List<String>> policies,
     List<SandboxEntry> sandboxes) {
 

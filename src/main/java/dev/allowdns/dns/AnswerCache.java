@@ -1,14 +1,11 @@
 package dev.allowdns.dns;
 
-import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
-import java.io.IOException;
 import java.time.Duration;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -16,9 +13,13 @@ import java.util.function.Function;
 import org.xbill.DNS.Name;
 
 /**
- * Upstream answers by question and route. Concurrent misses for one key share one upstream query;
- * an expired answer is refreshed, and served stale (RFC 8767) while the refresh fails, for at most
- * the stale window. Thread-safe.
+ * Upstream answers by question and route, bounded in number. Concurrent misses for one key share
+ * one upstream query; an expired answer is refreshed, and served stale (RFC 8767) while the
+ * refresh fails, for at most the stale window. Thread-safe.
+ *
+ * <p>Freshness is judged here from each answer's own TTL, so Caffeine only bounds the size: no
+ * per-entry timers on the hit path, and its maintenance runs on the calling thread instead of
+ * waking a pool thread.
  */
 final class AnswerCache {
   /** What a cache key is made of: never a formatted string. */
@@ -32,8 +33,8 @@ final class AnswerCache {
    */
   record Lookup(CachedAnswer answer, boolean cached, boolean stale) {}
 
-  private final AsyncCache<Key, CachedAnswer> cache;
-  private final ConcurrentMap<Key, CompletableFuture<CachedAnswer>> refreshing =
+  private final Cache<Key, CachedAnswer> cache;
+  private final ConcurrentMap<Key, CompletableFuture<CachedAnswer>> fetching =
       new ConcurrentHashMap<>();
   private final Ticker ticker;
   private final long staleMaxNanos;
@@ -44,26 +45,9 @@ final class AnswerCache {
     this.cache =
         Caffeine.newBuilder()
             .maximumSize(maxEntries)
-            .ticker(ticker)
+            .executor(Runnable::run)
             .recordStats()
-            .expireAfter(
-                new Expiry<Key, CachedAnswer>() {
-                  @Override
-                  public long expireAfterCreate(Key key, CachedAnswer answer, long now) {
-                    return answer.keepNanos(staleMaxNanos);
-                  }
-
-                  @Override
-                  public long expireAfterUpdate(Key key, CachedAnswer answer, long now, long left) {
-                    return answer.keepNanos(staleMaxNanos);
-                  }
-
-                  @Override
-                  public long expireAfterRead(Key key, CachedAnswer answer, long now, long left) {
-                    return left;
-                  }
-                })
-            .buildAsync();
+            .build();
   }
 
   /** Publishes hit, miss, size and eviction meters of the cache. */
@@ -76,68 +60,54 @@ final class AnswerCache {
    * expired. The future fails only when the fetch fails and no answer may be served stale.
    */
   CompletableFuture<Lookup> get(Key key, Function<Key, CompletableFuture<CachedAnswer>> fetch) {
-    CompletableFuture<CachedAnswer> present = cache.getIfPresent(key);
-    if (present != null && present.isDone() && !present.isCompletedExceptionally()) {
-      CachedAnswer answer = present.join();
-      if (answer.isFresh(ticker.read())) {
-        return CompletableFuture.completedFuture(new Lookup(answer, true, false));
-      }
-      return refresh(key, fetch)
-          .handle(
-              (fresh, error) -> {
-                if (error == null) {
-                  return new Lookup(fresh, false, false);
-                }
-                return new Lookup(answer, true, true); // still within the stale window: it is cached
-              });
+    CachedAnswer present = cache.getIfPresent(key);
+    long now = ticker.read();
+    if (present != null && present.isFresh(now)) {
+      return CompletableFuture.completedFuture(new Lookup(present, true, false));
     }
-    boolean[] loaded = {false};
-    return cache
-        .get(
-            key,
-            (k, executor) -> {
-              loaded[0] = true;
-              // A failed load must not stay cached; null (rather than an exception, which
-              // Caffeine would log with a stack trace on every upstream failure) removes it.
-              return fetch.apply(k).exceptionally(error -> null);
-            })
-        .thenApply(
-            answer -> {
-              if (answer == null) {
-                throw new CompletionException(new IOException("no upstream answered for " + key.name()));
-              }
-              return new Lookup(answer, !loaded[0] && present != null, false);
-            });
+    CompletableFuture<CachedAnswer> fetched = fetchOnce(key, fetch);
+    if (present != null && present.isServableStale(now, staleMaxNanos)) {
+      return fetched.handle(
+          (fresh, error) -> error == null ? new Lookup(fresh, false, false) : new Lookup(present, true, true));
+    }
+    return fetched.thenApply(fresh -> new Lookup(fresh, false, false));
   }
 
-  private CompletableFuture<CachedAnswer> refresh(
+  /** Starts one upstream fetch per key, however many clients ask while it runs. */
+  private CompletableFuture<CachedAnswer> fetchOnce(
       Key key, Function<Key, CompletableFuture<CachedAnswer>> fetch) {
     CompletableFuture<CachedAnswer> mine = new CompletableFuture<>();
-    CompletableFuture<CachedAnswer> underway = refreshing.putIfAbsent(key, mine);
+    CompletableFuture<CachedAnswer> underway = fetching.putIfAbsent(key, mine);
     if (underway != null) {
-      return underway; // one refresh per key, however many clients ask meanwhile
+      return underway;
     }
-    fetch
-        .apply(key)
-        .whenComplete(
-            (fresh, error) -> {
-              refreshing.remove(key, mine);
-              if (error == null) {
-                cache.put(key, CompletableFuture.completedFuture(fresh));
-                mine.complete(fresh);
-              } else {
-                mine.completeExceptionally(error);
-              }
-            });
+    CompletableFuture<CachedAnswer> started;
+    try {
+      started = fetch.apply(key);
+    } catch (RuntimeException e) {
+      started = CompletableFuture.failedFuture(e);
+    }
+    started.whenComplete(
+        (fresh, error) -> {
+          if (error == null) {
+            cache.put(key, fresh);
+          }
+          fetching.remove(key, mine);
+          if (error == null) {
+            mine.complete(fresh);
+          } else {
+            mine.completeExceptionally(error);
+          }
+        });
     return mine;
   }
 
   /** Drops every answer (a reload that changes routes or removes names calls this). */
   void invalidateAll() {
-    cache.synchronous().invalidateAll();
+    cache.invalidateAll();
   }
 
   long size() {
-    return cache.synchronous().estimatedSize();
+    return cache.estimatedSize();
   }
 }

@@ -143,9 +143,10 @@ final class CachedAnswer {
     return elapsedSeconds(nowNanos) < lifetimeSeconds;
   }
 
-  /** Returns how long, from storing, this entry is worth keeping: TTL plus the stale window. */
-  long keepNanos(long staleMaxNanos) {
-    return Math.multiplyExact(lifetimeSeconds, 1_000_000_000L) + staleMaxNanos;
+  /** Returns whether an expired answer is still within the stale window (RFC 8767 §4). */
+  boolean isServableStale(long nowNanos, long staleMaxNanos) {
+    long expiredAt = storedAtNanos + lifetimeSeconds * 1_000_000_000L;
+    return nowNanos - expiredAt < staleMaxNanos;
   }
 
   int rcode() {

@@ -1,5 +1,7 @@
 package dev.allowdns.dns;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -26,6 +28,14 @@ final class DnsMetrics {
 
   private record QueryKey(String result, String type, String rule) {}
 
+  private record Seen(String sandbox, String name) {}
+
+  /** Sandbox and name pairs seen lately, to count names a sandbox resolves for the first time. */
+  private final Cache<Seen, Boolean> seen =
+      Caffeine.newBuilder().maximumSize(100_000).executor(Runnable::run).build();
+
+  private final ConcurrentMap<String, Counter> firstSeen = new ConcurrentHashMap<>();
+
   DnsMetrics(MeterRegistry registry) {
     this.registry = registry;
     this.mismatchedReplies =
@@ -36,12 +46,19 @@ final class DnsMetrics {
         Counter.builder("allowdns_dns_rebinding_removed_addresses")
             .description("Internal addresses removed from answers by the rebinding guard")
             .register(registry);
+    // A few fixed buckets rather than a percentile histogram: recording stays cheap per query.
     this.queryLatency =
         Timer.builder("allowdns_dns_query_duration")
             .description("Time from receiving a query to having its response")
-            .publishPercentileHistogram()
-            .minimumExpectedValue(Duration.ofNanos(10_000))
-            .maximumExpectedValue(Duration.ofSeconds(10))
+            .serviceLevelObjectives(
+                Duration.ofNanos(50_000),
+                Duration.ofNanos(200_000),
+                Duration.ofMillis(1),
+                Duration.ofMillis(5),
+                Duration.ofMillis(20),
+                Duration.ofMillis(100),
+                Duration.ofMillis(500),
+                Duration.ofSeconds(2))
             .register(registry);
   }
 
@@ -63,6 +80,26 @@ final class DnsMetrics {
                     .register(registry))
         .increment();
     queryLatency.record(durationNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Counts {@code name} when {@code sandbox} resolves it for the first time (as far as the last
+   * 100,000 pairs remember): new names are what an alert on a changed dependency looks for.
+   */
+  void resolved(String policy, String sandbox, String name) {
+    Seen key = new Seen(sandbox, name);
+    if (seen.getIfPresent(key) != null || seen.asMap().putIfAbsent(key, Boolean.TRUE) != null) {
+      return;
+    }
+    firstSeen
+        .computeIfAbsent(
+            policy,
+            p ->
+                Counter.builder("allowdns_dns_first_seen_names")
+                    .description("Names a sandbox resolved for the first time, by policy")
+                    .tag("policy", p)
+                    .register(registry))
+        .increment();
   }
 
   void malformed(String transport) {
@@ -112,8 +149,19 @@ final class DnsMetrics {
   /** Keeps the type tag low-cardinality: common types by name, the rest as {@code other}. */
   private static String typeTag(int type) {
     return switch (type) {
-      case Type.A, Type.AAAA, Type.CNAME, Type.TXT, Type.MX, Type.SRV, Type.NS, Type.SOA, Type.PTR,
-          Type.HTTPS, Type.SVCB, Type.CAA, Type.ANY -> Type.string(type);
+      case Type.A -> "A";
+      case Type.AAAA -> "AAAA";
+      case Type.CNAME -> "CNAME";
+      case Type.TXT -> "TXT";
+      case Type.MX -> "MX";
+      case Type.SRV -> "SRV";
+      case Type.NS -> "NS";
+      case Type.SOA -> "SOA";
+      case Type.PTR -> "PTR";
+      case Type.HTTPS -> "HTTPS";
+      case Type.SVCB -> "SVCB";
+      case Type.CAA -> "CAA";
+      case Type.ANY -> "ANY";
       default -> "other";
     };
   }

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import dev.allowdns.audit.RecordLog;
 import dev.allowdns.config.Config;
 import dev.allowdns.config.HostPort;
+import dev.allowdns.config.Mode;
 import dev.allowdns.ledger.Ledger;
 import dev.allowdns.policy.PolicySet;
 import dev.allowdns.sandbox.Sandboxes;
@@ -102,7 +103,8 @@ public final class DnsServer implements AutoCloseable {
             metrics,
             Ticker.systemTicker(),
             Clock.systemUTC(),
-            ledger);
+            ledger,
+            config.mode() == Mode.AUDIT);
     try {
       for (HostPort listen : config.listen()) {
         server.bind(listen.socketAddress(), threads, pipeline);

@@ -11,7 +11,6 @@ import dev.allowdns.sandbox.Sandboxes;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Clock;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -43,6 +42,7 @@ final class QueryPipeline {
   private static final int HEADER_LENGTH = 12;
 
   private final Ledger ledger;
+  private final boolean audit;
   private final Supplier<Routing> routing;
   private final Supplier<Sandboxes> sandboxes;
   private final AnswerCache cache;
@@ -59,8 +59,10 @@ final class QueryPipeline {
       DnsMetrics metrics,
       Ticker ticker,
       Clock clock,
-      Ledger ledger) {
+      Ledger ledger,
+      boolean audit) {
     this.ledger = ledger;
+    this.audit = audit;
     this.routing = routing;
     this.sandboxes = sandboxes;
     this.cache = cache;
@@ -137,7 +139,10 @@ final class QueryPipeline {
     Decision decision = policy.decide(q.name);
     q.rule = decision.ruleLabel();
     if (!decision.allowed()) {
-      return blocked(q, policy, q.name, decision);
+      if (!audit) {
+        return blocked(q, policy, q.name, decision);
+      }
+      q.wouldBlock = decision.reason(); // audit mode: answer, and record what enforcing would do
     }
     Record question = m.getQuestion();
     if (question.getDClass() != DClass.IN) {
@@ -146,7 +151,7 @@ final class QueryPipeline {
     if (question.getType() == Type.ANY) {
       return done(q, Responses.minimalAny(m, q.ednsPayload, q.maxSize), "allowed", null);
     }
-    Route route = now.routeFor(decision);
+    Route route = decision.allowed() ? now.routeFor(decision) : now.defaultRoute();
     AnswerCache.Key key =
         new AnswerCache.Key(question.getName(), question.getType(), question.getDClass(), route);
     return cache
@@ -179,6 +184,10 @@ final class QueryPipeline {
       Decision decision = policy.decide(name);
       if (decision.reason().equals(Decision.DENIED)) {
         q.rule = decision.ruleLabel();
+        if (audit) {
+          q.wouldBlock = Decision.DENIED;
+          break;
+        }
         q.answers = answer.answerText();
         q.upstream = answer.upstream();
         q.cached = lookup.cached();
@@ -189,8 +198,9 @@ final class QueryPipeline {
     if (ledger != null) {
       // Before the answer leaves: the sandbox must never connect before the relay knows the name.
       long ttl = lookup.stale() ? CachedAnswer.STALE_TTL : answer.remainingSeconds(now);
+      String rule = q.wouldBlock == null ? q.rule : null; // null: given, but not allowed (audit)
       for (InetAddress address : answer.addresses()) {
-        ledger.remember(q.sandbox.id(), address, q.name, answer.chainNames(), q.rule, q.generation, ttl);
+        ledger.remember(q.sandbox.id(), address, q.name, answer.chainNames(), rule, q.generation, ttl);
       }
     }
     byte[] out = answer.render(q.wire, q.questionEnd, q.ednsPayload, now, lookup.stale());
@@ -200,7 +210,12 @@ final class QueryPipeline {
     q.answers = answer.answerText();
     q.upstream = answer.upstream();
     q.cached = lookup.cached();
-    finish(q, "allowed", Rcode.string(answer.rcode()), lookup.stale() ? "stale" : null);
+    metrics.resolved(policy.name(), q.sandbox.id(), q.name);
+    if (q.wouldBlock != null) {
+      finish(q, "would_block", answer.rcode(), q.wouldBlock);
+    } else {
+      finish(q, "allowed", answer.rcode(), lookup.stale() ? "stale" : null);
+    }
     return out;
   }
 
@@ -220,16 +235,16 @@ final class QueryPipeline {
         new ExtendedErrorCodeOption(
             ExtendedErrorCodeOption.NO_REACHABLE_AUTHORITY, "allowdns: no upstream answered");
     byte[] out = Responses.error(q.message, Rcode.SERVFAIL, q.ednsPayload, ede, q.maxSize);
-    finish(q, "error", "SERVFAIL", "upstream_failed");
+    finish(q, "error", Rcode.SERVFAIL, "upstream_failed");
     return out;
   }
 
   private CompletableFuture<byte[]> done(Query q, byte[] response, String result, String reason) {
-    finish(q, result, Rcode.string(rcodeOf(response)), reason);
+    finish(q, result, rcodeOf(response), reason);
     return CompletableFuture.completedFuture(response);
   }
 
-  private void finish(Query q, String result, String rcode, String reason) {
+  private void finish(Query q, String result, int rcode, String reason) {
     long elapsed = System.nanoTime() - q.startNanos;
     metrics.query(result, q.type, q.rule, elapsed);
     if (queryLog == null) {
@@ -238,13 +253,13 @@ final class QueryPipeline {
     Sandbox s = q.sandbox;
     queryLog.write(
         new QueryRecord(
-            clock.instant().truncatedTo(ChronoUnit.MILLIS).toString(),
+            clock.millis(),
             s == null ? null : s.id(),
             s == null ? null : s.taskId(),
             s == null ? null : s.user(),
-            q.client.getHostAddress(),
+            q.client,
             q.name,
-            Type.string(q.type),
+            q.type,
             result,
             rcode,
             q.rule,
@@ -265,7 +280,24 @@ final class QueryPipeline {
     if (name.labels() <= 1) {
       return "";
     }
-    return name.toString(true).toLowerCase(Locale.ROOT);
+    byte[] wire = name.toWireCanonical(); // lower-cased labels, uncompressed
+    char[] text = new char[wire.length - 2];
+    int n = 0;
+    for (int at = 0; wire[at] != 0; ) {
+      int length = wire[at++];
+      if (n > 0) {
+        text[n++] = '.';
+      }
+      for (int i = 0; i < length; i++) {
+        int c = wire[at++] & 0xff;
+        if (c <= ' ' || c >= 0x7f || c == '.' || c == '\\') {
+          // Rare bytes need dnsjava's escaping (\DDD); rules never match them anyway.
+          return name.toString(true).toLowerCase(Locale.ROOT);
+        }
+        text[n++] = (char) c;
+      }
+    }
+    return new String(text, 0, n);
   }
 
   /** What one query has gathered on its way through the pipeline. Confined to one query. */
@@ -285,6 +317,7 @@ final class QueryPipeline {
     List<String> answers = List.of();
     String upstream;
     boolean cached;
+    String wouldBlock;
 
     Query(Message message, byte[] wire, InetAddress client, boolean tcp, long startNanos) {
       this.message = message;

@@ -17,10 +17,12 @@ import java.util.List;
 final class Routing {
   private final PolicySet policies;
   private final Map<String, Route> routeByZone;
+  private final Route defaultRoute;
 
-  private Routing(PolicySet policies, Map<String, Route> routeByZone) {
+  private Routing(PolicySet policies, Map<String, Route> routeByZone, Route defaultRoute) {
     this.policies = policies;
     this.routeByZone = routeByZone;
+    this.defaultRoute = defaultRoute;
   }
 
   /**
@@ -38,7 +40,7 @@ final class Routing {
               : zone.forwarders().stream().map(a -> new HostPort(a.getAddress(), a.getPort())).toList();
       routes.put(zone.name(), new Route(groups.apply(servers), zone.allowPrivate()));
     }
-    return new Routing(policies, Map.copyOf(routes));
+    return new Routing(policies, Map.copyOf(routes), new Route(groups.apply(defaultUpstreams), false));
   }
 
   PolicySet policies() {
@@ -47,6 +49,11 @@ final class Routing {
 
   Policy policy(String name) {
     return policies.policy(name).orElse(null);
+  }
+
+  /** Returns the route of names no zone allows (answered only in audit mode). */
+  Route defaultRoute() {
+    return defaultRoute;
   }
 
   /** Returns the route of the zone whose rule allowed a name. */

@@ -110,8 +110,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             connection.destination,
             sandbox == null ? List.of() : ledger.lookup(sandbox.id(), connection.destination.getAddress()),
             ledger.now());
-    connection.verdict = verdict;
-    if (!verdict.allowed()) {
+    connection.verdict = settings.audit() ? verdict.audited() : verdict;
+    if (!connection.verdict.allowed()) {
       refuse(ctx);
       return;
     }
@@ -190,8 +190,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       peekTimer.cancel(false);
     }
     connection.peek = peek;
+    Verdict checked = Gate.afterPeek(connection.verdict, policy, connection.destination, peek.sni(), peek.host());
+    // Audit mode: a refusal found before the peek stays the one recorded.
     connection.verdict =
-        Gate.afterPeek(connection.verdict, policy, connection.destination, peek.sni(), peek.host());
+        settings.audit() ? (connection.verdict.wouldBlock() ? connection.verdict : checked.audited()) : checked;
     if (!connection.verdict.allowed()) {
       connection.bytesFromSandbox += peek.peekedBytes(); // they will never reach channelRead's count
       refuse(ctx);

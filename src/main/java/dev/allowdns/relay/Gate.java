@@ -41,14 +41,22 @@ final class Gate {
     if (sandbox == null || policy == null) {
       return Verdict.refuse(Verdict.UNKNOWN_SANDBOX, null, null);
     }
+    LedgerEntry notAllowed = null;
     for (LedgerEntry entry : entries) {
       if (entry.isLive(nowNanos)) {
-        return Verdict.allow(entry.name(), entry.rule());
+        if (entry.allowed()) {
+          return Verdict.allow(entry.name(), entry.rule());
+        }
+        notAllowed = notAllowed == null ? entry : notAllowed;
       }
     }
     Optional<IpRange> range = policy.ipRangeFor(destination.getAddress());
     if (range.isPresent()) {
       return Verdict.allow(null, policy.name() + ":" + range.get().zone());
+    }
+    if (notAllowed != null) {
+      // Only in audit mode does the resolver answer names the policy does not allow.
+      return Verdict.refuse(Verdict.NAME_NOT_ALLOWED, notAllowed.name(), null);
     }
     if (!entries.isEmpty()) {
       return Verdict.refuse(Verdict.EXPIRED_DNS_ANSWER, entries.get(0).name(), entries.get(0).rule());

@@ -4,7 +4,8 @@ package dev.allowdns.relay;
  * A relay decision with its reason: what the connection record and the metrics say.
  *
  * @param allowed whether the connection may go ahead
- * @param reason {@code null} when allowed; otherwise a low-cardinality refusal reason
+ * @param reason {@code null} when allowed; otherwise a low-cardinality refusal reason (in audit
+ *     mode an allowed verdict may carry the reason it would have been refused for)
  * @param domain the name the connection is accounted to, or {@code null}
  * @param rule {@code POLICY:ZONE} of the rule that allowed it, or {@code null}
  */
@@ -16,6 +17,7 @@ record Verdict(boolean allowed, String reason, String domain, String rule) {
   static final String SNI_NOT_ALLOWED = "sni_not_allowed";
   static final String HOST_NOT_ALLOWED = "host_not_allowed";
   static final String CONNECT_FAILED = "connect_failed";
+  static final String NAME_NOT_ALLOWED = "name_not_allowed";
 
   static Verdict allow(String domain, String rule) {
     return new Verdict(true, null, domain, rule);
@@ -23,5 +25,22 @@ record Verdict(boolean allowed, String reason, String domain, String rule) {
 
   static Verdict refuse(String reason, String domain, String rule) {
     return new Verdict(false, reason, domain, rule);
+  }
+
+  /**
+   * Returns this verdict as audit mode applies it: a policy refusal lets the connection through
+   * and is recorded as {@code would_block}; refusals that protect the relay itself (a loop, an
+   * unknown client) stand.
+   */
+  Verdict audited() {
+    if (allowed || reason.equals(LOOP) || reason.equals(UNKNOWN_SANDBOX)) {
+      return this;
+    }
+    return new Verdict(true, reason, domain, rule);
+  }
+
+  /** Returns whether audit mode let through what enforcing would have refused. */
+  boolean wouldBlock() {
+    return allowed && reason != null;
   }
 }

@@ -1,17 +1,25 @@
 package dev.allowdns.logs;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.google.common.net.InetAddresses;
 import dev.allowdns.audit.ConnectionRecord;
 import dev.allowdns.audit.QueryRecord;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Type;
 
 /**
  * Writes record lines the way the server does: the writer's own record types, serialised with the
@@ -24,24 +32,31 @@ final class RecordLines {
   private RecordLines() {}
 
   static String query(String timestamp, String sandbox, String name, String result, String reason) {
-    return json(
+    QueryRecord record =
         new QueryRecord(
-            timestamp,
+            Instant.parse(timestamp).toEpochMilli(),
             sandbox,
             null,
             null,
-            "127.0.0.1",
+            InetAddresses.forString("127.0.0.1"),
             name,
-            "A",
+            Type.A,
             result,
-            "allowed".equals(result) ? "NOERROR" : "NXDOMAIN",
+            "allowed".equals(result) ? Rcode.NOERROR : Rcode.NXDOMAIN,
             null,
             List.of(),
             null,
             false,
             100,
             reason,
-            1));
+            1);
+    StringWriter line = new StringWriter();
+    try (JsonGenerator json = new JsonFactory().createGenerator(line)) {
+      record.writeTo(json); // the query log's own writing path
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return line.toString();
   }
 
   static String connection(
