@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.allowdns.testing.ChildProcess;
 import dev.allowdns.testing.netns.AllowdnsInNamespace;
 import dev.allowdns.testing.netns.AuthoritativeDns;
-import dev.allowdns.testing.netns.BackgroundProcess;
 import dev.allowdns.testing.netns.ByteService;
 import dev.allowdns.testing.netns.JsonLinesLog;
 import dev.allowdns.testing.netns.Output;
@@ -402,7 +402,7 @@ class RelayEndToEndIT {
   void sigterm_withConnectionsOpen_writesEveryRecord() throws Exception {
     int connections = 5;
     int sends = 1000;
-    List<BackgroundProcess> clients = new ArrayList<>();
+    List<ChildProcess> clients = new ArrayList<>();
     for (int i = 0; i < connections; i++) {
       clients.add(
           topology.sandbox().start(
@@ -413,7 +413,7 @@ class RelayEndToEndIT {
                   "--send", Integer.toString(sends), "--hold", "60",
                   "--expect", Integer.toString(SERVER_SENDS))));
     }
-    for (BackgroundProcess client : clients) {
+    for (ChildProcess client : clients) {
       assertTrue(
           client.awaitStdoutLine(line -> line.contains("\"holding\""), CLIENT_TIMEOUT).isPresent(),
           "client holds its connection open after the exchange\n" + client.describe());

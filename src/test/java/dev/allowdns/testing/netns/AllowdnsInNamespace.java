@@ -1,5 +1,6 @@
 package dev.allowdns.testing.netns;
 
+import dev.allowdns.testing.ChildProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,10 +26,10 @@ public final class AllowdnsInNamespace {
   private final Path jar;
   private final Path dir;
   private final Path logDir;
-  private final BackgroundProcess process;
+  private final ChildProcess process;
 
   private AllowdnsInNamespace(
-      Namespace namespace, Path jar, Path dir, Path logDir, BackgroundProcess process) {
+      Namespace namespace, Path jar, Path dir, Path logDir, ChildProcess process) {
     this.namespace = namespace;
     this.jar = jar;
     this.dir = dir;
@@ -65,7 +66,7 @@ public final class AllowdnsInNamespace {
             "--log-dir", logDir.toString(),
             "--state-dir", dir.resolve("state").toString()));
     command.addAll(serveArgs);
-    BackgroundProcess process = namespace.start("allowdns", dir, Map.of(), command);
+    ChildProcess process = namespace.start("allowdns", dir, Map.of(), command);
     AllowdnsInNamespace allowdns = new AllowdnsInNamespace(namespace, jar, dir, logDir, process);
     if (process.awaitStdoutLine(line -> line.contains(READY_MARKER), READY_TIMEOUT).isEmpty()) {
       String described = process.describe();

@@ -1,5 +1,6 @@
 package dev.allowdns.testing.netns;
 
+import dev.allowdns.testing.ChildProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,9 +17,9 @@ import java.util.Map;
 public final class AuthoritativeDns {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(15);
 
-  private final BackgroundProcess knotd;
+  private final ChildProcess knotd;
 
-  private AuthoritativeDns(BackgroundProcess knotd) {
+  private AuthoritativeDns(ChildProcess knotd) {
     this.knotd = knotd;
   }
 
@@ -47,7 +48,7 @@ public final class AuthoritativeDns {
         .append(origin).append(".zone\"\n");
     Path config = dir.resolve("knot.conf");
     Files.writeString(config, conf.toString(), StandardCharsets.UTF_8);
-    BackgroundProcess knotd =
+    ChildProcess knotd =
         namespace.start("knotd", dir, Map.of(), List.of("knotd", "-c", config.toString()));
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     Output last;

@@ -2,6 +2,7 @@ package dev.allowdns.testing.netns;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.allowdns.testing.ChildProcess;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -24,9 +25,9 @@ public final class ByteService {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration START_TIMEOUT = Duration.ofSeconds(15);
 
-  private final BackgroundProcess server;
+  private final ChildProcess server;
 
-  private ByteService(BackgroundProcess server) {
+  private ByteService(ChildProcess server) {
     this.server = server;
   }
 
@@ -43,7 +44,7 @@ public final class ByteService {
         new ArrayList<>(List.of("python3", script.toString(), "--send", Integer.toString(sendBytes)));
     tcp.forEach(address -> command.addAll(List.of("--tcp", address)));
     udp.forEach(address -> command.addAll(List.of("--udp", address)));
-    BackgroundProcess server = namespace.start("byte-server", dir, Map.of(), command);
+    ChildProcess server = namespace.start("byte-server", dir, Map.of(), command);
     if (server.awaitStdoutLine(line -> line.contains("\"ready\""), START_TIMEOUT).isEmpty()) {
       throw new IllegalStateException("byte service did not start:\n" + server.describe());
     }

@@ -1,5 +1,6 @@
 package dev.allowdns.testing.netns;
 
+import dev.allowdns.testing.ChildProcess;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +23,7 @@ public final class Namespace {
   private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(10);
 
   private final String name;
-  private final List<BackgroundProcess> started = new ArrayList<>();
+  private final List<ChildProcess> started = new ArrayList<>();
   private boolean deleted;
 
   private Namespace(String name) {
@@ -76,9 +77,9 @@ public final class Namespace {
    * Starts {@code command} inside this namespace in {@code workDir} (may be null) and leaves it
    * running; {@link #delete()} ends it if the test did not.
    */
-  public BackgroundProcess start(
+  public ChildProcess start(
       String label, Path workDir, Map<String, String> env, List<String> command) {
-    BackgroundProcess process = startUntracked(label, workDir, env, command);
+    ChildProcess process = startUntracked(label, workDir, env, command);
     synchronized (started) {
       started.add(process);
     }
@@ -90,11 +91,11 @@ public final class Namespace {
     if (deleted) {
       return;
     }
-    List<BackgroundProcess> processes;
+    List<ChildProcess> processes;
     synchronized (started) {
       processes = List.copyOf(started);
     }
-    processes.forEach(BackgroundProcess::close);
+    processes.forEach(ChildProcess::close);
     Output output = runHere(ADMIN_TIMEOUT, List.of("ip", "netns", "del", name));
     if (!output.succeeded() && exists(name)) {
       throw new IllegalStateException("cannot delete namespace " + name + ": " + output.describe());
@@ -119,10 +120,10 @@ public final class Namespace {
   static Output runHere(Duration timeout, List<String> command) {
     ProcessBuilder builder = new ProcessBuilder(command);
     cleanEnvironment(builder, Map.of());
-    return finish(BackgroundProcess.start(command.get(0), builder), command, timeout);
+    return finish(ChildProcess.start(command.get(0), builder), command, timeout);
   }
 
-  private BackgroundProcess startUntracked(
+  private ChildProcess startUntracked(
       String label, Path workDir, Map<String, String> env, List<String> command) {
     List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", name));
     full.addAll(command);
@@ -131,7 +132,7 @@ public final class Namespace {
       builder.directory(workDir.toFile());
     }
     cleanEnvironment(builder, env);
-    return BackgroundProcess.start(label + "@" + name, builder);
+    return ChildProcess.start(label + "@" + name, builder);
   }
 
   private static void cleanEnvironment(ProcessBuilder builder, Map<String, String> env) {
@@ -142,7 +143,7 @@ public final class Namespace {
     environment.putAll(env);
   }
 
-  private static Output finish(BackgroundProcess process, List<String> command, Duration timeout) {
+  private static Output finish(ChildProcess process, List<String> command, Duration timeout) {
     try (process) {
       Optional<Integer> exit = process.awaitExit(timeout);
       if (exit.isEmpty()) {

@@ -1,5 +1,6 @@
 package dev.allowdns.testing.netns;
 
+import dev.allowdns.testing.ChildProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,10 +18,10 @@ import java.util.Map;
 public final class WebServer {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(15);
 
-  private final BackgroundProcess nginx;
+  private final ChildProcess nginx;
   private final Path accessLog;
 
-  private WebServer(BackgroundProcess nginx, Path accessLog) {
+  private WebServer(ChildProcess nginx, Path accessLog) {
     this.nginx = nginx;
     this.accessLog = accessLog;
   }
@@ -63,7 +64,7 @@ public final class WebServer {
                 dir, accessLog, temp, certificates.serverCertificate(), certificates.serverKey());
     Path config = dir.resolve("nginx.conf");
     Files.writeString(config, conf, StandardCharsets.UTF_8);
-    BackgroundProcess nginx =
+    ChildProcess nginx =
         namespace.start(
             "nginx",
             dir,
