@@ -13,6 +13,7 @@ import dev.allowdns.policy.Policy;
 import dev.allowdns.policy.PolicyChange;
 import dev.allowdns.policy.PolicyException;
 import dev.allowdns.policy.PolicySet;
+import dev.allowdns.policy.Zone;
 import dev.allowdns.relay.RelayServer;
 import dev.allowdns.sandbox.Sandbox;
 import dev.allowdns.sandbox.SandboxRegistry;
@@ -62,6 +63,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private DnsServer dns;
   private RelayServer relay;
   private AdminServer admin;
+  private ZoneWatcher zoneWatcher;
 
   private Allowdns(Config config, PolicySet policies, SandboxRegistry sandboxes) {
     this.config = config;
@@ -138,6 +140,13 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
               registry);
     }
     admin = AdminServer.start(config.adminListen(), tokenFile, this, registry, events);
+    if (config.watchZones()) {
+      try {
+        zoneWatcher = ZoneWatcher.start(config.zones(), () -> reload(false));
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot watch " + config.zones() + ": " + e.getMessage(), e);
+      }
+    }
   }
 
   private RecordLog openLog(String name) {
@@ -274,6 +283,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
         + "; generation "
         + policySet.generation()
         + (config.mode() == Mode.AUDIT ? "; mode audit (nothing is blocked)" : "")
+        + (config.watchZones() ? "; watching " + config.zones() : "")
         + "; upstreams "
         + config.upstreams().stream().map(Object::toString).collect(Collectors.joining(", "))
         + (relay == null ? "; relay off" : "; relay " + relay.listener())
@@ -285,10 +295,10 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   }
 
   private static String describe(Policy policy) {
-    int rules = policy.zones().stream().mapToInt(z -> z.rules().size() + z.ipRanges().size()).sum();
+    int rules = policy.zones().stream().mapToInt(Zone::ruleCount).sum();
     String zones =
         policy.zones().stream()
-            .map(z -> z.name() + " " + (z.rules().size() + z.ipRanges().size()))
+            .map(z -> z.name() + " " + z.ruleCount())
             .collect(Collectors.joining(", "));
     return policy.name() + " (" + policy.zones().size() + " zones, " + rules + " rules: " + zones + ")";
   }
@@ -298,6 +308,9 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
    * for {@code grace} and records them, the resolver stops answering, and the logs write out.
    */
   public void stop(Duration grace) {
+    if (zoneWatcher != null) {
+      zoneWatcher.close();
+    }
     if (admin != null) {
       admin.close();
     }

@@ -1,11 +1,12 @@
 package dev.allowdns.audit;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.IOException;
 
 /**
  * One relayed (or refused) TCP connection as the connection log records it (DESIGN.md,
- * "Records": the seed fields and their order are a contract; more fields follow them).
+ * "Records": the seed fields and their order are a contract; more fields follow them). Written
+ * with Jackson's streaming API, in that order, every field present.
  *
  * @param timestamp when the connection was accepted (ISO-8601, UTC)
  * @param direction always {@code egress}
@@ -19,12 +20,6 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
  * @param host the HTTP Host header, when one was seen
  * @param policyGeneration the policy generation that decided
  */
-@JsonInclude(JsonInclude.Include.ALWAYS)
-@JsonPropertyOrder({
-  "timestamp", "task_id", "user", "direction", "domain", "port", "protocol", "sni", "bytes_sent",
-  "bytes_received", "duration_ms", "result", "allowlist_rule", "sandbox", "client_ip", "dst_ip",
-  "reason", "host", "policy_generation"
-})
 public record ConnectionRecord(
     String timestamp,
     String taskId,
@@ -44,4 +39,31 @@ public record ConnectionRecord(
     String dstIp,
     String reason,
     String host,
-    long policyGeneration) {}
+    long policyGeneration)
+    implements JsonLine {
+
+  @Override
+  public void writeTo(JsonGenerator json) throws IOException {
+    json.writeStartObject();
+    json.writeStringField("timestamp", timestamp);
+    json.writeStringField("task_id", taskId);
+    json.writeStringField("user", user);
+    json.writeStringField("direction", direction);
+    json.writeStringField("domain", domain);
+    json.writeNumberField("port", port);
+    json.writeStringField("protocol", protocol);
+    json.writeStringField("sni", sni);
+    json.writeNumberField("bytes_sent", bytesSent);
+    json.writeNumberField("bytes_received", bytesReceived);
+    json.writeNumberField("duration_ms", durationMs);
+    json.writeStringField("result", result);
+    json.writeStringField("allowlist_rule", allowlistRule);
+    json.writeStringField("sandbox", sandbox);
+    json.writeStringField("client_ip", clientIp);
+    json.writeStringField("dst_ip", dstIp);
+    json.writeStringField("reason", reason);
+    json.writeStringField("host", host);
+    json.writeNumberField("policy_generation", policyGeneration);
+    json.writeEndObject();
+  }
+}

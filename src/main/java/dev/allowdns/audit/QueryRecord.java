@@ -1,9 +1,9 @@
 package dev.allowdns.audit;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.google.common.net.InetAddresses;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.time.Instant;
 import java.util.List;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Type;
@@ -47,11 +47,11 @@ public record QueryRecord(
   @Override
   public void writeTo(JsonGenerator json) throws IOException {
     json.writeStartObject();
-    json.writeStringField("timestamp", Instant.ofEpochMilli(timestampMillis).toString());
+    json.writeStringField("timestamp", Timestamps.format(timestampMillis));
     json.writeStringField("sandbox", sandbox);
     json.writeStringField("task_id", taskId);
     json.writeStringField("user", user);
-    json.writeStringField("client_ip", client == null ? null : client.getHostAddress());
+    json.writeStringField("client_ip", client == null ? null : InetAddresses.toAddrString(client));
     json.writeStringField("name", name);
     json.writeStringField("type", Type.string(type));
     json.writeStringField("result", result);

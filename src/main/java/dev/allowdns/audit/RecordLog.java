@@ -14,7 +14,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -22,12 +27,14 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes records as JSON lines to {@code DIR/NAME.jsonl}, rotated by size into gzipped files whose
- * total is capped (Logback's rolling appender). Callers only queue a record; one writer thread
+ * Writes records as JSON lines to {@code DIR/NAME.jsonl}, rotated by size (Logback's rolling
+ * appender) into gzipped files whose total is capped. Callers only queue a record; one writer thread
  * serialises and writes them in batches, one flush per batch. When the writer falls behind,
  * callers wait (backpressure) rather than lose a record. Thread-safe.
  */
@@ -42,6 +49,10 @@ public final class RecordLog implements AutoCloseable {
   private static final Object CLOSE = new Object();
   /** How long the writer sleeps when it finds nothing to write: the most a record waits. */
   private static final long IDLE_NANOS = 2_000_000;
+  /** Largest single append to the file. */
+  private static final int APPEND_BYTES = 64 * 1024;
+  /** How often the writer checks the total size of the rotated files. */
+  private static final long CAP_CHECK_NANOS = 1_000_000_000;
 
   private static JsonFactory lineFactory() {
     JsonFactory factory = new JsonFactory();
@@ -63,11 +74,17 @@ public final class RecordLog implements AutoCloseable {
   private final ContextBase context;
   private final RollingFileAppender<byte[]> files;
   private final Path file;
+  private final String name;
+  private final long totalBytes;
   private final Thread writer;
+  private long lastCapCheckNanos;
   private volatile boolean closed;
 
-  private RecordLog(ContextBase context, RollingFileAppender<byte[]> files, Path file, String name) {
+  private RecordLog(
+      ContextBase context, RollingFileAppender<byte[]> files, Path file, String name, long totalBytes) {
     this.context = context;
+    this.name = name;
+    this.totalBytes = totalBytes;
     this.files = files;
     this.file = file;
     this.writer = new Thread(this::drain, "allowdns-" + name + "-writer");
@@ -104,11 +121,13 @@ public final class RecordLog implements AutoCloseable {
     SizeAndTimeBasedRollingPolicy<byte[]> rolling = new SizeAndTimeBasedRollingPolicy<>();
     rolling.setContext(context);
     rolling.setParent(files);
-    rolling.setFileNamePattern(dir.resolve(name + ".%d{yyyy-MM-dd}.%i.jsonl.gz").toString());
+    // Logback only renames (synchronously); RecordLog compresses the archives itself, on its
+    // writer thread, so none is left half-compressed at shutdown.
+    rolling.setFileNamePattern(dir.resolve(name + ".%d{yyyy-MM-dd}.%i.jsonl").toString());
     rolling.setMaxFileSize(FileSize.valueOf(maxFileSize));
-    rolling.setTotalSizeCap(FileSize.valueOf(totalSize));
-    // Logback applies totalSizeCap only with a maxHistory; the size cap is the bound that matters.
-    rolling.setMaxHistory(3650);
+    // No maxHistory/totalSizeCap here: Logback's own clean-up measured archives while they were
+    // still being compressed and removed far more than the cap required. RecordLog caps itself.
+    rolling.setMaxHistory(0);
     rolling.start();
     files.setRollingPolicy(rolling);
 
@@ -136,7 +155,8 @@ public final class RecordLog implements AutoCloseable {
     if (!files.isStarted()) {
       throw new IllegalStateException("cannot open record log " + file + " (see the error above)");
     }
-    RecordLog recordLog = new RecordLog(context, files, file, name);
+    RecordLog recordLog =
+        new RecordLog(context, files, file, name, FileSize.valueOf(totalSize).getSize());
     recordLog.writer.start();
     return recordLog;
   }
@@ -231,11 +251,91 @@ public final class RecordLog implements AutoCloseable {
       batch.clear();
       if (count > 0) {
         byte[] lines = buffer.toByteArray();
-        files.doAppend(lines); // one append (and rollover check) per batch
+        append(lines, lineEnds);
         flush();
         written.addAndGet(count);
         publish(lines, lineEnds);
+        if (System.nanoTime() - lastCapCheckNanos > CAP_CHECK_NANOS) {
+          maintainArchives();
+        }
       }
+    }
+  }
+
+  /**
+   * Compresses rotated files, then deletes the oldest until the rotated files and the current one
+   * together fit in the total size: retention is bounded, never unlimited.
+   */
+  private void maintainArchives() {
+    lastCapCheckNanos = System.nanoTime();
+    Path dir = file.toAbsolutePath().getParent();
+    try {
+      for (Path rotated : archives(dir, ".jsonl")) {
+        compress(rotated);
+      }
+      long total = file.toFile().length();
+      for (Path archive : archives(dir, ".jsonl.gz")) {
+        total += archive.toFile().length();
+        if (total > totalBytes) {
+          Files.deleteIfExists(archive);
+        }
+      }
+    } catch (IOException e) {
+      log.error("cannot maintain the rotated files of {}: {}", file, e.toString());
+    }
+  }
+
+  /** Returns this log's rotated files with the given ending, newest first. */
+  private List<Path> archives(Path dir, String ending) throws IOException {
+    String prefix = name + ".";
+    String current = file.getFileName().toString();
+    try (Stream<Path> listing = Files.list(dir)) {
+      return listing
+          .filter(p -> p.getFileName().toString().startsWith(prefix))
+          .filter(p -> p.getFileName().toString().endsWith(ending))
+          .filter(p -> !p.getFileName().toString().equals(current))
+          .sorted(Comparator.comparingLong(RecordLog::modified).reversed())
+          .toList();
+    }
+  }
+
+  /** Gzips {@code rotated} to a new {@code .gz} (never over an existing one), then removes it. */
+  private static void compress(Path rotated) throws IOException {
+    String base = rotated.getFileName().toString();
+    Path target = rotated.resolveSibling(base + ".gz");
+    if (Files.exists(target)) { // left by an earlier run that started its numbering again
+      String stem = base.substring(0, base.length() - ".jsonl".length());
+      target = rotated.resolveSibling(stem + "." + System.currentTimeMillis() + ".jsonl.gz");
+    }
+    Path partial = rotated.resolveSibling(target.getFileName() + ".part");
+    try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(partial))) {
+      Files.copy(rotated, out);
+    }
+    Files.setLastModifiedTime(partial, Files.getLastModifiedTime(rotated));
+    Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+    Files.delete(rotated);
+  }
+
+  private static long modified(Path path) {
+    return path.toFile().lastModified();
+  }
+
+  /**
+   * Appends whole lines in pieces of about {@value #APPEND_BYTES} bytes: few appends (and rollover
+   * checks) per batch, yet a file never outgrows its rotation size by more than one piece.
+   */
+  private void append(byte[] lines, List<Integer> lineEnds) {
+    int start = 0;
+    int previousEnd = 0;
+    for (int end : lineEnds) {
+      if (end - start > APPEND_BYTES && previousEnd > start) {
+        files.doAppend(Arrays.copyOfRange(lines, start, previousEnd));
+        start = previousEnd;
+      }
+      previousEnd = end;
+    }
+    if (previousEnd > start) {
+      files.doAppend(start == 0 && previousEnd == lines.length ? lines : Arrays.copyOfRange(lines, start, previousEnd));
     }
   }
 
@@ -275,6 +375,7 @@ public final class RecordLog implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     files.stop();
+    maintainArchives();
     context.stop();
   }
 }

@@ -13,6 +13,9 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       CheckCommand.class,
       ValidateCommand.class,
+      ReloadCommand.class,
+      SandboxCommand.class,
+      LogsCommand.class,
       IptablesCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -1,8 +1,6 @@
 package dev.allowdns.cli;
 
 import com.google.common.net.InetAddresses;
-import dev.allowdns.config.ConfigException;
-import dev.allowdns.config.ConfigFile;
 import dev.allowdns.policy.Decision;
 import dev.allowdns.policy.DomainName;
 import dev.allowdns.policy.Policy;
@@ -53,13 +51,11 @@ final class CheckCommand implements Callable<Integer> {
       err.println("check: " + e.getMessage());
       return ExitCodes.INPUT_ERROR;
     }
-    ConfigOptions.Loaded loaded;
-    try {
-      loaded = configOptions.load(ConfigFile.EMPTY, null);
-    } catch (ConfigException e) {
-      e.errors().forEach(err::println);
+    Optional<ConfigOptions.Loaded> config = configOptions.loadOrReport(err);
+    if (config.isEmpty()) {
       return ExitCodes.INPUT_ERROR;
     }
+    ConfigOptions.Loaded loaded = config.get();
     String policyName = PolicySet.DEFAULT_POLICY;
     String who = "";
     if (sandboxIp != null) {

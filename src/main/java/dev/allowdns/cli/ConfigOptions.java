@@ -5,11 +5,13 @@ import dev.allowdns.config.ConfigException;
 import dev.allowdns.config.ConfigFile;
 import dev.allowdns.policy.PolicyException;
 import dev.allowdns.policy.PolicySet;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine.Option;
 
 /** The options every command that reads the policy shares: the config file and the zones. */
@@ -70,6 +72,19 @@ final class ConfigOptions {
       throw new ConfigException(errors);
     }
     return new Loaded(config, policies);
+  }
+
+  /**
+   * Loads like {@link #load} for a command that needs no upstreams, printing every error to
+   * {@code err}; empty when there were errors.
+   */
+  Optional<Loaded> loadOrReport(PrintWriter err) {
+    try {
+      return Optional.of(load(ConfigFile.EMPTY, null));
+    } catch (ConfigException e) {
+      e.errors().forEach(err::println);
+      return Optional.empty();
+    }
   }
 
   private ConfigFile zonesFlag() {

@@ -82,6 +82,9 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--mode", paramLabel = "enforce|audit", description = "audit: block nothing, record what would be blocked as would_block (default: enforce).")
   String mode;
 
+  @Option(names = "--watch-zones", arity = "0..1", description = "Reload when the zones directory changes (default: off).")
+  Boolean watchZones;
+
   @Option(names = "--admin-token-file", paramLabel = "FILE", description = "Bearer token the admin API requires; needed for a non-loopback --admin-listen.")
   Path adminTokenFile;
 
@@ -143,6 +146,7 @@ final class ServeCommand implements Callable<Integer> {
     flags.put("relay_peek_timeout", relayPeekTimeout);
     flags.put("shutdown_grace", shutdownGrace);
     flags.put("mode", mode);
+    flags.put("watch_zones", watchZones);
     return ConfigFile.of(flags);
   }
 }

@@ -1,9 +1,9 @@
 package dev.allowdns.cli;
 
-import dev.allowdns.config.ConfigException;
-import dev.allowdns.config.ConfigFile;
 import dev.allowdns.policy.Policy;
+import dev.allowdns.policy.Zone;
 import java.io.PrintWriter;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -28,15 +28,12 @@ final class ValidateCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    ConfigOptions.Loaded loaded;
-    try {
-      loaded = configOptions.load(ConfigFile.EMPTY, null);
-    } catch (ConfigException e) {
-      e.errors().forEach(err::println);
+    Optional<ConfigOptions.Loaded> config = configOptions.loadOrReport(err);
+    if (config.isEmpty()) {
       return ExitCodes.INPUT_ERROR;
     }
-    int rules =
-        loaded.policies().zones().stream().mapToInt(z -> z.rules().size() + z.ipRanges().size()).sum();
+    ConfigOptions.Loaded loaded = config.get();
+    int rules = loaded.policies().zones().stream().mapToInt(Zone::ruleCount).sum();
     out.println(
         "ok: "
             + loaded.policies().zones().size()

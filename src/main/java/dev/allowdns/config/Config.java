@@ -38,6 +38,7 @@ public record Config(
     Duration relayPeekTimeout,
     Duration shutdownGrace,
     Mode mode,
+    boolean watchZones,
     Map<String, List<String>> policies,
     List<Sandboxes.Entry> sandboxes) {
 
@@ -90,21 +91,21 @@ public record Config(
     HostPort admin =
         v.one("admin_listen", orElse(said.adminListen(), DEFAULT_ADMIN_LISTEN), s -> HostPort.parse(s, -1));
     Duration ledgerMinTtl =
-        v.one("ledger_min_ttl", orElse(said.ledgerMinTtl(), DEFAULT_LEDGER_MIN_TTL), DurationText::parse);
+        v.duration("ledger_min_ttl", said.ledgerMinTtl(), DEFAULT_LEDGER_MIN_TTL);
     Duration upstreamTimeout =
-        v.one("upstream_timeout", orElse(said.upstreamTimeout(), DEFAULT_UPSTREAM_TIMEOUT), DurationText::parse);
+        v.duration("upstream_timeout", said.upstreamTimeout(), DEFAULT_UPSTREAM_TIMEOUT);
     Duration serveStaleMax =
-        v.one("serve_stale_max", orElse(said.serveStaleMax(), DEFAULT_SERVE_STALE_MAX), DurationText::parse);
+        v.duration("serve_stale_max", said.serveStaleMax(), DEFAULT_SERVE_STALE_MAX);
     Duration tcpIdle =
-        v.one("tcp_idle_timeout", orElse(said.tcpIdleTimeout(), DEFAULT_TCP_IDLE_TIMEOUT), DurationText::parse);
+        v.duration("tcp_idle_timeout", said.tcpIdleTimeout(), DEFAULT_TCP_IDLE_TIMEOUT);
     Duration relayConnect =
-        v.one("relay_connect_timeout", orElse(said.relayConnectTimeout(), DEFAULT_RELAY_CONNECT_TIMEOUT), DurationText::parse);
+        v.duration("relay_connect_timeout", said.relayConnectTimeout(), DEFAULT_RELAY_CONNECT_TIMEOUT);
     Duration relayIdle =
-        v.one("relay_idle_timeout", orElse(said.relayIdleTimeout(), DEFAULT_RELAY_IDLE_TIMEOUT), DurationText::parse);
+        v.duration("relay_idle_timeout", said.relayIdleTimeout(), DEFAULT_RELAY_IDLE_TIMEOUT);
     Duration relayPeek =
-        v.one("relay_peek_timeout", orElse(said.relayPeekTimeout(), DEFAULT_RELAY_PEEK_TIMEOUT), DurationText::parse);
+        v.duration("relay_peek_timeout", said.relayPeekTimeout(), DEFAULT_RELAY_PEEK_TIMEOUT);
     Duration shutdownGrace =
-        v.one("shutdown_grace", orElse(said.shutdownGrace(), DEFAULT_SHUTDOWN_GRACE), DurationText::parse);
+        v.duration("shutdown_grace", said.shutdownGrace(), DEFAULT_SHUTDOWN_GRACE);
     Mode mode = said.mode() == null ? Mode.ENFORCE : v.one("mode", said.mode(), Mode::parse);
     long cacheSize = said.cacheSize() == null ? DEFAULT_CACHE_SIZE : said.cacheSize();
     if (cacheSize < 1) {
@@ -138,6 +139,7 @@ public record Config(
         relayPeek,
         shutdownGrace,
         mode,
+        Boolean.TRUE.equals(said.watchZones()),
         policies,
         sandboxes);
   }
@@ -155,6 +157,10 @@ public record Config(
         errors.add(key + ": " + e.getMessage());
         return null;
       }
+    }
+
+    Duration duration(String key, String text, String fallback) {
+      return one(key, text == null ? fallback : text, DurationText::parse);
     }
 
     <T> List<T> list(String key, List<String> texts, List<String> fallback, Function<String, T> parser) {

@@ -38,6 +38,7 @@ public record ConfigFile(
     String relayPeekTimeout,
     String shutdownGrace,
     String mode,
+    Boolean watchZones,
     Map<String, List<String>> policies,
     List<SandboxEntry> sandboxes) {
 

@@ -55,7 +55,7 @@ public record PolicyChange(List<String> added, List<String> removed) {
         rules.add(zone.name() + ": " + rule.text());
       }
       for (IpRange range : zone.ipRanges()) {
-        rules.add(zone.name() + ": ip:" + range.network().getHostAddress() + "/" + range.prefixLength());
+        rules.add(zone.name() + ": ip:" + range.cidr());
       }
       if (!zone.forwarders().isEmpty()) {
         rules.add(zone.name() + ": @forward " + zone.forwarders());

@@ -25,4 +25,9 @@ public record Zone(
     forwarders = List.copyOf(forwarders);
     ipRanges = List.copyOf(ipRanges);
   }
+
+  /** Returns how many rules the zone has: name rules and {@code ip:} rules. */
+  public int ruleCount() {
+    return rules.size() + ipRanges.size();
+  }
 }

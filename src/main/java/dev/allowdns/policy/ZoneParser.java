@@ -4,6 +4,7 @@ import com.google.common.net.InetAddresses;
 import com.google.common.net.InternetDomainName;
 import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
+import dev.allowdns.config.Cidr;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -276,7 +277,7 @@ final class ZoneParser {
               + prefix
               + ")");
     }
-    return new IpRange(network, prefix, zoneName, origin);
+    return new IpRange(new Cidr(network, prefix), zoneName, origin);
   }
 
   private static InetAddress networkOf(byte[] address, int prefix) {

@@ -1,12 +1,13 @@
 package dev.allowdns.relay;
 
+import com.google.common.net.InetAddresses;
 import dev.allowdns.audit.ConnectionRecord;
+import dev.allowdns.audit.Timestamps;
 import dev.allowdns.sandbox.Sandbox;
 import io.micrometer.core.instrument.Counter;
 import io.netty.channel.Channel;
 import java.net.InetSocketAddress;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 
 /**
  * What one relayed connection has gathered: who, where, the verdict, what the peek saw, and the
@@ -57,7 +58,7 @@ final class Connection {
   ConnectionRecord toRecord() {
     String reason = endReason != null ? endReason : verdict == null ? null : verdict.reason();
     return new ConnectionRecord(
-        acceptedAt.truncatedTo(ChronoUnit.MILLIS).toString(),
+        Timestamps.format(acceptedAt),
         sandbox == null ? null : sandbox.taskId(),
         sandbox == null ? null : sandbox.user(),
         "egress",
@@ -71,8 +72,8 @@ final class Connection {
         blocked() ? "blocked" : verdict.wouldBlock() ? "would_block" : "allowed",
         verdict == null ? null : verdict.rule(),
         sandbox == null ? null : sandbox.id(),
-        client.getAddress().getHostAddress(),
-        destination == null ? null : destination.getAddress().getHostAddress(),
+        InetAddresses.toAddrString(client.getAddress()),
+        destination == null ? null : InetAddresses.toAddrString(destination.getAddress()),
         reason,
         peek == null ? null : peek.host(),
         generation);

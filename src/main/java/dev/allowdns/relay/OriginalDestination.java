@@ -1,7 +1,6 @@
 package dev.allowdns.relay;
 
 import com.sun.jna.LastErrorException;
-import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.ptr.IntByReference;
 import java.io.IOException;
@@ -24,12 +23,14 @@ final class OriginalDestination {
   private static final int AF_INET = 2;
   private static final int AF_INET6 = 10;
 
-  private interface LibC extends Library {
-    LibC INSTANCE = Native.load("c", LibC.class);
-
-    int getsockopt(int fd, int level, int name, byte[] value, IntByReference length)
-        throws LastErrorException;
+  static {
+    // Direct mapping: a native method bound once, several times cheaper per call than an
+    // interface proxy; this runs for every accepted connection.
+    Native.register(OriginalDestination.class, "c");
   }
+
+  private static native int getsockopt(int fd, int level, int name, byte[] value, IntByReference length)
+      throws LastErrorException;
 
   private OriginalDestination() {}
 
@@ -45,7 +46,7 @@ final class OriginalDestination {
     byte[] sockaddr = new byte[28]; // sizeof(struct sockaddr_in6); sockaddr_in fits in it
     IntByReference length = new IntByReference(ipv4 ? 16 : 28);
     try {
-      LibC.INSTANCE.getsockopt(
+      getsockopt(
           fd, ipv4 ? SOL_IP : SOL_IPV6, ipv4 ? SO_ORIGINAL_DST : IP6T_SO_ORIGINAL_DST, sockaddr, length);
     } catch (LastErrorException e) {
       throw new IOException("getsockopt(original destination) failed: errno " + e.getErrorCode(), e);

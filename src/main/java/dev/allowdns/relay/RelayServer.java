@@ -130,31 +130,27 @@ public final class RelayServer implements AutoCloseable {
    */
   public void close(Duration grace) {
     server.close().awaitUninterruptibly();
-    long deadline = System.nanoTime() + grace.toNanos();
-    while (metrics.openConnections() > 0 && System.nanoTime() - deadline < 0) {
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
+    awaitNoOpenConnections(grace);
     int left = metrics.openConnections();
     if (left > 0) {
       log.info("closing {} relay connections still open after the {} grace period", left, grace);
     }
     open.close().awaitUninterruptibly();
     // A record is written when both sides have closed: wait for the last ones.
-    long recordDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (metrics.openConnections() > 0 && System.nanoTime() - recordDeadline < 0) {
+    awaitNoOpenConnections(Duration.ofSeconds(5));
+    loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+  }
+
+  private void awaitNoOpenConnections(Duration limit) {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (metrics.openConnections() > 0 && System.nanoTime() - deadline < 0) {
       try {
-        Thread.sleep(10);
+        Thread.sleep(20);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        break;
+        return;
       }
     }
-    loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.allowdns.policy;
 
+import dev.allowdns.config.Cidr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -217,23 +218,13 @@ class ZoneFileTest {
 
     assertEquals(
         List.of(
-            new IpRange(
-                InetAddresses.forString("192.0.2.7"), 32, "corp", dir.resolve("corp.zone") + ":2"),
-            new IpRange(
-                InetAddresses.forString("2001:db8:1::1"),
-                128,
-                "corp",
-                dir.resolve("corp.zone") + ":3")),
+            new IpRange(Cidr.parse("192.0.2.7/32"), "corp", dir.resolve("corp.zone") + ":2"),
+            new IpRange(Cidr.parse("2001:db8:1::1/128"), "corp", dir.resolve("corp.zone") + ":3")),
         zones.get(0).ipRanges());
     assertEquals(
         List.of(
-            new IpRange(
-                InetAddresses.forString("140.82.112.0"),
-                20,
-                "github",
-                dir.resolve("github.zone") + ":2"),
-            new IpRange(
-                InetAddresses.forString("2001:db8::"), 32, "github", dir.resolve("github.zone") + ":3")),
+            new IpRange(Cidr.parse("140.82.112.0/20"), "github", dir.resolve("github.zone") + ":2"),
+            new IpRange(Cidr.parse("2001:db8::/32"), "github", dir.resolve("github.zone") + ":3")),
         zones.get(1).ipRanges());
     assertEquals(List.of("github.com"), zones.get(1).rules().stream().map(Rule::text).toList());
   }

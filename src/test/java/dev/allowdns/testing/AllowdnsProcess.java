@@ -193,6 +193,20 @@ public final class AllowdnsProcess implements AutoCloseable {
     return port;
   }
 
+  /** Returns the admin API's {@code HOST:PORT}, as the ready line names it. */
+  public String adminAddress() {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("; admin (\\S+);").matcher(readyLine);
+    if (!m.find()) {
+      throw new AssertionError("the ready line names no admin address: " + readyLine);
+    }
+    return m.group(1);
+  }
+
+  /** Returns the directory the process runs in (its {@code ./state} is under it). */
+  public Path workDir() {
+    return dir;
+  }
+
   public Path zonesDir() {
     return zonesDir;
   }

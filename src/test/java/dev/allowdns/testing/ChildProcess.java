@@ -18,7 +18,7 @@ import java.util.function.Predicate;
  * pipe) and ends it by its own PID only: SIGTERM, then SIGKILL after a grace period. A shutdown
  * hook does the same if the test JVM exits first, so no child outlives the build.
  */
-final class ChildProcess implements AutoCloseable {
+public final class ChildProcess implements AutoCloseable {
   private static final Duration TERM_GRACE = Duration.ofSeconds(5);
 
   private final String label;
@@ -40,7 +40,12 @@ final class ChildProcess implements AutoCloseable {
 
   /** Starts {@code command} in {@code workDir}; {@code label} names it in failure messages. */
   static ChildProcess start(String label, List<String> command, Path workDir) {
-    ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
+    return start(label, new ProcessBuilder(command).directory(workDir.toFile()));
+  }
+
+  /** Starts {@code builder}'s command, with stdin from /dev/null; {@code label} names it. */
+  public static ChildProcess start(String label, ProcessBuilder builder) {
+    List<String> command = builder.command();
     builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     try {
       return new ChildProcess(label, builder.start());
@@ -49,11 +54,11 @@ final class ChildProcess implements AutoCloseable {
     }
   }
 
-  long pid() {
+  public long pid() {
     return process.pid();
   }
 
-  boolean isAlive() {
+  public boolean isAlive() {
     return process.isAlive();
   }
 
@@ -61,7 +66,7 @@ final class ChildProcess implements AutoCloseable {
    * Waits until a stdout line matches, and returns it; empty if the process exited or the timeout
    * passed first.
    */
-  Optional<String> awaitStdoutLine(Predicate<String> wanted, Duration timeout)
+  public Optional<String> awaitStdoutLine(Predicate<String> wanted, Duration timeout)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (stdoutLines) {
@@ -81,7 +86,7 @@ final class ChildProcess implements AutoCloseable {
   }
 
   /** Waits for the process to exit by itself; returns its exit code, or empty on timeout. */
-  Optional<Integer> awaitExit(Duration timeout) throws InterruptedException {
+  public Optional<Integer> awaitExit(Duration timeout) throws InterruptedException {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       return Optional.empty();
     }
@@ -89,24 +94,24 @@ final class ChildProcess implements AutoCloseable {
     return Optional.of(process.exitValue());
   }
 
-  List<String> stdoutLines() {
+  public List<String> stdoutLines() {
     synchronized (stdoutLines) {
       return List.copyOf(stdoutLines);
     }
   }
 
-  String stdout() {
+  public String stdout() {
     return String.join("\n", stdoutLines());
   }
 
-  String stderr() {
+  public String stderr() {
     synchronized (stderr) {
       return stderr.toString();
     }
   }
 
   /** Returns everything the process printed so far, for failure messages. */
-  String describe() {
+  public String describe() {
     return label
         + " (pid "
         + process.pid()
@@ -118,7 +123,7 @@ final class ChildProcess implements AutoCloseable {
   }
 
   /** Sends a signal to this process only, by PID (used for SIGSTOP / SIGCONT). */
-  void signal(String signal) {
+  public void signal(String signal) {
     if (!process.isAlive()) {
       return;
     }
@@ -140,7 +145,7 @@ final class ChildProcess implements AutoCloseable {
   }
 
   /** Ends the process: SIGTERM, then SIGKILL if it has not exited after the grace period. */
-  void terminate() {
+  public void terminate() {
     if (process.isAlive()) {
       process.destroy();
       try {

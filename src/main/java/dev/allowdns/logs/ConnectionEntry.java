@@ -1,0 +1,59 @@
+package dev.allowdns.logs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * The fields of one connection record that the summaries read (DESIGN.md, "Records": connection
+ * log).
+ *
+ * @param domain the name the connection is accounted to, {@code null} when there was none
+ * @param sni the TLS server name the sandbox sent, or {@code null}
+ * @param dstIp the original destination address
+ * @param bytesSent payload bytes the sandbox sent
+ * @param bytesReceived payload bytes the sandbox got back
+ * @param result {@code allowed}, {@code blocked} or {@code would_block}
+ */
+public record ConnectionEntry(
+    Instant timestamp,
+    String sandbox,
+    String domain,
+    String sni,
+    String dstIp,
+    int port,
+    String protocol,
+    long bytesSent,
+    long bytesReceived,
+    String result,
+    String reason)
+    implements LogEntry {
+  public ConnectionEntry {
+    Objects.requireNonNull(timestamp, "timestamp");
+  }
+
+  /**
+   * Reads a connection record.
+   *
+   * @throws IllegalArgumentException naming what makes it unreadable (no timestamp)
+   */
+  public static ConnectionEntry from(JsonNode record) {
+    return new ConnectionEntry(
+        RecordFields.timestamp(record),
+        RecordFields.text(record, "sandbox"),
+        RecordFields.text(record, "domain"),
+        RecordFields.text(record, "sni"),
+        RecordFields.text(record, "dst_ip"),
+        (int) RecordFields.number(record, "port"),
+        RecordFields.text(record, "protocol"),
+        RecordFields.number(record, "bytes_sent"),
+        RecordFields.number(record, "bytes_received"),
+        RecordFields.text(record, "result"),
+        RecordFields.text(record, "reason"));
+  }
+
+  /** Returns the domain, or the destination address when no name is known. */
+  public String destination() {
+    return domain != null ? domain : dstIp;
+  }
+}

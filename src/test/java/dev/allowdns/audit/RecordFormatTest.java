@@ -1,0 +1,72 @@
+package dev.allowdns.audit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Type;
+
+/** The record lines as files hold them: DESIGN.md's field names, in its order, every one present. */
+class RecordFormatTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+
+  private JsonNode writtenLine(Object record) throws Exception {
+    RecordLog log = RecordLog.open(dir, "records", "1MB", "10MB");
+    log.write(record);
+    log.close();
+    return JSON.readTree(Files.readAllLines(dir.resolve("records.jsonl")).get(0));
+  }
+
+  private static List<String> fieldNames(JsonNode node) {
+    List<String> names = new ArrayList<>();
+    node.fieldNames().forEachRemaining(names::add);
+    return names;
+  }
+
+  @Test
+  void connectionRecord_seedFieldsFirstInDesignOrder() throws Exception {
+    JsonNode line =
+        writtenLine(
+            new ConnectionRecord(
+                "2026-04-21T14:32:07.000Z", "task_abc123", "developer@company.com", "egress",
+                "registry.npmjs.org", 443, "https", "registry.npmjs.org", 1024, 458752, 340,
+                "allowed", "default:npm", "vm-7", "172.16.0.2", "104.16.1.34", null, null, 3));
+    assertEquals(
+        List.of(
+            "timestamp", "task_id", "user", "direction", "domain", "port", "protocol", "sni",
+            "bytes_sent", "bytes_received", "duration_ms", "result", "allowlist_rule", "sandbox",
+            "client_ip", "dst_ip", "reason"),
+        fieldNames(line).subList(0, 17));
+    assertEquals(458752, line.path("bytes_received").asLong());
+    assertEquals(true, line.path("reason").isNull());
+  }
+
+  @Test
+  void queryRecord_hasEveryDesignFieldFormatted() throws Exception {
+    JsonNode line =
+        writtenLine(
+            new QueryRecord(
+                1_776_781_927_000L, "vm-7", "t1", "u", InetAddress.getByName("fd00:200:0:0:0:0:0:2"),
+                "a.test", Type.AAAA, "blocked", Rcode.NXDOMAIN, null, List.of(), null, false, 12,
+                "not_allowed", 2));
+    assertEquals(
+        List.of(
+            "timestamp", "sandbox", "task_id", "user", "client_ip", "name", "type", "result",
+            "rcode", "allowlist_rule", "answers", "upstream", "cached", "duration_us"),
+        fieldNames(line).subList(0, 14));
+    assertEquals("2026-04-21T14:32:07.000Z", line.path("timestamp").asText());
+    assertEquals("fd00:200::2", line.path("client_ip").asText());
+    assertEquals("AAAA", line.path("type").asText());
+    assertEquals("NXDOMAIN", line.path("rcode").asText());
+  }
+}
