@@ -647,8 +647,22 @@ measure() {
   log "  $MODE: p50 ${P50[$key]} us, p99 ${P99[$key]} us, ${LAT_ERRORS[$key]} errors"
 
   if [[ "$MODE" == allowdns ]]; then
-    in_ns "$NS_HOST" curl -s --noproxy '*' -m 3 "http://127.0.0.1:$ADMIN_PORT/metrics" 2>/dev/null \
-      | grep -E '^allowdns_relay_(connections|open_connections)' >"$WORK/relay-metrics-$ROUND.txt" || true
+    local status=1 t0
+    t0="$(date +%s%N)"
+    for _ in 1 2 3; do
+      status=0
+      in_ns "$NS_HOST" curl -sS --noproxy '*' -m 10 -o "$WORK/metrics-$ROUND.txt" \
+        "http://127.0.0.1:$ADMIN_PORT/metrics" 2>"$WORK/metrics-$ROUND.err" || status=$?
+      ((status == 0)) && break
+      sleep 1
+    done
+    if ((status == 0)); then
+      grep -E '^allowdns_relay_(connections|open_connections)' "$WORK/metrics-$ROUND.txt" >"$WORK/relay-metrics-$ROUND.txt" || true
+    else
+      echo "(GET /metrics failed 3 times in $((($(date +%s%N) - t0) / 1000000)) ms: curl exit $status: $(head -c 200 "$WORK/metrics-$ROUND.err"))" \
+        >"$WORK/relay-metrics-$ROUND.txt"
+      log "  allowdns: $(cat "$WORK/relay-metrics-$ROUND.txt")"
+    fi
     cp "$WORK/allowdns.log" "$WORK/allowdns-$ROUND.log"
   fi
   "teardown_$MODE"
@@ -755,7 +769,11 @@ report() {
     echo "Relay counters at the end of the last round (one refusal per round is the GET sent before resolving):"
     echo
     echo '```'
-    cat "$WORK/relay-metrics-$rounds.txt" 2>/dev/null || true
+    if [[ -s "$WORK/relay-metrics-$rounds.txt" ]]; then
+      cat "$WORK/relay-metrics-$rounds.txt"
+    else
+      echo "(no allowdns_relay_connections or allowdns_relay_open_connections line in GET /metrics)"
+    fi
     echo '```'
     local problems
     problems="$(cat "$WORK"/allowdns-*.log 2>/dev/null | grep -E 'Exception|ERROR|WARN' | sort | uniq -c | sort -rn | head -5 || true)"
