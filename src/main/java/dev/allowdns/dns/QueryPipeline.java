@@ -225,7 +225,7 @@ final class QueryPipeline {
             ? name + " is denied by " + decision.ruleLabel() + " (" + decision.rule().text() + ")"
             : name + " is not on the allowlist";
     String text = "allowdns policy '" + policy.name() + "': " + why;
-    byte[] out = Responses.blocked(q.message, text, q.generation, q.ednsPayload, q.maxSize);
+    byte[] out = Responses.blocked(q.message, q.wire, q.questionEnd, text, q.generation, q.ednsPayload, q.maxSize);
     return done(q, out, "blocked", decision.reason());
   }
 

@@ -1,7 +1,10 @@
 package dev.allowdns.dns;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.EDNSOption;
 import org.xbill.DNS.ExtendedErrorCodeOption;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.HINFORecord;
@@ -13,6 +16,7 @@ import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
+import org.xbill.DNS.Type;
 
 /** Builds the responses allowdns makes up itself: refusals, errors and policy blocks. */
 final class Responses {
@@ -22,8 +26,19 @@ final class Responses {
   private static final Name SOA_HOST = Name.fromConstantString("allowdns.");
   private static final Name SOA_ADMIN = Name.fromConstantString("blocked.allowdns.");
   private static final int HEADER_LENGTH = 12;
+  /** The SOA's MNAME and RNAME, uncompressed: {@code allowdns.} and {@code blocked.allowdns.}. */
+  private static final byte[] SOA_NAMES = soaNames();
 
   private Responses() {}
+
+  private static byte[] soaNames() {
+    byte[] host = SOA_HOST.toWireCanonical();
+    byte[] admin = SOA_ADMIN.toWireCanonical();
+    byte[] both = new byte[host.length + admin.length];
+    System.arraycopy(host, 0, both, 0, host.length);
+    System.arraycopy(admin, 0, both, host.length, admin.length);
+    return both;
+  }
 
   /**
    * Returns FORMERR for a query whose header parsed but whose body did not (RFC 1035 §4.1.1):
@@ -52,8 +67,44 @@ final class Responses {
   /**
    * Returns NXDOMAIN for a name the policy blocks, with an SOA for negative caching (RFC 2308 §3)
    * and EDE 15 Blocked (RFC 8914 §4.16) saying why.
+   *
+   * <p>Blocked names are the resolver's busiest answer after cache hits (and what a flood of random
+   * names gets), so the wire is written directly: the client's question as it sent it, the SOA
+   * owner a pointer to it. Only what does not fit {@code max} goes through dnsjava, to truncate.
+   *
+   * @param wire the query as received; {@code questionEnd} is just past its (uncompressed) question
    */
-  static byte[] blocked(Message query, String why, long generation, int ednsPayload, int max) {
+  static byte[] blocked(
+      Message query, byte[] wire, int questionEnd, String why, long generation, int ednsPayload, int max) {
+    byte[] text = why.getBytes(StandardCharsets.UTF_8);
+    int soaRdata = SOA_NAMES.length + 20;
+    int optLength = ednsPayload > 0 ? 11 + 4 + 2 + text.length : 0;
+    int size = questionEnd + 12 + soaRdata + optLength;
+    boolean plainQuestion = questionEnd > 16 && questionEnd <= wire.length && wire[questionEnd - 5] == 0;
+    if (size > max || !plainQuestion) {
+      return blockedThroughDnsjava(query, why, generation, ednsPayload, max);
+    }
+    ByteBuffer out = ByteBuffer.allocate(size);
+    out.put(wire[0]).put(wire[1]);
+    out.put((byte) (0x80 | (wire[2] & 0x79))); // QR, the opcode and RD echoed (RFC 1035 §4.1.1)
+    out.put((byte) (0x80 | (wire[3] & 0x10) | Rcode.NXDOMAIN)); // RA, CD echoed (RFC 4035 §3.2.2)
+    out.putShort((short) 1).putShort((short) 0).putShort((short) 1).putShort((short) (optLength > 0 ? 1 : 0));
+    out.put(wire, HEADER_LENGTH, questionEnd - HEADER_LENGTH);
+    out.putShort((short) 0xC00C); // the SOA's owner: a pointer to the question's name
+    out.putShort((short) Type.SOA).putShort((short) DClass.IN).putInt((int) BLOCKED_TTL);
+    out.putShort((short) soaRdata).put(SOA_NAMES);
+    out.putInt((int) generation).putInt(3600).putInt(600).putInt(86400).putInt((int) BLOCKED_TTL);
+    if (optLength > 0) {
+      out.put((byte) 0).putShort((short) Type.OPT).putShort((short) ednsPayload).putInt(0);
+      out.putShort((short) (4 + 2 + text.length));
+      out.putShort((short) EDNSOption.Code.EDNS_EXTENDED_ERROR).putShort((short) (2 + text.length));
+      out.putShort((short) ExtendedErrorCodeOption.BLOCKED).put(text);
+    }
+    return out.array();
+  }
+
+  /** The same answer built with dnsjava, which truncates it to {@code max} when needed. */
+  static byte[] blockedThroughDnsjava(Message query, String why, long generation, int ednsPayload, int max) {
     Message reply = replyTo(query, Rcode.NXDOMAIN);
     Name owner = query.getQuestion().getName();
     reply.addRecord(
