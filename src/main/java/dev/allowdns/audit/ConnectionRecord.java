@@ -1,6 +1,8 @@
 package dev.allowdns.audit;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.SerializedString;
 import java.io.IOException;
 
 /**
@@ -42,28 +44,68 @@ public record ConnectionRecord(
     long policyGeneration)
     implements JsonLine {
 
+  // Field names encoded once: the writer thread spends its time on values, not on names.
+  private static final SerializableString TIMESTAMP = new SerializedString("timestamp");
+  private static final SerializableString TASK_ID = new SerializedString("task_id");
+  private static final SerializableString USER = new SerializedString("user");
+  private static final SerializableString DIRECTION = new SerializedString("direction");
+  private static final SerializableString DOMAIN = new SerializedString("domain");
+  private static final SerializableString PORT = new SerializedString("port");
+  private static final SerializableString PROTOCOL = new SerializedString("protocol");
+  private static final SerializableString SNI = new SerializedString("sni");
+  private static final SerializableString BYTES_SENT = new SerializedString("bytes_sent");
+  private static final SerializableString BYTES_RECEIVED = new SerializedString("bytes_received");
+  private static final SerializableString DURATION_MS = new SerializedString("duration_ms");
+  private static final SerializableString RESULT = new SerializedString("result");
+  private static final SerializableString ALLOWLIST_RULE = new SerializedString("allowlist_rule");
+  private static final SerializableString SANDBOX = new SerializedString("sandbox");
+  private static final SerializableString CLIENT_IP = new SerializedString("client_ip");
+  private static final SerializableString DST_IP = new SerializedString("dst_ip");
+  private static final SerializableString REASON = new SerializedString("reason");
+  private static final SerializableString HOST = new SerializedString("host");
+  private static final SerializableString POLICY_GENERATION = new SerializedString("policy_generation");
+
   @Override
   public void writeTo(JsonGenerator json) throws IOException {
     json.writeStartObject();
-    json.writeStringField("timestamp", timestamp);
-    json.writeStringField("task_id", taskId);
-    json.writeStringField("user", user);
-    json.writeStringField("direction", direction);
-    json.writeStringField("domain", domain);
-    json.writeNumberField("port", port);
-    json.writeStringField("protocol", protocol);
-    json.writeStringField("sni", sni);
-    json.writeNumberField("bytes_sent", bytesSent);
-    json.writeNumberField("bytes_received", bytesReceived);
-    json.writeNumberField("duration_ms", durationMs);
-    json.writeStringField("result", result);
-    json.writeStringField("allowlist_rule", allowlistRule);
-    json.writeStringField("sandbox", sandbox);
-    json.writeStringField("client_ip", clientIp);
-    json.writeStringField("dst_ip", dstIp);
-    json.writeStringField("reason", reason);
-    json.writeStringField("host", host);
-    json.writeNumberField("policy_generation", policyGeneration);
+    json.writeFieldName(TIMESTAMP);
+    json.writeString(timestamp);
+    json.writeFieldName(TASK_ID);
+    json.writeString(taskId);
+    json.writeFieldName(USER);
+    json.writeString(user);
+    json.writeFieldName(DIRECTION);
+    json.writeString(direction);
+    json.writeFieldName(DOMAIN);
+    json.writeString(domain);
+    json.writeFieldName(PORT);
+    json.writeNumber(port);
+    json.writeFieldName(PROTOCOL);
+    json.writeString(protocol);
+    json.writeFieldName(SNI);
+    json.writeString(sni);
+    json.writeFieldName(BYTES_SENT);
+    json.writeNumber(bytesSent);
+    json.writeFieldName(BYTES_RECEIVED);
+    json.writeNumber(bytesReceived);
+    json.writeFieldName(DURATION_MS);
+    json.writeNumber(durationMs);
+    json.writeFieldName(RESULT);
+    json.writeString(result);
+    json.writeFieldName(ALLOWLIST_RULE);
+    json.writeString(allowlistRule);
+    json.writeFieldName(SANDBOX);
+    json.writeString(sandbox);
+    json.writeFieldName(CLIENT_IP);
+    json.writeString(clientIp);
+    json.writeFieldName(DST_IP);
+    json.writeString(dstIp);
+    json.writeFieldName(REASON);
+    json.writeString(reason);
+    json.writeFieldName(HOST);
+    json.writeString(host);
+    json.writeFieldName(POLICY_GENERATION);
+    json.writeNumber(policyGeneration);
     json.writeEndObject();
   }
 }

@@ -28,6 +28,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
+import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -216,7 +217,6 @@ public final class RecordLog implements AutoCloseable {
   private void drain() {
     List<Object> batch = new ArrayList<>(BATCH);
     ByteArrayOutputStream buffer = new ByteArrayOutputStream(BATCH * 256);
-    List<Integer> lineEnds = new ArrayList<>(BATCH);
     boolean closing = false;
     while (!closing) {
       queue.drainTo(batch, BATCH);
@@ -227,7 +227,6 @@ public final class RecordLog implements AutoCloseable {
         continue;
       }
       buffer.reset();
-      lineEnds.clear();
       int count = 0;
       try (JsonGenerator json = LINES.createGenerator(buffer)) {
         for (Object record : batch) {
@@ -241,8 +240,6 @@ public final class RecordLog implements AutoCloseable {
             JSON.writeValue(json, record);
           }
           json.writeRaw('\n');
-          json.flush();
-          lineEnds.add(buffer.size());
           count++;
         }
       } catch (IOException e) {
@@ -251,6 +248,7 @@ public final class RecordLog implements AutoCloseable {
       batch.clear();
       if (count > 0) {
         byte[] lines = buffer.toByteArray();
+        int[] lineEnds = lineEnds(lines, count);
         append(lines, lineEnds);
         flush();
         written.addAndGet(count);
@@ -308,7 +306,7 @@ public final class RecordLog implements AutoCloseable {
       target = rotated.resolveSibling(stem + "." + System.currentTimeMillis() + ".jsonl.gz");
     }
     Path partial = rotated.resolveSibling(target.getFileName() + ".part");
-    try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(partial))) {
+    try (OutputStream out = new FastGzipOutputStream(Files.newOutputStream(partial))) {
       Files.copy(rotated, out);
     }
     Files.setLastModifiedTime(partial, Files.getLastModifiedTime(rotated));
@@ -316,15 +314,41 @@ public final class RecordLog implements AutoCloseable {
     Files.delete(rotated);
   }
 
+  /**
+   * Gzip at the fastest level: at full query rate the query log is tens of MB/s, and level 6 cost
+   * the server a fifth of its CPU for files about 20% smaller than level 1 makes them.
+   */
+  private static final class FastGzipOutputStream extends GZIPOutputStream {
+    FastGzipOutputStream(OutputStream out) throws IOException {
+      super(out, 64 * 1024);
+      def.setLevel(Deflater.BEST_SPEED);
+    }
+  }
+
   private static long modified(Path path) {
     return path.toFile().lastModified();
+  }
+
+  /**
+   * Returns the offset just past each of the {@code count} lines: JSON escapes every newline
+   * inside a value, so each raw newline ends a record.
+   */
+  private static int[] lineEnds(byte[] lines, int count) {
+    int[] ends = new int[count];
+    int n = 0;
+    for (int i = 0; i < lines.length && n < count; i++) {
+      if (lines[i] == '\n') {
+        ends[n++] = i + 1;
+      }
+    }
+    return ends;
   }
 
   /**
    * Appends whole lines in pieces of about {@value #APPEND_BYTES} bytes: few appends (and rollover
    * checks) per batch, yet a file never outgrows its rotation size by more than one piece.
    */
-  private void append(byte[] lines, List<Integer> lineEnds) {
+  private void append(byte[] lines, int[] lineEnds) {
     int start = 0;
     int previousEnd = 0;
     for (int end : lineEnds) {
@@ -339,7 +363,7 @@ public final class RecordLog implements AutoCloseable {
     }
   }
 
-  private void publish(byte[] lines, List<Integer> lineEnds) {
+  private void publish(byte[] lines, int[] lineEnds) {
     if (taps.stream().noneMatch(LineListener::listening)) {
       return;
     }

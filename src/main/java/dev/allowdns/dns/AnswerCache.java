@@ -10,7 +10,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Function;
-import org.xbill.DNS.Name;
 
 /**
  * Upstream answers by question and route, bounded in number. Concurrent misses for one key share
@@ -22,8 +21,11 @@ import org.xbill.DNS.Name;
  * waking a pool thread.
  */
 final class AnswerCache {
-  /** What a cache key is made of: never a formatted string. */
-  record Key(Name name, int type, int dclass, Route route) {}
+  /**
+   * What a cache key is made of: the question as rules see it (names compare case-insensitively,
+   * RFC 4343), and the route.
+   */
+  record Key(String name, int type, int dclass, Route route) {}
 
   /**
    * An answer and where it came from.

@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.DNSInput;
 import org.xbill.DNS.ExtendedErrorCodeOption;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
@@ -79,21 +80,27 @@ final class QueryPipeline {
    */
   CompletableFuture<byte[]> handle(byte[] wire, InetAddress client, boolean tcp) {
     long start = System.nanoTime();
-    Message message;
-    try {
-      message = new Message(wire);
-    } catch (IOException | RuntimeException e) {
-      metrics.malformed(tcp ? "tcp" : "udp");
-      // RFC 1035 §4.1.1: FORMERR when the header is there to answer; otherwise say nothing. Over
-      // TCP the stream may be out of step, so the connection is closed instead (null).
-      boolean headerParses = !tcp && wire.length >= HEADER_LENGTH && (wire[2] & 0x80) == 0;
-      return CompletableFuture.completedFuture(headerParses ? Responses.formerrHeaderOnly(wire) : null);
+    WireQuestion plain = WireQuestion.parse(wire);
+    Query query;
+    if (plain != null) {
+      query = new Query(plain, wire, client, tcp, start);
+    } else {
+      Message message;
+      try {
+        message = new Message(wire);
+      } catch (IOException | RuntimeException e) {
+        metrics.malformed(tcp ? "tcp" : "udp");
+        // RFC 1035 §4.1.1: FORMERR when the header is there to answer; otherwise say nothing. Over
+        // TCP the stream may be out of step, so the connection is closed instead (null).
+        boolean headerParses = !tcp && wire.length >= HEADER_LENGTH && (wire[2] & 0x80) == 0;
+        return CompletableFuture.completedFuture(headerParses ? Responses.formerrHeaderOnly(wire) : null);
+      }
+      if (message.getHeader().getFlag(Flags.QR)) {
+        metrics.malformed(tcp ? "tcp" : "udp"); // a response sent to us: answering could loop
+        return CompletableFuture.completedFuture(null);
+      }
+      query = new Query(message, wire, client, tcp, start);
     }
-    if (message.getHeader().getFlag(Flags.QR)) {
-      metrics.malformed(tcp ? "tcp" : "udp"); // a response sent to us: answering could loop
-      return CompletableFuture.completedFuture(null);
-    }
-    Query query = new Query(message, wire, client, tcp, start);
     try {
       return answer(query).exceptionally(error -> fail(query, error));
     } catch (RuntimeException e) {
@@ -102,16 +109,15 @@ final class QueryPipeline {
   }
 
   private CompletableFuture<byte[]> answer(Query q) {
-    Message m = q.message;
-    if (m.getHeader().getOpcode() != Opcode.QUERY) {
-      return done(q, Responses.error(m, Rcode.NOTIMP, q.ednsPayload, null, q.maxSize), "error", "not_a_query");
+    if (q.opcode != Opcode.QUERY) {
+      return done(q, Responses.error(q.message(), Rcode.NOTIMP, q.ednsPayload, null, q.maxSize), "error", "not_a_query");
     }
-    if (m.getSection(Section.QUESTION).size() != 1) {
-      return done(q, Responses.error(m, Rcode.FORMERR, q.ednsPayload, null, q.maxSize), "error", "question_count");
+    if (q.questions != 1) {
+      return done(q, Responses.error(q.message(), Rcode.FORMERR, q.ednsPayload, null, q.maxSize), "error", "question_count");
     }
-    OPTRecord opt = m.getOPT();
-    if (opt != null && opt.getVersion() != 0) {
+    if (q.ednsVersion > 0) {
       // RFC 6891 §6.1.3: BADVERS is extended rcode 16, carried as 1 in the OPT's upper bits.
+      Message m = q.message();
       Message reply = new Message(m.getHeader().getID());
       reply.getHeader().setFlag(Flags.QR);
       reply.addRecord(m.getQuestion(), Section.QUESTION);
@@ -130,7 +136,7 @@ final class QueryPipeline {
       ExtendedErrorCodeOption ede = new ExtendedErrorCodeOption(ExtendedErrorCodeOption.PROHIBITED, why);
       return done(
           q,
-          Responses.error(m, Rcode.REFUSED, q.ednsPayload, ede, q.maxSize),
+          Responses.error(q.message(), Rcode.REFUSED, q.ednsPayload, ede, q.maxSize),
           "refused",
           sandbox == null ? "unknown_sandbox" : "unknown_policy");
     }
@@ -140,22 +146,20 @@ final class QueryPipeline {
     q.rule = decision.ruleLabel();
     if (!decision.allowed()) {
       if (!audit) {
-        return blocked(q, policy, q.name, decision);
+        return CompletableFuture.completedFuture(blocked(q, policy, q.name, decision));
       }
       q.wouldBlock = decision.reason(); // audit mode: answer, and record what enforcing would do
     }
-    Record question = m.getQuestion();
-    if (question.getDClass() != DClass.IN) {
-      return done(q, Responses.error(m, Rcode.REFUSED, q.ednsPayload, null, q.maxSize), "refused", "class");
+    if (q.dclass != DClass.IN) {
+      return done(q, Responses.error(q.message(), Rcode.REFUSED, q.ednsPayload, null, q.maxSize), "refused", "class");
     }
-    if (question.getType() == Type.ANY) {
-      return done(q, Responses.minimalAny(m, q.ednsPayload, q.maxSize), "allowed", null);
+    if (q.type == Type.ANY) {
+      return done(q, Responses.minimalAny(q.message(), q.ednsPayload, q.maxSize), "allowed", null);
     }
     Route route = decision.allowed() ? now.routeFor(decision) : now.defaultRoute();
-    AnswerCache.Key key =
-        new AnswerCache.Key(question.getName(), question.getType(), question.getDClass(), route);
+    AnswerCache.Key key = new AnswerCache.Key(q.name, q.type, q.dclass, route);
     return cache
-        .get(key, k -> fetch(question, route))
+        .get(key, k -> fetch(q.question(), route))
         .thenApply(lookup -> respond(q, policy, lookup));
   }
 
@@ -179,8 +183,7 @@ final class QueryPipeline {
   private byte[] respond(Query q, Policy policy, AnswerCache.Lookup lookup) {
     CachedAnswer answer = lookup.answer();
     // The chain is trusted, but a deny rule applies to every name in it (DESIGN.md).
-    for (Name target : answer.chain()) {
-      String name = normalize(target);
+    for (String name : answer.chainNames()) {
       Decision decision = policy.decide(name);
       if (decision.reason().equals(Decision.DENIED)) {
         q.rule = decision.ruleLabel();
@@ -191,7 +194,7 @@ final class QueryPipeline {
         q.answers = answer.answerText();
         q.upstream = answer.upstream();
         q.cached = lookup.cached();
-        return blocked(q, policy, name, decision).join();
+        return blocked(q, policy, name, decision);
       }
     }
     long now = ticker.read();
@@ -219,14 +222,18 @@ final class QueryPipeline {
     return out;
   }
 
-  private CompletableFuture<byte[]> blocked(Query q, Policy policy, String name, Decision decision) {
+  private byte[] blocked(Query q, Policy policy, String name, Decision decision) {
     String why =
         decision.reason().equals(Decision.DENIED)
             ? name + " is denied by " + decision.ruleLabel() + " (" + decision.rule().text() + ")"
             : name + " is not on the allowlist";
     String text = "allowdns policy '" + policy.name() + "': " + why;
-    byte[] out = Responses.blocked(q.message, q.wire, q.questionEnd, text, q.generation, q.ednsPayload, q.maxSize);
-    return done(q, out, "blocked", decision.reason());
+    byte[] out = Responses.blocked(q.wire, q.questionEnd, text, q.generation, q.ednsPayload, q.maxSize);
+    if (out == null) {
+      out = Responses.blockedThroughDnsjava(q.message(), text, q.generation, q.ednsPayload, q.maxSize);
+    }
+    finish(q, "blocked", Rcode.NXDOMAIN, decision.reason());
+    return out;
   }
 
   private byte[] fail(Query q, Throwable error) {
@@ -234,7 +241,12 @@ final class QueryPipeline {
     ExtendedErrorCodeOption ede =
         new ExtendedErrorCodeOption(
             ExtendedErrorCodeOption.NO_REACHABLE_AUTHORITY, "allowdns: no upstream answered");
-    byte[] out = Responses.error(q.message, Rcode.SERVFAIL, q.ednsPayload, ede, q.maxSize);
+    Message m = q.messageOrNull();
+    // A query whose OPT options only dnsjava rejects: FORMERR, the header alone.
+    byte[] out =
+        m == null
+            ? Responses.formerrHeaderOnly(q.wire)
+            : Responses.error(m, Rcode.SERVFAIL, q.ednsPayload, ede, q.maxSize);
     finish(q, "error", Rcode.SERVFAIL, "upstream_failed");
     return out;
   }
@@ -302,15 +314,21 @@ final class QueryPipeline {
 
   /** What one query has gathered on its way through the pipeline. Confined to one query. */
   private static final class Query {
-    final Message message;
     final byte[] wire;
     final InetAddress client;
     final long startNanos;
+    final int opcode;
+    final int questions;
     final String name;
     final int type;
+    final int dclass;
+    final int questionEnd;
+    final int ednsVersion;
+    /** The payload size allowdns advertises back, or 0 for no OPT record. */
     final int ednsPayload;
     final int maxSize;
-    final int questionEnd;
+    /** Parsed only when a rare answer or an upstream query needs it. */
+    private Message message;
     Sandbox sandbox;
     long generation;
     String rule;
@@ -319,23 +337,81 @@ final class QueryPipeline {
     boolean cached;
     String wouldBlock;
 
+    Query(WireQuestion question, byte[] wire, InetAddress client, boolean tcp, long startNanos) {
+      this.wire = wire;
+      this.client = client;
+      this.startNanos = startNanos;
+      this.opcode = Opcode.QUERY;
+      this.questions = 1;
+      this.name = question.name();
+      this.type = question.type();
+      this.dclass = question.dclass();
+      this.questionEnd = question.questionEnd();
+      this.ednsVersion = question.ednsVersion();
+      this.ednsPayload = ednsVersion < 0 ? 0 : MAX_UDP_PAYLOAD;
+      this.maxSize = maxSize(tcp, ednsVersion >= 0, question.ednsPayload());
+    }
+
     Query(Message message, byte[] wire, InetAddress client, boolean tcp, long startNanos) {
       this.message = message;
       this.wire = wire;
       this.client = client;
       this.startNanos = startNanos;
+      this.opcode = message.getHeader().getOpcode();
+      this.questions = message.getSection(Section.QUESTION).size();
       Record question = message.getQuestion();
       this.name = question == null ? null : normalize(question.getName());
       this.type = question == null ? 0 : question.getType();
+      this.dclass = question == null ? 0 : question.getDClass();
       this.questionEnd = question == null ? HEADER_LENGTH : HEADER_LENGTH + question.getName().length() + 4;
       OPTRecord opt = message.getOPT();
+      this.ednsVersion = opt == null ? -1 : opt.getVersion();
       this.ednsPayload = opt == null ? 0 : MAX_UDP_PAYLOAD;
+      this.maxSize = maxSize(tcp, opt != null, opt == null ? 0 : opt.getPayloadSize());
+    }
+
+    private static int maxSize(boolean tcp, boolean edns, int clientPayload) {
       if (tcp) {
-        this.maxSize = MAX_TCP_MESSAGE;
-      } else if (opt == null) {
-        this.maxSize = MIN_UDP_PAYLOAD;
-      } else {
-        this.maxSize = Math.max(MIN_UDP_PAYLOAD, Math.min(opt.getPayloadSize(), MAX_UDP_PAYLOAD));
+        return MAX_TCP_MESSAGE;
+      }
+      if (!edns) {
+        return MIN_UDP_PAYLOAD;
+      }
+      return Math.max(MIN_UDP_PAYLOAD, Math.min(clientPayload, MAX_UDP_PAYLOAD));
+    }
+
+    /** Returns the query as dnsjava parses it, parsing it now if it was not yet. */
+    Message message() {
+      Message m = messageOrNull();
+      if (m == null) {
+        throw new IllegalStateException("the query's OPT options do not parse");
+      }
+      return m;
+    }
+
+    /** Returns {@link #message()}, or {@code null} when dnsjava rejects what the light parse took. */
+    Message messageOrNull() {
+      if (message == null) {
+        try {
+          message = new Message(wire);
+        } catch (IOException e) {
+          return null;
+        }
+      }
+      return message;
+    }
+
+    /** Returns the question as a record, for the upstream query. */
+    Record question() {
+      if (message != null) {
+        return message.getQuestion();
+      }
+      try {
+        DNSInput in = new DNSInput(wire);
+        in.jump(HEADER_LENGTH);
+        return Record.newRecord(new Name(in), type, dclass);
+      } catch (IOException e) {
+        throw new IllegalStateException("a question the light parse took does not parse", e);
       }
     }
   }

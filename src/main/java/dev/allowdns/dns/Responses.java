@@ -70,19 +70,20 @@ final class Responses {
    *
    * <p>Blocked names are the resolver's busiest answer after cache hits (and what a flood of random
    * names gets), so the wire is written directly: the client's question as it sent it, the SOA
-   * owner a pointer to it. Only what does not fit {@code max} goes through dnsjava, to truncate.
+   * owner a pointer to it.
    *
    * @param wire the query as received; {@code questionEnd} is just past its (uncompressed) question
+   * @return the response, or {@code null} when it must be truncated to fit {@code max} or the
+   *     question is unusual: then {@link #blockedThroughDnsjava} builds it
    */
-  static byte[] blocked(
-      Message query, byte[] wire, int questionEnd, String why, long generation, int ednsPayload, int max) {
+  static byte[] blocked(byte[] wire, int questionEnd, String why, long generation, int ednsPayload, int max) {
     byte[] text = why.getBytes(StandardCharsets.UTF_8);
     int soaRdata = SOA_NAMES.length + 20;
     int optLength = ednsPayload > 0 ? 11 + 4 + 2 + text.length : 0;
     int size = questionEnd + 12 + soaRdata + optLength;
     boolean plainQuestion = questionEnd > 16 && questionEnd <= wire.length && wire[questionEnd - 5] == 0;
     if (size > max || !plainQuestion) {
-      return blockedThroughDnsjava(query, why, generation, ednsPayload, max);
+      return null;
     }
     ByteBuffer out = ByteBuffer.allocate(size);
     out.put(wire[0]).put(wire[1]);

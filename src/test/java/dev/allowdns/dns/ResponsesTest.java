@@ -33,7 +33,7 @@ class ResponsesTest {
     String why = "allowdns policy 'default': " + name + " is not on the allowlist";
     int payload = edns ? 1232 : 0;
 
-    Message fast = new Message(Responses.blocked(parsed, wire, questionEnd, why, 7, payload, 1232));
+    Message fast = new Message(Responses.blocked(wire, questionEnd, why, 7, payload, 1232));
     Message slow = new Message(Responses.blockedThroughDnsjava(parsed, why, 7, payload, 1232));
 
     assertEquals(slow.getHeader().toString(), fast.getHeader().toString());
