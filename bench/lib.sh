@@ -176,6 +176,30 @@ build_allowdns() {
   fi
 }
 
+# Writes $WORK/knot.conf: one knotd listening on $1 (ADDRESS@PORT), authoritative for bench.test
+# from $WORK/knot/bench.test.zone, with one worker of each kind.
+write_knot_conf() {
+  cat >"$WORK/knot.conf" <<EOF
+server:
+  rundir: "$WORK/knot"
+  listen: $1
+  udp-workers: 1
+  tcp-workers: 1
+  background-workers: 1
+database:
+  storage: "$WORK/knot"
+log:
+  - target: stderr
+    any: warning
+zone:
+  - domain: bench.test
+    storage: "$WORK/knot"
+    file: bench.test.zone
+    journal-content: none
+    zonefile-sync: -1
+EOF
+}
+
 # Prints the start of a report's first line: when, and on what machine.
 machine_summary() {
   echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc --all) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))"

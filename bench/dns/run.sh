@@ -163,25 +163,7 @@ printf '# The benchmark allowlist: bench.test and every name below it.\nbench.te
 
 # ---------------------------------------------------------------- upstream: knotd on CPU 1
 knot_port="$(free_port)"
-cat >"$WORK/knot.conf" <<EOF
-server:
-  rundir: "$WORK/knot"
-  listen: 127.0.0.1@$knot_port
-  udp-workers: 1
-  tcp-workers: 1
-  background-workers: 1
-database:
-  storage: "$WORK/knot"
-log:
-  - target: stderr
-    any: warning
-zone:
-  - domain: bench.test
-    storage: "$WORK/knot"
-    file: bench.test.zone
-    journal-content: none
-    zonefile-sync: -1
-EOF
+write_knot_conf "127.0.0.1@$knot_port"
 log "starting knotd on 127.0.0.1:$knot_port"
 start knotd taskset -c 1 knotd -c "$WORK/knot.conf"
 knot_pid=$STARTED_PID

@@ -176,25 +176,7 @@ cat >"$WORK/knot/bench.test.zone" <<EOF
 ns A $SERVER_IP
 srv A $SERVER_IP
 EOF
-cat >"$WORK/knot.conf" <<EOF
-server:
-  rundir: "$WORK/knot"
-  listen: $SERVER_IP@53
-  udp-workers: 1
-  tcp-workers: 1
-  background-workers: 1
-database:
-  storage: "$WORK/knot"
-log:
-  - target: stderr
-    any: warning
-zone:
-  - domain: bench.test
-    storage: "$WORK/knot"
-    file: bench.test.zone
-    journal-content: none
-    zonefile-sync: -1
-EOF
+write_knot_conf "$SERVER_IP@53"
 start_in_ns knotd "$NS_SERVER" 1 knotd -c "$WORK/knot.conf"
 
 start_in_ns iperf3-server "$NS_SERVER" 1 iperf3 -s -B "$SERVER_IP" -p "$IPERF_PORT"
