@@ -8,8 +8,11 @@
 # See bench/README.md for what each figure means.
 set -euo pipefail
 
-readonly SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly REPO_DIR="$(cd "${SCRIPT_DIR}/../.." && pwd)"
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "${SCRIPT_DIR}/../.." && pwd)"
+readonly SCRIPT_DIR REPO_DIR
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$SCRIPT_DIR/../lib.sh"
 
 usage() {
   cat <<'EOF'
@@ -72,52 +75,20 @@ while (($#)); do
     *) echo "run.sh: unknown option: $1" >&2; usage >&2; exit 2 ;;
   esac
 done
-for n in "$names" "$duration" "$latency_runs" "$latency_duration" "$rate" "$clients" "$outstanding"; do
-  [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: expected a positive integer, got '$n'" >&2; exit 2; }
-done
-[[ "$niceness" =~ ^-?[0-9]+$ ]] && ((niceness >= -20 && niceness <= 19)) \
-  || { echo "run.sh: --nice takes -20..19, got '$niceness'" >&2; exit 2; }
+require_positive_integers "$names" "$duration" "$latency_runs" "$latency_duration" "$rate" "$clients" "$outstanding"
+require_niceness
 ((names <= 1000000)) || { echo "run.sh: --names is at most 1000000, got $names" >&2; exit 2; }
 
-log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+require_tools "knot unbound dnsdist dnsperf bind9-dnsutils util-linux openjdk-17-jre-headless iproute2" \
+  knotd unbound dnsdist dnsperf dig taskset java awk shuf ss
+require_two_cpus "server on CPU 0, dnsperf on CPU 1"
 
-missing=()
-for tool in knotd unbound dnsdist dnsperf dig taskset java awk shuf ss; do
-  command -v "$tool" >/dev/null || missing+=("$tool")
-done
-if ((${#missing[@]})); then
-  echo "run.sh: missing tools: ${missing[*]} (Debian: knot unbound dnsdist dnsperf bind9-dnsutils" \
-    "util-linux openjdk-17-jre-headless iproute2)" >&2
-  exit 2
-fi
-(($(nproc --all) >= 2)) || { echo "run.sh: needs 2 CPUs (server on CPU 0, dnsperf on CPU 1)" >&2; exit 2; }
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/allowdns-dnsbench.XXXXXX")"
-PIDS=()
-CLIENT_PID=""
-cleanup() {
-  local pid
-  [[ -n "$CLIENT_PID" ]] && kill "$CLIENT_PID" 2>/dev/null
-  for pid in "${PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  if [[ "$keep" == true ]]; then
-    log "work directory kept: $WORK"
-  else
-    rm -rf "$WORK"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir allowdns-dnsbench
 
 # This shell and everything it runs (dnsperf, dig, awk, the upstream) stay on CPU 1;
 # servers are started with taskset -c 0.
 taskset -cp 1 $$ >/dev/null
 
-readonly CLK_TCK="$(getconf CLK_TCK)"
 readonly PROBE_NAME="n000000.bench.test"
 
 # Prints a free UDP+TCP port on 127.0.0.1 that no earlier call returned.
@@ -135,40 +106,6 @@ free_port() {
   done
   echo "run.sh: no free port found" >&2
   return 1
-}
-
-# Gives process $1 the --nice niceness. With autogroup scheduling (the kernel default on
-# desktops and many VMs) niceness only counts inside a session's group, so processes are started
-# in a session of their own (setsid) and the niceness is set on that group too.
-niceness_warned=false
-prioritize() {
-  ((niceness != 0)) || return 0
-  local ok=true session=""
-  # Until the child has called setsid, /proc/PID/autogroup is still this script's group.
-  for _ in $(seq 1 100); do
-    session="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $4 }')"
-    [[ "$session" == "$1" || -z "$session" ]] && break
-    sleep 0.01
-  done
-  renice -n "$niceness" -p "$1" >/dev/null 2>&1 || ok=false
-  if [[ "$session" == "$1" && -w "/proc/$1/autogroup" ]]; then
-    echo "$niceness" 2>/dev/null >"/proc/$1/autogroup" || ok=false
-  fi
-  if [[ "$ok" == false && "$niceness_warned" == false ]]; then
-    log "warning: could not set niceness $niceness (negative values need root); figures may be noisier"
-    niceness_warned=true
-  fi
-}
-
-# Starts "$@" in the background, in a session of its own, with output to $WORK/NAME.log;
-# sets STARTED_PID. setsid does not fork here (the child is no process-group leader), so
-# STARTED_PID is the server process itself.
-start() {
-  local name="$1"; shift
-  setsid "$@" >"$WORK/$name.log" 2>&1 &
-  STARTED_PID=$!
-  PIDS+=("$STARTED_PID")
-  prioritize "$STARTED_PID"
 }
 
 # Prints the answer of one A query, or nothing.
@@ -197,10 +134,6 @@ wait_first_answer() {
   return 1
 }
 
-proc_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# CPU 0 time in tasks (user, nice, system) and stolen by the hypervisor; irq and softirq time are
-# left out, because packet delivery for the server's own sockets lands there.
-cpu0_busy_ticks() { awk '$1 == "cpu0" {print $2 + $3 + $4 + $9}' /proc/stat; }
 rss_kib() { awk '$1 == "VmRSS:" {print $2}' "/proc/$1/status"; }
 
 # ---------------------------------------------------------------- data: zone and query files
@@ -230,25 +163,7 @@ printf '# The benchmark allowlist: bench.test and every name below it.\nbench.te
 
 # ---------------------------------------------------------------- upstream: knotd on CPU 1
 knot_port="$(free_port)"
-cat >"$WORK/knot.conf" <<EOF
-server:
-  rundir: "$WORK/knot"
-  listen: 127.0.0.1@$knot_port
-  udp-workers: 1
-  tcp-workers: 1
-  background-workers: 1
-database:
-  storage: "$WORK/knot"
-log:
-  - target: stderr
-    any: warning
-zone:
-  - domain: bench.test
-    storage: "$WORK/knot"
-    file: bench.test.zone
-    journal-content: none
-    zonefile-sync: -1
-EOF
+write_knot_conf "127.0.0.1@$knot_port"
 log "starting knotd on 127.0.0.1:$knot_port"
 start knotd taskset -c 1 knotd -c "$WORK/knot.conf"
 knot_pid=$STARTED_PID
@@ -316,20 +231,6 @@ EOF
   start dnsdist taskset -c 0 dnsdist --supervised --disable-syslog -C "$WORK/dnsdist.conf"
 }
 
-readonly ALLOWDNS_JAR="$REPO_DIR/target/allowdns.jar"
-
-# Builds target/allowdns.jar if it is missing (offline first: the dependencies are cached).
-build_allowdns() {
-  [[ -f "$ALLOWDNS_JAR" ]] && return 0
-  log "target/allowdns.jar missing: building it (mvn -B -q package -DskipTests)"
-  if ! (cd "$REPO_DIR" && { mvn -B -q -o package -DskipTests || mvn -B -q package -DskipTests; }) \
-    >"$WORK/mvn.log" 2>&1; then
-    log "allowdns: build failed; last lines of the Maven output:"
-    tail -20 "$WORK/mvn.log" >&2
-    return 1
-  fi
-}
-
 # Application class-data sharing (JDK 17 AppCDS): one training run records the classes allowdns
 # loads, so the measured launch maps them from an archive instead of loading them one by one.
 # It is what an operator does once per installed jar (README: "Faster start"). ALLOWDNS_CDS=0
@@ -349,8 +250,7 @@ train_cds() {
     sleep 0.1
   done
   dig @127.0.0.1 -p "$port" +tries=1 +time=1 blocked-1.blocked.example >/dev/null 2>&1 || true
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  stop "$pid"
   if [[ -s "$archive" ]]; then
     CDS_OPTS="-XX:SharedArchiveFile=$archive"
     log "allowdns: class-data archive made ($(du -h "$archive" | cut -f1))"
@@ -387,7 +287,7 @@ for server in $servers; do
   if ! ms="$(wait_first_answer "$port" "$STARTED_PID" "$t0")"; then
     if kill -0 "$STARTED_PID" 2>/dev/null; then
       log "SKIP $server: no answer for $PROBE_NAME within 15 s; last lines of its log:"
-      kill "$STARTED_PID" 2>/dev/null || true
+      stop "$STARTED_PID"
     else
       log "SKIP $server: it exited before answering (for allowdns: is 'serve' in this build?);" \
         "last lines of its log:"
@@ -402,7 +302,7 @@ for server in $servers; do
   blocked_rcode="$(query_rcode "$port" b000001.blocked.example)"
   if [[ -z "$hit" || "$blocked_rcode" != NXDOMAIN ]]; then
     log "SKIP $server: wrong answers (n000001.bench.test -> '${hit}', b000001.blocked.example -> ${blocked_rcode:-none})"
-    kill "$STARTED_PID" 2>/dev/null || true
+    stop "$STARTED_PID"
     continue
   fi
   PORT[$server]="$port"
@@ -416,15 +316,11 @@ done
 # ---------------------------------------------------------------- measurements
 FILES=(hits blocked mix)
 
-# Runs dnsperf (on CPU 1) against SERVER with the remaining arguments, output to $OUT.
-# It runs in the background so that a signal reaches the traps at once.
+# Runs dnsperf (on CPU 1) against SERVER for at most LIMIT + 20 s with the remaining arguments,
+# output to $OUT.
 dnsperf_run() {
   local server="$1" limit="$2"; shift 2
-  setsid timeout $((limit + 20)) dnsperf -s 127.0.0.1 -p "${PORT[$server]}" -t 1 "$@" >"$OUT" 2>&1 &
-  CLIENT_PID=$!
-  prioritize "$CLIENT_PID"
-  wait "$CLIENT_PID" || true
-  CLIENT_PID=""
+  run_client timeout $((limit + 20)) dnsperf -s 127.0.0.1 -p "${PORT[$server]}" -t 1 "$@" || true
 }
 field() { awk -v key="$1" -v col="$2" 'index($0, key) { print $col; exit }' "$OUT"; }
 
@@ -442,31 +338,18 @@ done
 declare -A RSS_KIB
 for server in "${active[@]}"; do RSS_KIB[$server]="$(rss_kib "${PID[$server]}")"; done
 
-# Samples the server's CPU time, CPU 0's busy time and the clock before a run.
-sample_begin() { cpu_a="$(proc_cpu_ticks "$1")"; cpu0_a="$(cpu0_busy_ticks)"; t_a="$(date +%s%N)"; }
-# Sets SERVER_TICKS (server CPU ticks during the run) and OTHER_LOAD (percent of CPU 0 that went to
-# other tasks or was stolen by the hypervisor; high values mean the run was disturbed).
-sample_end() {
-  local cpu_b cpu0_b t_b
-  cpu_b="$(proc_cpu_ticks "$1")"; cpu0_b="$(cpu0_busy_ticks)"; t_b="$(date +%s%N)"
-  SERVER_TICKS=$((cpu_b - cpu_a))
-  OTHER_LOAD="$(awk -v busy=$((cpu0_b - cpu0_a)) -v own="$SERVER_TICKS" -v ns=$((t_b - t_a)) \
-    -v hz="$CLK_TCK" 'BEGIN { o = busy - own; if (o < 0) o = 0; printf "%.0f", o * 100 / (ns / 1e9 * hz) }')"
-}
-
-declare -A QPS ANSWERED LOST US_PER_Q NOISE P99 P99_NOISE
+declare -A QPS LOST US_PER_Q NOISE P99 P99_NOISE
 log "max-rate runs: ${duration} s each, dnsperf -c $clients -q $outstanding"
 for file in "${FILES[@]}"; do
   for server in "${active[@]}"; do
     OUT="$WORK/max-$server-$file.out"
-    sample_begin "${PID[$server]}"
+    sample_begin "${PID[$server]}" 0
     dnsperf_run "$server" "$duration" -d "$WORK/$file.txt" -l "$duration" -c "$clients" -q "$outstanding"
-    sample_end "${PID[$server]}"
+    sample_end
     completed="$(field 'Queries completed' 3)"; completed="${completed:-0}"
     QPS[$server.$file]="$(field 'Queries per second' 4)"
-    ANSWERED[$server.$file]="$completed"
     LOST[$server.$file]="$(field 'Queries lost' 3)"
-    US_PER_Q[$server.$file]="$(awk -v d="$SERVER_TICKS" -v c="$completed" -v hz="$CLK_TCK" \
+    US_PER_Q[$server.$file]="$(awk -v d="$SAMPLED_TICKS" -v c="$completed" -v hz="$CLK_TCK" \
       'BEGIN { if (c > 0) printf "%.2f", d * 1e6 / hz / c; else print "n/a" }')"
     NOISE[$server.$file]="$OTHER_LOAD"
     log "  $server $file: ${QPS[$server.$file]} qps, ${US_PER_Q[$server.$file]} us/query," \
@@ -483,7 +366,6 @@ p99_ms() {
         END { i = int(sent * 0.99); if (i * 100 < sent * 99) i++
               if (sent == 0 || i > NR) print "inf"; else printf "%.3f\n", a[i] * 1000 }'
 }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 log "fixed-rate runs: $latency_runs x ${latency_duration} s at $rate qps per server and file (interleaved)"
 declare -A P99_RUNS
@@ -491,9 +373,9 @@ for file in "${FILES[@]}"; do
   for run in $(seq 1 "$latency_runs"); do
     for server in "${active[@]}"; do
       OUT="$WORK/p99-$server-$file-$run.out"
-      sample_begin "${PID[$server]}"
+      sample_begin "${PID[$server]}" 0
       dnsperf_run "$server" "$latency_duration" -d "$WORK/$file.txt" -l "$latency_duration" -Q "$rate" -v
-      sample_end "${PID[$server]}"
+      sample_end
       P99_RUNS[$server.$file]+="$(p99_ms "$OUT") "
       if ((OTHER_LOAD >= ${P99_NOISE[$server.$file]:-0})); then P99_NOISE[$server.$file]="$OTHER_LOAD"; fi
     done
@@ -508,7 +390,7 @@ done
 report() {
   echo "# DNS benchmark: allowdns vs Unbound vs dnsdist"
   echo
-  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc --all) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))."
+  echo "$(machine_summary)."
   echo "Unbound $(unbound -V 2>/dev/null | awk '/^Version/ { print $2 }'), $(dnsdist --version 2>/dev/null | head -1 | awk '{ print $1, $2 }')," \
     "$(dnsperf -h 2>&1 | awk '/^Version/ { print "dnsperf " $2 }'), upstream knotd $(knotd --version | awk '{ print $NF }')" \
     "with $names names; allowdns JVM flags: \`${ALLOWDNS_JVM_OPTS:-$DEFAULT_JVM_OPTS} ${CDS_OPTS:+-XX:SharedArchiveFile=(trained archive)}\`."
@@ -546,21 +428,15 @@ report() {
     echo
     echo "Targets for allowdns (against Unbound in this run):"
     echo
-    target() { printf -- '- %s: %s\n' "$1" "$(awk -v a="$2" -v b="$3" 'BEGIN { print (a + 0 <= b + 0 ? "PASS" : "FAIL") " (" a " vs " b ")" }')"; }
-    target "µs/query on hits <= Unbound's" "${US_PER_Q[allowdns.hits]}" "${US_PER_Q[unbound.hits]}"
-    target "µs/query on blocked <= Unbound's" "${US_PER_Q[allowdns.blocked]}" "${US_PER_Q[unbound.blocked]}"
+    target "µs/query on hits <= Unbound's" "${US_PER_Q[allowdns.hits]}" "<=" "${US_PER_Q[unbound.hits]}"
+    target "µs/query on blocked <= Unbound's" "${US_PER_Q[allowdns.blocked]}" "<=" "${US_PER_Q[unbound.blocked]}"
     for file in "${FILES[@]}"; do
-      target "p99 on $file <= Unbound's (ms)" "${P99[allowdns.$file]/inf/1e9}" "${P99[unbound.$file]/inf/1e9}"
+      target "p99 on $file <= Unbound's (ms)" "${P99[allowdns.$file]/inf/1e9}" "<=" "${P99[unbound.$file]/inf/1e9}"
     done
-    target "RSS after $names names <= 256 MiB (KiB)" "${RSS_KIB[allowdns]}" 262144
-    target "first answer <= 1000 ms" "${FIRST_MS[allowdns]}" 1000
+    target "RSS after $names names <= 256 MiB (KiB)" "${RSS_KIB[allowdns]}" "<=" 262144
+    target "first answer <= 1000 ms" "${FIRST_MS[allowdns]}" "<=" 1000
   fi
 }
 
 report >"$WORK/results.md"
-cat "$WORK/results.md"
-if [[ "$write_results" == true ]]; then
-  dest="$SCRIPT_DIR/results-$(date +%F).md"
-  cp "$WORK/results.md" "$dest"
-  log "results written to $dest"
-fi
+publish_results "$SCRIPT_DIR/results-$(date +%F).md"

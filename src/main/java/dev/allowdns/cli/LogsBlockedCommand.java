@@ -26,13 +26,7 @@ import picocli.CommandLine.Spec;
 final class LogsBlockedCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin LogReadOptions logOptions;
-
-  @Option(
-      names = "--limit",
-      paramLabel = "N",
-      defaultValue = "20",
-      description = "Show at most N rows; 0 for all (default: ${DEFAULT-VALUE}).")
-  int limit;
+  @Mixin RowLimit rowLimit;
 
   @Option(names = "--json", description = "Print a JSON array instead of a table.")
   boolean json;
@@ -44,8 +38,7 @@ final class LogsBlockedCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    if (limit < 0) {
-      err.println("logs blocked: --limit must be 0 (all) or more, got " + limit);
+    if (!rowLimit.check("logs blocked", err)) {
       return ExitCodes.INPUT_ERROR;
     }
     BlockedSummary blocked = new BlockedSummary();
@@ -58,7 +51,7 @@ final class LogsBlockedCommand implements Callable<Integer> {
       err.println("logs blocked: " + e.getMessage());
       return ExitCodes.INPUT_ERROR;
     }
-    List<BlockedSummary.Row> rows = blocked.top(limit);
+    List<BlockedSummary.Row> rows = blocked.top(rowLimit.limit);
     if (json) {
       out.println(
           LogsTopCommand.JSON.writeValueAsString(

@@ -36,6 +36,7 @@ final class LogsTopCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
   @Mixin LogReadOptions logOptions;
+  @Mixin RowLimit rowLimit;
 
   @Option(
       names = "--by",
@@ -44,13 +45,6 @@ final class LogsTopCommand implements Callable<Integer> {
       converter = MeasureConverter.class,
       description = "bytes_received, bytes_sent or connections (default: ${DEFAULT-VALUE}).")
   TrafficByDestination.Measure by;
-
-  @Option(
-      names = "--limit",
-      paramLabel = "N",
-      defaultValue = "20",
-      description = "Show at most N destinations; 0 for all (default: ${DEFAULT-VALUE}).")
-  int limit;
 
   @Option(names = "--json", description = "Print a JSON array with exact byte counts.")
   boolean json;
@@ -73,8 +67,7 @@ final class LogsTopCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    if (limit < 0) {
-      err.println("logs top: --limit must be 0 (all) or more, got " + limit);
+    if (!rowLimit.check("logs top", err)) {
       return ExitCodes.INPUT_ERROR;
     }
     Instant now = Instant.now();
@@ -92,7 +85,7 @@ final class LogsTopCommand implements Callable<Integer> {
       err.println("logs top: " + e.getMessage());
       return ExitCodes.INPUT_ERROR;
     }
-    List<TrafficByDestination.Total> top = traffic.top(by, limit);
+    List<TrafficByDestination.Total> top = traffic.top(by, rowLimit.limit);
     if (json) {
       out.println(
           JSON.writeValueAsString(

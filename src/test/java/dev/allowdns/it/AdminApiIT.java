@@ -13,6 +13,7 @@ import dev.allowdns.testing.AllowdnsProcess;
 import dev.allowdns.testing.CommandResult;
 import dev.allowdns.testing.RequiresPrograms;
 import dev.allowdns.testing.ResolverStack;
+import dev.allowdns.testing.ResolverStackExtension;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -25,9 +26,9 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongPredicate;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The admin HTTP API through real HTTP requests, and the signals and watches that reload. */
 @RequiresPrograms({"knotd", "dig"})
@@ -35,20 +36,12 @@ class AdminApiIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private static ResolverStack stack;
+  @RegisterExtension static final ResolverStackExtension stack = new ResolverStackExtension();
   private static String admin;
 
   @BeforeAll
   static void start() {
-    stack = ResolverStack.start();
     admin = "http://" + stack.allowdns().adminAddress();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (stack != null) {
-      stack.close();
-    }
   }
 
   private static HttpResponse<String> send(String method, String path, String body) throws Exception {

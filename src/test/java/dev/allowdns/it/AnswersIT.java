@@ -12,16 +12,17 @@ import dev.allowdns.testing.DigResult;
 import dev.allowdns.testing.DnsRecords;
 import dev.allowdns.testing.RecordLine;
 import dev.allowdns.testing.RequiresPrograms;
-import dev.allowdns.testing.ResolverStack;
+import dev.allowdns.testing.ResolverStackExtension;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.xbill.DNS.Address;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Message;
@@ -37,19 +38,7 @@ import org.xbill.DNS.Type;
  */
 @RequiresPrograms({"knotd", "dig"})
 class AnswersIT {
-  private static ResolverStack stack;
-
-  @BeforeAll
-  static void start() {
-    stack = ResolverStack.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (stack != null) {
-      stack.close();
-    }
-  }
+  @RegisterExtension static final ResolverStackExtension stack = new ResolverStackExtension();
 
   @Test
   void serve_printsOnlyItsReadyLineOnStdout() {
@@ -66,29 +55,14 @@ class AnswersIT {
         () -> "the ready line names the DNS address: " + stack.allowdns().readyLine());
   }
 
-  @Test
-  void a_allowedName_returnsUpstreamAddress() {
-    DigResult result = stack.dig().query("www.it.test", "A");
-
-    assertAnswered(result);
-    assertEquals(List.of("192.0.2.1"), data(result, "A"), result::describe);
-    assertEquals("www.it.test", result.answer().get(0).owner());
-  }
-
-  @Test
-  void aaaa_allowedName_returnsUpstreamAddress() {
-    DigResult result = stack.dig().query("v6.it.test", "AAAA");
-
-    assertAnswered(result);
-    assertEquals(List.of("2001:db8::1"), data(result, "AAAA"), result::describe);
-  }
-
-  @Test
-  void txt_allowedName_returnsUpstreamText() {
-    DigResult result = stack.dig().query("txt.it.test", "TXT");
-
-    assertAnswered(result);
-    assertEquals(List.of("\"hello from it.test\""), data(result, "TXT"), result::describe);
+  @ParameterizedTest(name = "{1} {0} -> {2}")
+  @CsvSource({
+    "www.it.test, A, 192.0.2.1",
+    "v6.it.test, AAAA, 2001:db8::1",
+    "txt.it.test, TXT, '\"hello from it.test\"'"
+  })
+  void allowedName_returnsUpstreamData(String name, String type, String upstreamData) {
+    assertAnswers(name, type, upstreamData);
   }
 
   @Test
@@ -142,20 +116,10 @@ class AnswersIT {
     assertBlocked(stack.dig().query("chain-c.it.test", "A"), "default");
   }
 
-  @Test
-  void rebindingGuard_mixedA_keepsOnlyPublicAddress() {
-    DigResult result = stack.dig().query("mixed.it.test", "A");
-
-    assertAnswered(result);
-    assertEquals(List.of("192.0.2.10"), data(result, "A"), result::describe);
-  }
-
-  @Test
-  void rebindingGuard_mixedAaaa_keepsOnlyPublicAddress() {
-    DigResult result = stack.dig().query("mixed.it.test", "AAAA");
-
-    assertAnswered(result);
-    assertEquals(List.of("2001:db8::10"), data(result, "AAAA"), result::describe);
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"A, 192.0.2.10", "AAAA, 2001:db8::10"})
+  void rebindingGuard_mixedPublicAndPrivate_keepsOnlyPublicAddress(String type, String address) {
+    assertAnswers("mixed.it.test", type, address);
   }
 
   @Test
@@ -232,6 +196,15 @@ class AnswersIT {
     assertEquals(query.getHeader().getID(), reply.getHeader().getID());
     assertEquals("wWw.It.TeSt.", reply.getQuestion().getName().toString(), reply::toString);
     assertEquals(Rcode.NOERROR, reply.getRcode(), reply::toString);
+  }
+
+  /** Asks allowdns for {@code name}, and checks it answered with exactly this one record data. */
+  private static void assertAnswers(String name, String type, String data) {
+    DigResult result = stack.dig().query(name, type);
+
+    assertAnswered(result);
+    assertEquals(List.of(data), data(result, type), result::describe);
+    assertEquals(name, result.answer().get(0).owner(), result::describe);
   }
 
   private static Message query(String name, int type) {

@@ -7,11 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.allowdns.testing.RequiresPrograms;
-import dev.allowdns.testing.ResolverStack;
+import dev.allowdns.testing.ResolverStackExtension;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code serve --mode audit}: nothing is blocked, and what enforcing would have blocked is
@@ -19,19 +18,8 @@ import org.junit.jupiter.api.Test;
  */
 @RequiresPrograms({"knotd", "dig"})
 class AuditModeIT {
-  private static ResolverStack stack;
-
-  @BeforeAll
-  static void start() {
-    stack = ResolverStack.start("--mode", "audit");
-  }
-
-  @AfterAll
-  static void stop() {
-    if (stack != null) {
-      stack.close();
-    }
-  }
+  @RegisterExtension
+  static final ResolverStackExtension stack = new ResolverStackExtension("--mode", "audit");
 
   @Test
   void nameNoRuleAllows_isAnsweredAndRecordedAsWouldBlock() {

@@ -10,28 +10,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.allowdns.testing.DigResult;
 import dev.allowdns.testing.RecordLine;
 import dev.allowdns.testing.RequiresPrograms;
-import dev.allowdns.testing.ResolverStack;
+import dev.allowdns.testing.ResolverStackExtension;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The answer cache: TTLs counted down, negative answers cached (RFC 2308), both logged. */
 @RequiresPrograms({"knotd", "dig"})
 class CacheIT {
-  private static ResolverStack stack;
-
-  @BeforeAll
-  static void start() {
-    stack = ResolverStack.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (stack != null) {
-      stack.close();
-    }
-  }
+  @RegisterExtension static final ResolverStackExtension stack = new ResolverStackExtension();
 
   @Test
   void ttl_secondAnswerFromCache_isCountedDown() throws Exception {

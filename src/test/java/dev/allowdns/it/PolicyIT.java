@@ -6,11 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.allowdns.testing.DigResult;
 import dev.allowdns.testing.RequiresPrograms;
-import dev.allowdns.testing.ResolverStack;
+import dev.allowdns.testing.ResolverStackExtension;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -20,19 +19,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 @RequiresPrograms({"knotd", "dig"})
 class PolicyIT {
-  private static ResolverStack stack;
-
-  @BeforeAll
-  static void start() {
-    stack = ResolverStack.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (stack != null) {
-      stack.close();
-    }
-  }
+  @RegisterExtension static final ResolverStackExtension stack = new ResolverStackExtension();
 
   @Test
   void unlistedName_isNxdomainWithSoaAndBlockedEde() {

@@ -7,14 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.allowdns.testing.RequiresPrograms;
-import dev.allowdns.testing.ResolverStack;
+import dev.allowdns.testing.ResolverStackExtension;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The query log ({@code <log-dir>/queries.jsonl}): one JSON object per query, fields as in
@@ -39,19 +38,7 @@ class QueryLogIT {
           "cached",
           "duration_us");
 
-  private static ResolverStack stack;
-
-  @BeforeAll
-  static void start() {
-    stack = ResolverStack.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (stack != null) {
-      stack.close();
-    }
-  }
+  @RegisterExtension static final ResolverStackExtension stack = new ResolverStackExtension();
 
   @Test
   void allowedQuery_isLoggedWithEveryField() {

@@ -9,13 +9,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.allowdns.testing.DigResult;
 import dev.allowdns.testing.LocalAddresses;
 import dev.allowdns.testing.RequiresPrograms;
-import dev.allowdns.testing.ResolverStack;
+import dev.allowdns.testing.ResolverStackExtension;
 import java.net.InetAddress;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Clients are told apart by source address: a registered sandbox (127.0.0.2, from {@code --config})
@@ -37,19 +36,8 @@ class SandboxIT {
           policy: strict
       """;
 
-  private static ResolverStack stack;
-
-  @BeforeAll
-  static void start() {
-    stack = ResolverStack.startWithConfig(CONFIG);
-  }
-
-  @AfterAll
-  static void stop() {
-    if (stack != null) {
-      stack.close();
-    }
-  }
+  @RegisterExtension
+  static final ResolverStackExtension stack = ResolverStackExtension.withConfig(CONFIG);
 
   @Test
   void registeredSandbox_getsItsOwnPolicy() {

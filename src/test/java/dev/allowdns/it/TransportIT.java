@@ -12,7 +12,7 @@ import dev.allowdns.testing.DigResult;
 import dev.allowdns.testing.DnsRecords;
 import dev.allowdns.testing.RawDns;
 import dev.allowdns.testing.RequiresPrograms;
-import dev.allowdns.testing.ResolverStack;
+import dev.allowdns.testing.ResolverStackExtension;
 import java.io.ByteArrayOutputStream;
 import java.net.Socket;
 import java.time.Duration;
@@ -20,10 +20,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
@@ -38,19 +37,8 @@ import org.xbill.DNS.Type;
  */
 @RequiresPrograms({"knotd", "dig", "kdig"})
 class TransportIT {
-  private static ResolverStack stack;
-
-  @BeforeAll
-  static void start() {
-    stack = ResolverStack.start("--tcp-idle-timeout", "1s");
-  }
-
-  @AfterAll
-  static void stop() {
-    if (stack != null) {
-      stack.close();
-    }
-  }
+  @RegisterExtension
+  static final ResolverStackExtension stack = new ResolverStackExtension("--tcp-idle-timeout", "1s");
 
   @AfterEach
   void serverStillRunsAndAnswers() {
