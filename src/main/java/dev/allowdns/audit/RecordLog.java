@@ -215,6 +215,7 @@ public final class RecordLog implements AutoCloseable {
   }
 
   private void drain() {
+    BackgroundPriority.lowerCurrentThread();
     List<Object> batch = new ArrayList<>(BATCH);
     ByteArrayOutputStream buffer = new ByteArrayOutputStream(BATCH * 256);
     boolean closing = false;
