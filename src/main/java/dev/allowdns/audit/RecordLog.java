@@ -10,8 +10,8 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.io.OutputStream;
@@ -22,8 +22,8 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -35,9 +35,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes records as JSON lines to {@code DIR/NAME.jsonl}, rotated by size (Logback's rolling
- * appender) into gzipped files whose total is capped. Callers only queue a record; one writer thread
- * serialises and writes them in batches, one flush per batch. When the writer falls behind,
- * callers wait (backpressure) rather than lose a record. Thread-safe.
+ * appender) into gzipped files whose total is capped. Thread-safe.
+ *
+ * <p>Each calling thread encodes its records at once into a chunk of its own (no record object
+ * outlives the call, so none is promoted by the garbage collector while it waits); one writer
+ * thread, at the lowest priority, takes the chunks every few milliseconds and appends them, one
+ * flush per round. When the writer falls behind, callers wait (backpressure) rather than lose a
+ * record. Lines of one thread stay in order; lines of different threads interleave by chunk.
  */
 public final class RecordLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RecordLog.class);
@@ -45,9 +49,12 @@ public final class RecordLog implements AutoCloseable {
       new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
   /** Writes root values back to back: each record ends with its own newline. */
   private static final JsonFactory LINES = lineFactory();
-  private static final int QUEUE_SIZE = 65_536;
-  private static final int BATCH = 1_024;
-  private static final Object CLOSE = new Object();
+  /** A thread's chunk is handed over whole once it holds this much. */
+  private static final int CHUNK_BYTES = 128 * 1024;
+  /** Full chunks a thread may have waiting before it waits for the writer. */
+  private static final int MAX_FULL_CHUNKS = 8;
+  /** How long a thread waits between checks whether the writer caught up. */
+  private static final long BACKPRESSURE_NANOS = 200_000;
   /** How long the writer sleeps when it finds nothing to write: the most a record waits. */
   private static final long IDLE_NANOS = 2_000_000;
   /** Largest single append to the file. */
@@ -62,9 +69,12 @@ public final class RecordLog implements AutoCloseable {
     return factory;
   }
 
-  private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(QUEUE_SIZE);
   private final AtomicLong written = new AtomicLong();
   private final List<LineListener> taps = new CopyOnWriteArrayList<>();
+  private final List<Producer> producers = new CopyOnWriteArrayList<>();
+  private final ThreadLocal<Producer> producer = ThreadLocal.withInitial(this::newProducer);
+  /** Chunks the writer has written, for threads to fill again. */
+  private final Queue<Chunk> spare = new ConcurrentLinkedQueue<>();
 
   /** Receives written lines; asked first whether anyone listens, so idle taps cost nothing. */
   public interface LineListener {
@@ -168,31 +178,138 @@ public final class RecordLog implements AutoCloseable {
   }
 
   /**
-   * Queues one record to be written as a JSON line. Blocks only while the writer is {@value
-   * #QUEUE_SIZE} records behind.
+   * Encodes one record as a JSON line for the writer. Blocks only while this thread has {@value
+   * #MAX_FULL_CHUNKS} full chunks waiting.
    *
    * @throws IllegalStateException after {@link #close()}
+   * @throws IllegalArgumentException when Jackson cannot encode {@code record}; nothing is written
    */
   public void write(Object record) {
     Objects.requireNonNull(record, "record");
-    if (closed) {
-      throw new IllegalStateException("record log " + file + " is closed; record: " + record);
+    Producer p = producer.get();
+    synchronized (p) {
+      if (closed) {
+        throw new IllegalStateException("record log " + file + " is closed; record: " + record);
+      }
+      p.append(record);
     }
-    enqueue(record);
+    while (p.mustWait() && !closed) {
+      LockSupport.parkNanos(BACKPRESSURE_NANOS);
+    }
   }
 
-  private void enqueue(Object record) {
-    boolean interrupted = false;
-    while (true) {
+  private Producer newProducer() {
+    Producer p = new Producer();
+    producers.add(p);
+    return p;
+  }
+
+  private Chunk spareChunk() {
+    Chunk chunk = spare.poll();
+    return chunk == null ? new Chunk() : chunk;
+  }
+
+  /** Bytes of whole JSON lines, and how many lines. Confined to its producer, then the writer. */
+  private static final class Chunk extends OutputStream {
+    byte[] bytes = new byte[CHUNK_BYTES + 4096];
+    int length;
+    int records;
+    /** The offset just past each line. */
+    int[] lineEnds = new int[1024];
+
+    void endLine() {
+      if (records == lineEnds.length) {
+        lineEnds = Arrays.copyOf(lineEnds, records * 2);
+      }
+      lineEnds[records++] = length;
+    }
+
+    @Override
+    public void write(int b) {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      if (length + len > bytes.length) {
+        bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + len));
+      }
+      System.arraycopy(b, off, bytes, length, len);
+      length += len;
+    }
+
+    void clear() {
+      length = 0;
+      records = 0;
+    }
+  }
+
+  /** One thread's encoder and its pending chunks; guarded by its own monitor. */
+  private final class Producer extends OutputStream {
+    private Chunk chunk = spareChunk();
+    private final List<Chunk> full = new ArrayList<>();
+    private JsonGenerator json = newGenerator();
+
+    private JsonGenerator newGenerator() {
       try {
-        queue.put(record);
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true; // a record is never given up for an interrupt
+        return LINES.createGenerator(this);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
     }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
+
+    @Override
+    public void write(int b) {
+      chunk.write(b);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      chunk.write(b, off, len);
+    }
+
+    void append(Object record) {
+      int start = chunk.length;
+      try {
+        if (record instanceof JsonLine line) {
+          line.writeTo(json);
+        } else {
+          JSON.writeValue(json, record);
+        }
+        json.writeRaw('\n');
+        json.flush();
+      } catch (IOException | RuntimeException e) {
+        chunk.length = start; // a half-encoded line is never written
+        json = newGenerator(); // the old one may hold the rest of it
+        throw new IllegalArgumentException("cannot encode record " + record + ": " + e, e);
+      }
+      chunk.endLine();
+      if (chunk.length >= CHUNK_BYTES) {
+        full.add(chunk);
+        chunk = spareChunk();
+      }
+    }
+
+    synchronized boolean mustWait() {
+      return full.size() >= MAX_FULL_CHUNKS;
+    }
+
+    /** Moves every pending line into {@code into}. */
+    synchronized void takeAll(List<Chunk> into) {
+      into.addAll(full);
+      full.clear();
+      if (chunk.records > 0) {
+        into.add(chunk);
+        chunk = spareChunk();
+      }
+    }
+
+    synchronized int pending() {
+      int n = chunk.records;
+      for (Chunk c : full) {
+        n += c.records;
+      }
+      return n;
     }
   }
 
@@ -206,7 +323,11 @@ public final class RecordLog implements AutoCloseable {
 
   /** Returns how many records wait to be written. */
   public int backlog() {
-    return queue.size();
+    int n = 0;
+    for (Producer p : producers) {
+      n += p.pending();
+    }
+    return n;
   }
 
   /** Returns how many records have been written (handed to the file) so far. */
@@ -216,47 +337,37 @@ public final class RecordLog implements AutoCloseable {
 
   private void drain() {
     BackgroundPriority.lowerCurrentThread();
-    List<Object> batch = new ArrayList<>(BATCH);
-    ByteArrayOutputStream buffer = new ByteArrayOutputStream(BATCH * 256);
-    boolean closing = false;
-    while (!closing) {
-      queue.drainTo(batch, BATCH);
-      if (batch.isEmpty()) {
-        // Polling with a short sleep instead of a blocking take: a blocked writer would have to be
-        // woken (a futex call) by every single record, which costs the resolver more than this.
+    List<Chunk> taken = new ArrayList<>();
+    while (true) {
+      // Read before taking: whatever was written before close() is in this round's chunks.
+      boolean closing = closed;
+      for (Producer p : producers) {
+        p.takeAll(taken);
+      }
+      if (taken.isEmpty() && !closing) {
+        // Polling with a short sleep instead of waking the writer for every record: a wake-up (a
+        // futex call) per record would cost the resolver more than this.
         LockSupport.parkNanos(IDLE_NANOS);
         continue;
       }
-      buffer.reset();
-      int count = 0;
-      try (JsonGenerator json = LINES.createGenerator(buffer)) {
-        for (Object record : batch) {
-          if (record == CLOSE) {
-            closing = true;
-            continue;
-          }
-          if (record instanceof JsonLine line) {
-            line.writeTo(json);
-          } else {
-            JSON.writeValue(json, record);
-          }
-          json.writeRaw('\n');
-          count++;
-        }
-      } catch (IOException e) {
-        log.error("cannot write records to {}: {}", file, e.toString());
+      for (Chunk chunk : taken) {
+        append(chunk.bytes, chunk.lineEnds, chunk.records);
+        publish(chunk.bytes, chunk.lineEnds, chunk.records);
+        written.addAndGet(chunk.records);
       }
-      batch.clear();
-      if (count > 0) {
-        byte[] lines = buffer.toByteArray();
-        int[] lineEnds = lineEnds(lines, count);
-        append(lines, lineEnds);
+      if (!taken.isEmpty()) {
         flush();
-        written.addAndGet(count);
-        publish(lines, lineEnds);
-        if (System.nanoTime() - lastCapCheckNanos > CAP_CHECK_NANOS) {
-          maintainArchives();
-        }
+      }
+      for (Chunk chunk : taken) {
+        chunk.clear();
+        spare.add(chunk);
+      }
+      taken.clear();
+      if (System.nanoTime() - lastCapCheckNanos > CAP_CHECK_NANOS) {
+        maintainArchives();
+      }
+      if (closing) {
+        return;
       }
     }
   }
@@ -331,28 +442,14 @@ public final class RecordLog implements AutoCloseable {
   }
 
   /**
-   * Returns the offset just past each of the {@code count} lines: JSON escapes every newline
-   * inside a value, so each raw newline ends a record.
-   */
-  private static int[] lineEnds(byte[] lines, int count) {
-    int[] ends = new int[count];
-    int n = 0;
-    for (int i = 0; i < lines.length && n < count; i++) {
-      if (lines[i] == '\n') {
-        ends[n++] = i + 1;
-      }
-    }
-    return ends;
-  }
-
-  /**
    * Appends whole lines in pieces of about {@value #APPEND_BYTES} bytes: few appends (and rollover
    * checks) per batch, yet a file never outgrows its rotation size by more than one piece.
    */
-  private void append(byte[] lines, int[] lineEnds) {
+  private void append(byte[] lines, int[] lineEnds, int count) {
     int start = 0;
     int previousEnd = 0;
-    for (int end : lineEnds) {
+    for (int i = 0; i < count; i++) {
+      int end = lineEnds[i];
       if (end - start > APPEND_BYTES && previousEnd > start) {
         files.doAppend(Arrays.copyOfRange(lines, start, previousEnd));
         start = previousEnd;
@@ -364,12 +461,13 @@ public final class RecordLog implements AutoCloseable {
     }
   }
 
-  private void publish(byte[] lines, int[] lineEnds) {
+  private void publish(byte[] lines, int[] lineEnds, int count) {
     if (taps.stream().noneMatch(LineListener::listening)) {
       return;
     }
     int start = 0;
-    for (int end : lineEnds) {
+    for (int i = 0; i < count; i++) {
+      int end = lineEnds[i];
       String line = new String(lines, start, end - start - 1, StandardCharsets.UTF_8);
       for (LineListener tap : taps) {
         tap.accept(line);
@@ -386,17 +484,23 @@ public final class RecordLog implements AutoCloseable {
     }
   }
 
-  /** Writes every queued record, then closes the file. */
+  /** Writes every record written so far, then closes the file. */
   @Override
-  public void close() {
+  public synchronized void close() {
     if (closed) {
       return;
     }
     closed = true;
-    enqueue(CLOSE);
-    try {
-      writer.join();
-    } catch (InterruptedException e) {
+    LockSupport.unpark(writer);
+    boolean interrupted = false;
+    while (writer.isAlive()) {
+      try {
+        writer.join();
+      } catch (InterruptedException e) {
+        interrupted = true; // records are never given up for an interrupt
+      }
+    }
+    if (interrupted) {
       Thread.currentThread().interrupt();
     }
     files.stop();

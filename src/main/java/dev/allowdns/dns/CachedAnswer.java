@@ -19,7 +19,8 @@ import org.xbill.DNS.Type;
 
 /**
  * An upstream answer kept as a ready-to-send wire template: a cache hit patches the ID, flags,
- * question case and TTLs in a copy instead of building a message. Immutable.
+ * question case and TTLs in a copy instead of building a message. Immutable, but for one memo
+ * (the sandbox that last got it).
  */
 final class CachedAnswer {
   /** RFC 8767 §4: stale answers carry a TTL of 30 seconds. */
@@ -43,6 +44,11 @@ final class CachedAnswer {
   private final List<String> answerText;
   private final List<InetAddress> addresses;
   private final String upstream;
+  /**
+   * The sandbox this answer was last given to: a repeat needs no first-seen lookup. Racy on
+   * purpose: a lost update costs one extra lookup, and the write is to a rarely changing field.
+   */
+  private Object lastGivenTo;
 
   private CachedAnswer(
       byte[] wire,
@@ -179,6 +185,15 @@ final class CachedAnswer {
 
   String upstream() {
     return upstream;
+  }
+
+  /** Returns whether {@code sandbox} was the last to get this answer, and notes it as such. */
+  boolean givenAgainTo(Object sandbox) {
+    if (lastGivenTo == sandbox) {
+      return true;
+    }
+    lastGivenTo = sandbox;
+    return false;
   }
 
   /**

@@ -213,7 +213,9 @@ final class QueryPipeline {
     q.answers = answer.answerText();
     q.upstream = answer.upstream();
     q.cached = lookup.cached();
-    metrics.resolved(policy.name(), q.sandbox.id(), q.name);
+    if (!answer.givenAgainTo(q.sandbox)) {
+      metrics.resolved(policy.name(), q.sandbox.id(), q.name);
+    }
     if (q.wouldBlock != null) {
       finish(q, "would_block", answer.rcode(), q.wouldBlock);
     } else {
