@@ -70,11 +70,6 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
     this.policies = new AtomicReference<>(policies);
     this.sandboxes = sandboxes;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    new JvmMemoryMetrics().bindTo(registry);
-    new JvmGcMetrics().bindTo(registry);
-    new JvmThreadMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
-    new UptimeMetrics().bindTo(registry);
     Gauge.builder("allowdns_policy_generation", this, a -> a.policies.get().generation())
         .description("Generation of the policy set in force")
         .register(registry);
@@ -139,6 +134,12 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
               connectionLog,
               registry);
     }
+    // After the sockets: the JVM's management beans take long to load, and answers come first.
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
     admin = AdminServer.start(config.adminListen(), tokenFile, this, registry, events);
     if (config.watchZones()) {
       try {

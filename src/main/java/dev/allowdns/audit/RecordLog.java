@@ -45,8 +45,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class RecordLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RecordLog.class);
-  private static final ObjectMapper JSON =
-      new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+  /** Made on first use: Jackson databind takes long to load, and most runs never need it. */
+  private static final class Json {
+    static final ObjectMapper MAPPER =
+        new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+  }
+
   /** Writes root values back to back: each record ends with its own newline. */
   private static final JsonFactory LINES = lineFactory();
   /** A thread's chunk is handed over whole once it holds this much. */
@@ -65,7 +69,6 @@ public final class RecordLog implements AutoCloseable {
   private static JsonFactory lineFactory() {
     JsonFactory factory = new JsonFactory();
     factory.setRootValueSeparator(null);
-    factory.setCodec(JSON);
     return factory;
   }
 
@@ -274,7 +277,7 @@ public final class RecordLog implements AutoCloseable {
         if (record instanceof JsonLine line) {
           line.writeTo(json);
         } else {
-          JSON.writeValue(json, record);
+          Json.MAPPER.writeValue(json, record);
         }
         json.writeRaw('\n');
         json.flush();

@@ -31,10 +31,14 @@ import java.util.Set;
  * the address and what to do.
  */
 final class AdminClient {
-  private static final ObjectMapper JSON =
-      new ObjectMapper()
-          .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  /** Made on first use: Jackson databind takes long to load, and most runs never need it. */
+  private static final class Json {
+    static final ObjectMapper MAPPER =
+        new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  }
+
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
   /** A reload parses every zone file: allow it time on a big allowlist. */
@@ -95,7 +99,7 @@ final class AdminClient {
       throws Failure {
     String body;
     try {
-      body = JSON.writeValueAsString(registration);
+      body = Json.MAPPER.writeValueAsString(registration);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write a registration as JSON", e);
     }
@@ -173,7 +177,7 @@ final class AdminClient {
 
   private <T> T parse(HttpResponse<String> response, TypeReference<T> type) throws Failure {
     try {
-      return JSON.readValue(response.body(), type);
+      return Json.MAPPER.readValue(response.body(), type);
     } catch (JsonProcessingException e) {
       throw new Failure(
           "the admin API at "
@@ -228,7 +232,7 @@ final class AdminClient {
   /** Returns the {@code error} of a JSON error body, else the body itself. */
   private static String errorText(String body) {
     try {
-      JsonNode node = JSON.readTree(body);
+      JsonNode node = Json.MAPPER.readTree(body);
       if (node != null && node.hasNonNull("error")) {
         return node.get("error").asText();
       }

@@ -54,7 +54,7 @@ final class LogsBlockedCommand implements Callable<Integer> {
     List<BlockedSummary.Row> rows = blocked.top(rowLimit.limit);
     if (json) {
       out.println(
-          LogsTopCommand.JSON.writeValueAsString(
+          LogsTopCommand.Json.MAPPER.writeValueAsString(
               rows.stream()
                   .map(
                       r ->

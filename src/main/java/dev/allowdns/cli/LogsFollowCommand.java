@@ -37,7 +37,11 @@ import sun.misc.Signal;
           + " stops answering."
     })
 final class LogsFollowCommand implements Callable<Integer> {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Made on first use: Jackson databind takes long to load, and most runs never need it. */
+  private static final class Json {
+    static final ObjectMapper MAPPER =
+        new ObjectMapper();
+  }
 
   /** The server sends a blank line every second while there is no record. */
   private static final Duration SILENCE_LIMIT = Duration.ofSeconds(10);
@@ -119,7 +123,7 @@ final class LogsFollowCommand implements Callable<Integer> {
   private void show(String line, PrintWriter out, PrintWriter err) {
     JsonNode record;
     try {
-      record = JSON.readTree(line);
+      record = Json.MAPPER.readTree(line);
     } catch (JsonProcessingException e) {
       record = null;
     }
@@ -178,4 +182,5 @@ final class LogsFollowCommand implements Callable<Integer> {
   private static String orDash(String value) {
     return value == null || value.isEmpty() ? "-" : value;
   }
+
 }

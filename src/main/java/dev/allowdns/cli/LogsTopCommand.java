@@ -29,10 +29,13 @@ import picocli.CommandLine.TypeConversionException;
           + " a connection had no name), highest first."
     })
 final class LogsTopCommand implements Callable<Integer> {
-  static final ObjectMapper JSON =
-      new ObjectMapper()
-          .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-          .enable(SerializationFeature.INDENT_OUTPUT);
+  /** Made on first use: Jackson databind takes long to load, and most runs never need it. */
+  static final class Json {
+    static final ObjectMapper MAPPER =
+        new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT);
+  }
 
   @Spec CommandSpec spec;
   @Mixin LogReadOptions logOptions;
@@ -88,7 +91,7 @@ final class LogsTopCommand implements Callable<Integer> {
     List<TrafficByDestination.Total> top = traffic.top(by, rowLimit.limit);
     if (json) {
       out.println(
-          JSON.writeValueAsString(
+          Json.MAPPER.writeValueAsString(
               top.stream()
                   .map(
                       t ->
@@ -113,4 +116,5 @@ final class LogsTopCommand implements Callable<Integer> {
     table.print(out);
     return ExitCodes.OK;
   }
+
 }

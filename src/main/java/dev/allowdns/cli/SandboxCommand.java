@@ -150,10 +150,13 @@ final class SandboxCommand implements Callable<Integer> {
       versionProvider = VersionProvider.class,
       description = "List every sandbox network: from the config file and registered at run time.")
   static final class ListCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON =
-        new ObjectMapper()
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(SerializationFeature.INDENT_OUTPUT);
+    /** Made on first use: Jackson databind takes long to load, and most runs never need it. */
+    private static final class Json {
+      static final ObjectMapper MAPPER =
+          new ObjectMapper()
+              .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+              .enable(SerializationFeature.INDENT_OUTPUT);
+    }
 
     @Spec CommandSpec spec;
     @Mixin AdminOptions adminOptions;
@@ -172,7 +175,7 @@ final class SandboxCommand implements Callable<Integer> {
       }
       PrintWriter out = spec.commandLine().getOut();
       if (json) {
-        out.println(JSON.writeValueAsString(sandboxes));
+        out.println(Json.MAPPER.writeValueAsString(sandboxes));
         return ExitCodes.OK;
       }
       TextTable table =

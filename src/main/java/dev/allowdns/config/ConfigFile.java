@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -45,14 +46,31 @@ public record ConfigFile(
   /** One {@code sandboxes:} item of the YAML file. */
   public record SandboxEntry(String cidr, String id, String taskId, String user, String policy) {}
 
-  private static final ObjectMapper YAML =
-      new ObjectMapper(new YAMLFactory())
-          .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-          .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY);
+  /**
+   * Made on first use: Jackson's YAML and databind classes take a few hundred milliseconds to
+   * load, which a start without a config file should not pay before its first answer.
+   */
+  private static final class Yaml {
+    static final ObjectMapper MAPPER =
+        new ObjectMapper(new YAMLFactory())
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY);
+  }
+
+  /** The keys a flag map may hold ({@link #of}); {@code policies} and {@code sandboxes} are file-only. */
+  private static final Set<String> FLAG_KEYS =
+      Set.of(
+          "listen", "upstreams", "zones", "relay_listen", "admin_listen", "log_dir", "state_dir",
+          "ledger_min_ttl", "upstream_timeout", "serve_stale_max", "cache_size", "tcp_idle_timeout",
+          "log_max_file_size", "log_total_size", "relay_connect_timeout", "relay_idle_timeout",
+          "relay_peek_timeout", "shutdown_grace", "mode", "watch_zones");
 
   /** A file that says nothing: every value comes from flags or defaults. */
-  public static final ConfigFile EMPTY = of(Map.of());
+  public static final ConfigFile EMPTY =
+      new ConfigFile(
+          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+          null, null, null, null, null, null, null);
 
   /**
    * Reads a YAML config file.
@@ -68,7 +86,7 @@ public record ConfigFile(
       throw new ConfigException(file + ": cannot read: " + e);
     }
     try {
-      ConfigFile parsed = YAML.readValue(text, ConfigFile.class);
+      ConfigFile parsed = Yaml.MAPPER.readValue(text, ConfigFile.class);
       return parsed == null ? EMPTY : parsed;
     } catch (UnrecognizedPropertyException e) {
       throw new ConfigException(
@@ -105,23 +123,100 @@ public record ConfigFile(
   /**
    * Returns the values given as {@code key → value}, keys as in the YAML file ({@code log_dir}); a
    * {@code null} value is unsaid. Flags use it, so they and the file share one vocabulary.
+   *
+   * @throws IllegalArgumentException naming a key that is not a config key, or a value of the
+   *     wrong type
    */
   public static ConfigFile of(Map<String, ?> values) {
-    return YAML.convertValue(values, ConfigFile.class);
+    if (!FLAG_KEYS.containsAll(values.keySet())) {
+      try {
+        return Yaml.MAPPER.convertValue(values, ConfigFile.class);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(e.getMessage(), e);
+      }
+    }
+    return new ConfigFile(
+        strings(values, "listen"),
+        strings(values, "upstreams"),
+        value(values, "zones", String.class),
+        value(values, "relay_listen", String.class),
+        value(values, "admin_listen", String.class),
+        value(values, "log_dir", String.class),
+        value(values, "state_dir", String.class),
+        value(values, "ledger_min_ttl", String.class),
+        value(values, "upstream_timeout", String.class),
+        value(values, "serve_stale_max", String.class),
+        value(values, "cache_size", Long.class),
+        value(values, "tcp_idle_timeout", String.class),
+        value(values, "log_max_file_size", String.class),
+        value(values, "log_total_size", String.class),
+        value(values, "relay_connect_timeout", String.class),
+        value(values, "relay_idle_timeout", String.class),
+        value(values, "relay_peek_timeout", String.class),
+        value(values, "shutdown_grace", String.class),
+        value(values, "mode", String.class),
+        value(values, "watch_zones", Boolean.class),
+        null,
+        null);
+  }
+
+  private static <T> T value(Map<String, ?> values, String key, Class<T> type) {
+    Object value = values.get(key);
+    if (value == null || type.isInstance(value)) {
+      return type.cast(value);
+    }
+    if (type == Long.class && value instanceof Number n) {
+      return type.cast(n.longValue());
+    }
+    throw new IllegalArgumentException(
+        key + ": expected " + type.getSimpleName() + ", got " + value.getClass().getSimpleName());
+  }
+
+  /** A list of strings, or one string as a list of one (as the YAML file may say it). */
+  private static List<String> strings(Map<String, ?> values, String key) {
+    Object value = values.get(key);
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof String one) {
+      return List.of(one);
+    }
+    if (value instanceof List<?> list && list.stream().allMatch(String.class::isInstance)) {
+      return list.stream().map(String.class::cast).toList();
+    }
+    throw new IllegalArgumentException(key + ": expected a list of strings, got " + value);
   }
 
   /** Returns this file with every value that {@code flags} says replaced by the flag's value. */
-  @SuppressWarnings("unchecked")
   public ConfigFile overriddenBy(ConfigFile flags) {
-    Map<String, Object> merged = YAML.convertValue(this, Map.class);
-    Map<String, Object> said = YAML.convertValue(flags, Map.class);
-    said.forEach(
-        (key, value) -> {
-          boolean unsaid = value == null || (value instanceof List<?> list && list.isEmpty());
-          if (!unsaid) {
-            merged.put(key, value);
-          }
-        });
-    return YAML.convertValue(merged, ConfigFile.class);
+    return new ConfigFile(
+        either(flags.listen, listen),
+        either(flags.upstreams, upstreams),
+        either(flags.zones, zones),
+        either(flags.relayListen, relayListen),
+        either(flags.adminListen, adminListen),
+        either(flags.logDir, logDir),
+        either(flags.stateDir, stateDir),
+        either(flags.ledgerMinTtl, ledgerMinTtl),
+        either(flags.upstreamTimeout, upstreamTimeout),
+        either(flags.serveStaleMax, serveStaleMax),
+        either(flags.cacheSize, cacheSize),
+        either(flags.tcpIdleTimeout, tcpIdleTimeout),
+        either(flags.logMaxFileSize, logMaxFileSize),
+        either(flags.logTotalSize, logTotalSize),
+        either(flags.relayConnectTimeout, relayConnectTimeout),
+        either(flags.relayIdleTimeout, relayIdleTimeout),
+        either(flags.relayPeekTimeout, relayPeekTimeout),
+        either(flags.shutdownGrace, shutdownGrace),
+        either(flags.mode, mode),
+        either(flags.watchZones, watchZones),
+        either(flags.policies, policies),
+        either(flags.sandboxes, sandboxes));
+  }
+
+  /** Returns what the flag says, unless it says nothing (unset, or an empty list). */
+  private static <T> T either(T flag, T file) {
+    boolean unsaid = flag == null || (flag instanceof List<?> list && list.isEmpty());
+    return unsaid ? file : flag;
   }
 }

@@ -176,7 +176,7 @@ final class QueryPipeline {
                   metrics.rebindingRemoved(removed);
                 }
               }
-              return CachedAnswer.of(question, answer, reply.server().toString(), ticker.read());
+              return CachedAnswer.of(question, answer, reply.server(), ticker.read());
             });
   }
 

@@ -42,6 +42,11 @@ final class UpstreamGroup {
   static final int EDNS_PAYLOAD = 1232;
 
   private final List<HostPort> servers;
+  /**
+   * {@code HOST:PORT} of each server, made once: every cached answer names its upstream, and
+   * 100,000 answers should not hold 100,000 copies of the same text.
+   */
+  private final List<String> serverNames;
   private final Duration timeout;
   private final EventLoopGroup loops;
   private final Transport transport;
@@ -59,6 +64,7 @@ final class UpstreamGroup {
       throw new IllegalArgumentException("an upstream group needs at least one server");
     }
     this.servers = List.copyOf(servers);
+    this.serverNames = servers.stream().map(HostPort::toString).toList();
     this.timeout = timeout;
     this.loops = loops;
     this.transport = transport;
@@ -69,8 +75,8 @@ final class UpstreamGroup {
     return servers;
   }
 
-  /** An upstream's usable answer and who gave it. */
-  record Reply(Message message, HostPort server) {}
+  /** An upstream's usable answer and who gave it ({@code HOST:PORT}). */
+  record Reply(Message message, String server) {}
 
   /**
    * Asks the servers in turn for {@code question}. The future fails only when every server timed
@@ -92,6 +98,7 @@ final class UpstreamGroup {
     }
     int serverIndex = index % servers.size();
     HostPort server = servers.get(serverIndex);
+    String name = serverNames.get(serverIndex);
     long start = System.nanoTime();
     exchange(query, server, false)
         .thenCompose(
@@ -103,10 +110,10 @@ final class UpstreamGroup {
             (reply, error) -> {
               if (error == null && usable(reply)) {
                 preferred = serverIndex;
-                metrics.upstreamLatency(server.toString(), System.nanoTime() - start);
-                result.complete(new Reply(reply, server));
+                metrics.upstreamLatency(name, System.nanoTime() - start);
+                result.complete(new Reply(reply, name));
               } else {
-                metrics.upstreamFailure(server.toString());
+                metrics.upstreamFailure(name);
                 attempt(query, serverIndex + 1, tried + 1, result);
               }
             });

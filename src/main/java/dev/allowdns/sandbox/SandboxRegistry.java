@@ -22,11 +22,14 @@ import java.util.Objects;
  * immutable {@link Sandboxes}.
  */
 public final class SandboxRegistry {
-  private static final ObjectMapper JSON =
-      new ObjectMapper()
-          .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-          .setSerializationInclusion(JsonInclude.Include.NON_NULL)
-          .enable(SerializationFeature.INDENT_OUTPUT);
+  /** Made on first use: Jackson databind takes long to load, and most runs never need it. */
+  private static final class Json {
+    static final ObjectMapper MAPPER =
+        new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .setSerializationInclusion(JsonInclude.Include.NON_NULL)
+            .enable(SerializationFeature.INDENT_OUTPUT);
+  }
 
   /** One registered network, as stored and as the admin API speaks it. */
   public record Registration(String cidr, String id, String taskId, String user, String policy) {
@@ -69,7 +72,7 @@ public final class SandboxRegistry {
     List<Registration> saved = List.of();
     if (Files.exists(file)) {
       try {
-        saved = JSON.readValue(file.toFile(), new TypeReference<List<Registration>>() {});
+        saved = Json.MAPPER.readValue(file.toFile(), new TypeReference<List<Registration>>() {});
       } catch (IOException e) {
         throw new IOException(file + ": cannot read registered sandboxes: " + e.getMessage(), e);
       }
@@ -142,7 +145,7 @@ public final class SandboxRegistry {
     Files.createDirectories(file.getParent());
     Path temp = Files.createTempFile(file.getParent(), "sandboxes", ".json.tmp");
     try {
-      JSON.writeValue(temp.toFile(), next);
+      Json.MAPPER.writeValue(temp.toFile(), next);
       try {
         Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
@@ -162,4 +165,5 @@ public final class SandboxRegistry {
     }
     return Sandboxes.of(all, loopbackPolicy);
   }
+
 }
