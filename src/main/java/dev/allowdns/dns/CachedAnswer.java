@@ -35,7 +35,7 @@ final class CachedAnswer {
   private final byte[] wire;
   private final int questionEnd;
   private final int[] ttlOffsets;
-  private final long[] ttls;
+  private final int[] ttls; // each at most MAX_TTL
   private final long storedAtNanos;
   private final long lifetimeSeconds;
   private final int rcode;
@@ -53,7 +53,7 @@ final class CachedAnswer {
   private CachedAnswer(
       byte[] wire,
       int[] ttlOffsets,
-      long[] ttls,
+      int[] ttls,
       long storedAtNanos,
       long lifetimeSeconds,
       int rcode,
@@ -69,7 +69,7 @@ final class CachedAnswer {
     this.lifetimeSeconds = lifetimeSeconds;
     this.rcode = rcode;
     this.chain = chain;
-    this.chainNames = chain.stream().map(QueryPipeline::normalize).toList();
+    this.chainNames = chain.isEmpty() ? List.of() : chain.stream().map(QueryPipeline::normalize).toList();
     this.answerText = answerText;
     this.addresses = addresses;
     this.upstream = upstream;
@@ -127,9 +127,9 @@ final class CachedAnswer {
     }
     byte[] wire = template.toWire();
     int[] offsets = ttlOffsetsOf(wire);
-    long[] ttls = new long[offsets.length];
+    int[] ttls = new int[offsets.length];
     for (int i = 0; i < offsets.length; i++) {
-      ttls[i] = Math.min(readUnsignedInt(wire, offsets[i]), MAX_TTL);
+      ttls[i] = (int) Math.min(readUnsignedInt(wire, offsets[i]), MAX_TTL);
     }
     return new CachedAnswer(
         wire,

@@ -1,7 +1,5 @@
 package dev.allowdns.dns;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -28,11 +26,8 @@ final class DnsMetrics {
 
   private record QueryKey(String result, String type, String rule) {}
 
-  private record Seen(String sandbox, String name) {}
-
   /** Sandbox and name pairs seen lately, to count names a sandbox resolves for the first time. */
-  private final Cache<Seen, Boolean> seen =
-      Caffeine.newBuilder().maximumSize(100_000).executor(Runnable::run).build();
+  private final RecentPairs seen = new RecentPairs(100_000);
 
   private final ConcurrentMap<String, Counter> firstSeen = new ConcurrentHashMap<>();
 
@@ -84,11 +79,10 @@ final class DnsMetrics {
 
   /**
    * Counts {@code name} when {@code sandbox} resolves it for the first time (as far as the last
-   * 100,000 pairs remember): new names are what an alert on a changed dependency looks for.
+   * last 50,000 to 100,000 pairs remember): new names are what an alert on a changed dependency looks for.
    */
   void resolved(String policy, String sandbox, String name) {
-    Seen key = new Seen(sandbox, name);
-    if (seen.getIfPresent(key) != null || seen.asMap().putIfAbsent(key, Boolean.TRUE) != null) {
+    if (!seen.add(sandbox, name)) {
       return;
     }
     firstSeen
