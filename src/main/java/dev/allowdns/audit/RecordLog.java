@@ -24,6 +24,10 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -91,6 +95,12 @@ public final class RecordLog implements AutoCloseable {
   private final String name;
   private final long totalBytes;
   private final Thread writer;
+  /**
+   * Gzips and caps the rotated files, apart from the writer: compressing a 100 MB file takes
+   * about a second, and a writer busy that long would make callers wait for it.
+   */
+  private final ExecutorService archiver;
+  private final AtomicBoolean archiving = new AtomicBoolean();
   private long lastCapCheckNanos;
   private volatile boolean closed;
 
@@ -103,6 +113,19 @@ public final class RecordLog implements AutoCloseable {
     this.file = file;
     this.writer = new Thread(this::drain, "allowdns-" + name + "-writer");
     this.writer.setDaemon(true);
+    this.archiver =
+        Executors.newSingleThreadExecutor(
+            task -> {
+              Thread thread =
+                  new Thread(
+                      () -> {
+                        BackgroundPriority.lowerCurrentThread();
+                        task.run();
+                      },
+                      "allowdns-" + name + "-archiver");
+              thread.setDaemon(true);
+              return thread;
+            });
   }
 
   /**
@@ -367,7 +390,17 @@ public final class RecordLog implements AutoCloseable {
       }
       taken.clear();
       if (System.nanoTime() - lastCapCheckNanos > CAP_CHECK_NANOS) {
-        maintainArchives();
+        lastCapCheckNanos = System.nanoTime();
+        if (archiving.compareAndSet(false, true)) {
+          archiver.execute(
+              () -> {
+                try {
+                  maintainArchives();
+                } finally {
+                  archiving.set(false);
+                }
+              });
+        }
       }
       if (closing) {
         return;
@@ -380,7 +413,6 @@ public final class RecordLog implements AutoCloseable {
    * together fit in the total size: retention is bounded, never unlimited.
    */
   private void maintainArchives() {
-    lastCapCheckNanos = System.nanoTime();
     Path dir = file.toAbsolutePath().getParent();
     try {
       for (Path rotated : archives(dir, ".jsonl")) {
@@ -487,6 +519,23 @@ public final class RecordLog implements AutoCloseable {
     }
   }
 
+  private void awaitArchiver() {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        if (archiver.awaitTermination(1, TimeUnit.MINUTES)) {
+          break;
+        }
+        log.warn("still compressing the rotated files of {}", file);
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** Writes every record written so far, then closes the file. */
   @Override
   public synchronized void close() {
@@ -507,6 +556,8 @@ public final class RecordLog implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     files.stop();
+    archiver.shutdown();
+    awaitArchiver();
     maintainArchives();
     context.stop();
   }
