@@ -233,12 +233,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
               }
               pendingBytes = 0;
               backend.flush();
+              // From here both sides read on their own; Pump.forward pauses one while its
+              // writes wait.
               if (connection.sandboxDoneSending) {
                 Pump.halfClose(backend, ctx.channel(), false);
               } else {
-                ctx.read();
+                ctx.channel().config().setAutoRead(true);
               }
-              backend.read();
+              backend.config().setAutoRead(true);
             });
   }
 
@@ -256,17 +258,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
     Channel backend = connection.backend;
     if (backend != null && backend.isActive()) {
-      backend
-          .writeAndFlush(msg)
-          .addListener(
-              (ChannelFutureListener)
-                  written -> {
-                    if (written.isSuccess()) {
-                      ctx.read(); // backpressure: the next read only after this write
-                    } else {
-                      ctx.close();
-                    }
-                  });
+      Pump.forward(msg, ctx.channel(), backend);
     } else {
       pending.add(msg);
       pendingBytes += n;
