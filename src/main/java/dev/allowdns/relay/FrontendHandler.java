@@ -118,7 +118,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     peekTimer =
         ctx.executor()
             .schedule(() -> peekTimedOut(ctx), settings.peekTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    // The channel reads on its own from here (auto-read): the peeks, then the pending queue.
+    ctx.read();
   }
 
   private static boolean isRelayItself(InetSocketAddress destination, InetSocketAddress local) {
@@ -260,11 +260,17 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     if (backend != null && backend.isActive()) {
       Pump.forward(msg, ctx.channel(), backend);
     } else {
-      pending.add(msg); // still peeking or connecting
+      pending.add(msg);
       pendingBytes += n;
-      if (pendingBytes >= MAX_PENDING_BYTES) {
-        ctx.channel().config().setAutoRead(false); // the connect resumes it
-      }
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    Channel backend = connection.backend;
+    boolean connected = backend != null && backend.isActive();
+    if (!connected && pendingBytes < MAX_PENDING_BYTES && ctx.channel().isActive()) {
+      ctx.read(); // still peeking or connecting: keep listening, up to a bound
     }
   }
 

@@ -84,9 +84,9 @@ public final class RelayServer implements AutoCloseable {
             .group(loops)
             .channel(transport.serverSocketChannel())
             .option(ChannelOption.SO_BACKLOG, 4096)
-            // Auto-read stays on (Pump.forward pauses a side only while its writes wait), and
-            // Netty's epoll channels set TCP_NODELAY themselves: no extra syscalls per connection.
+            .childOption(ChannelOption.AUTO_READ, false)
             .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
             .childHandler(
                 new ChannelInitializer<SocketChannel>() {
                   @Override
