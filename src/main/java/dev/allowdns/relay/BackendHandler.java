@@ -1,6 +1,7 @@
 package dev.allowdns.relay;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -22,7 +23,18 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     int n = ((ByteBuf) msg).readableBytes();
     connection.bytesToSandbox += n;
     connection.bytesToSandboxMeter.increment(n);
-    Pump.forward(msg, ctx.channel(), connection.frontend);
+    connection
+        .frontend
+        .writeAndFlush(msg)
+        .addListener(
+            (ChannelFutureListener)
+                written -> {
+                  if (written.isSuccess()) {
+                    ctx.read();
+                  } else {
+                    ctx.close();
+                  }
+                });
   }
 
   @Override

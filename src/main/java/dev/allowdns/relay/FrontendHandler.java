@@ -233,14 +233,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
               }
               pendingBytes = 0;
               backend.flush();
-              // From here both sides read on their own; Pump.forward pauses one while its
-              // writes wait.
               if (connection.sandboxDoneSending) {
                 Pump.halfClose(backend, ctx.channel(), false);
               } else {
-                ctx.channel().config().setAutoRead(true);
+                ctx.read();
               }
-              backend.config().setAutoRead(true);
+              backend.read();
             });
   }
 
@@ -258,7 +256,17 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
     Channel backend = connection.backend;
     if (backend != null && backend.isActive()) {
-      Pump.forward(msg, ctx.channel(), backend);
+      backend
+          .writeAndFlush(msg)
+          .addListener(
+              (ChannelFutureListener)
+                  written -> {
+                    if (written.isSuccess()) {
+                      ctx.read(); // backpressure: the next read only after this write
+                    } else {
+                      ctx.close();
+                    }
+                  });
     } else {
       pending.add(msg);
       pendingBytes += n;
