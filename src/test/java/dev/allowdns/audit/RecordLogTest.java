@@ -104,6 +104,38 @@ class RecordLogTest {
   }
 
   @Test
+  void write_fasterThanTheWriter_waitsAndLosesNothing() throws Exception {
+    RecordLog log = RecordLog.open(dir, "queries", "1GB", "2GB");
+    String padding = "y".repeat(1_000);
+    int records = 40_000; // ~40 MB from one thread: far more than its buffers hold (about 1 MiB)
+    for (int i = 0; i < records; i++) {
+      log.write(Map.of("i", i, "pad", padding));
+    }
+    log.close();
+
+    int expected = 0;
+    try (BufferedReader in = Files.newBufferedReader(dir.resolve("queries.jsonl"))) {
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        assertEquals(expected, JSON.readTree(line).get("i").asInt(), "one thread's lines stay in order");
+        expected++;
+      }
+    }
+    assertEquals(records, expected);
+  }
+
+  @Test
+  void write_recordJacksonCannotEncode_isRefusedAndTheLogGoesOn() throws Exception {
+    RecordLog log = RecordLog.open(dir, "queries", "1MB", "10MB");
+    log.write(Map.of("i", 1));
+    assertThrows(IllegalArgumentException.class, () -> log.write(new Object()));
+    log.write(Map.of("i", 2));
+    log.close();
+
+    List<String> lines = Files.readAllLines(dir.resolve("queries.jsonl"));
+    assertEquals(List.of("{\"i\":1}", "{\"i\":2}"), lines);
+  }
+
+  @Test
   void write_afterClose_isRefusedLoudly() {
     RecordLog log = RecordLog.open(dir, "queries", "1MB", "10MB");
     log.close();
