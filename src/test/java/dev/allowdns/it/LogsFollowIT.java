@@ -8,16 +8,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.allowdns.testing.AllowdnsCli;
 import dev.allowdns.testing.AllowdnsProcess;
+import dev.allowdns.testing.ChildProcess;
 import dev.allowdns.testing.CommandResult;
 import dev.allowdns.testing.Dig;
 import dev.allowdns.testing.FreePorts;
 import dev.allowdns.testing.RequiresPrograms;
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -201,20 +198,22 @@ class LogsFollowIT {
 
     private Follow(Process process) {
       this.process = process;
-      pump(
+      ChildProcess.pump(
           process.getInputStream(),
           line -> {
             synchronized (stdout) {
               stdout.add(line);
             }
-          });
-      pump(
+          },
+          "follow-stdout");
+      ChildProcess.pump(
           process.getErrorStream(),
           line -> {
             synchronized (stderr) {
               stderr.append(line).append('\n');
             }
-          });
+          },
+          "follow-stderr");
     }
 
     static Follow start(String... args) {
@@ -233,24 +232,6 @@ class LogsFollowIT {
       } catch (IOException e) {
         throw new IllegalStateException("cannot start " + command, e);
       }
-    }
-
-    private static void pump(InputStream in, java.util.function.Consumer<String> sink) {
-      Thread thread =
-          new Thread(
-              () -> {
-                try (BufferedReader reader =
-                    new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                  String line;
-                  while ((line = reader.readLine()) != null) {
-                    sink.accept(line);
-                  }
-                } catch (IOException gone) {
-                  // the process ended
-                }
-              });
-      thread.setDaemon(true);
-      thread.start();
     }
 
     List<String> stdoutLines() {

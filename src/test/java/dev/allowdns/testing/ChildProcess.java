@@ -193,7 +193,8 @@ public final class ChildProcess implements AutoCloseable {
     }
   }
 
-  private static Thread pump(
+  /** Reads {@code in} line by line on a daemon thread named {@code name}, until it ends. */
+  public static Thread pump(
       InputStream in, java.util.function.Consumer<String> sink, String name) {
     Thread thread =
         new Thread(
