@@ -213,13 +213,14 @@ public final class RecordLog implements AutoCloseable {
   public void write(Object record) {
     Objects.requireNonNull(record, "record");
     Producer p = producer.get();
+    boolean filledAChunk;
     synchronized (p) {
       if (closed) {
         throw new IllegalStateException("record log " + file + " is closed; record: " + record);
       }
-      p.append(record);
+      filledAChunk = p.append(record);
     }
-    while (p.mustWait() && !closed) {
+    while (filledAChunk && p.mustWait() && !closed) {
       LockSupport.parkNanos(BACKPRESSURE_NANOS);
     }
   }
@@ -236,7 +237,7 @@ public final class RecordLog implements AutoCloseable {
   }
 
   /** Bytes of whole JSON lines, and how many lines. Confined to its producer, then the writer. */
-  private static final class Chunk extends OutputStream {
+  private static final class Chunk {
     byte[] bytes = new byte[CHUNK_BYTES + 4096];
     int length;
     int records;
@@ -250,13 +251,7 @@ public final class RecordLog implements AutoCloseable {
       lineEnds[records++] = length;
     }
 
-    @Override
-    public void write(int b) {
-      write(new byte[] {(byte) b}, 0, 1);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) {
+    void append(byte[] b, int off, int len) {
       if (length + len > bytes.length) {
         bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + len));
       }
@@ -286,15 +281,16 @@ public final class RecordLog implements AutoCloseable {
 
     @Override
     public void write(int b) {
-      chunk.write(b);
+      chunk.append(new byte[] {(byte) b}, 0, 1);
     }
 
     @Override
     public void write(byte[] b, int off, int len) {
-      chunk.write(b, off, len);
+      chunk.append(b, off, len);
     }
 
-    void append(Object record) {
+    /** Encodes {@code record} as one line; returns whether that filled a chunk. */
+    boolean append(Object record) {
       int start = chunk.length;
       try {
         if (record instanceof JsonLine line) {
@@ -310,10 +306,12 @@ public final class RecordLog implements AutoCloseable {
         throw new IllegalArgumentException("cannot encode record " + record + ": " + e, e);
       }
       chunk.endLine();
-      if (chunk.length >= CHUNK_BYTES) {
-        full.add(chunk);
-        chunk = spareChunk();
+      if (chunk.length < CHUNK_BYTES) {
+        return false;
       }
+      full.add(chunk);
+      chunk = spareChunk();
+      return true;
     }
 
     synchronized boolean mustWait() {
