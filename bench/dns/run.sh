@@ -41,7 +41,7 @@ EOF
 # JVM flags for allowdns, chosen for a server pinned to one CPU with a 256 MiB RSS target:
 #  - SerialGC: one CPU means no parallel GC work to gain, and Serial has the lowest CPU cost per
 #    collected byte and the smallest footprint (it is what ergonomics picks on one CPU anyway).
-#  - -Xms144m -Xmx144m: 100,000 cached names live in about 85 MiB; a fixed heap never stops for a
+#  - -Xms144m -Xmx144m: 100,000 cached names live in about 73 MiB; a fixed heap never stops for a
 #    full collection to grow, and heap + metaspace + code cache + thread stacks stay under
 #    256 MiB resident.
 #  - -XX:MetaspaceSize=64m: no full collection at start-up for metaspace that is still filling.
