@@ -223,6 +223,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         (ChannelFutureListener)
             connected -> {
               if (!connected.isSuccess()) {
+                if (!ctx.channel().isOpen()) {
+                  // The sandbox gave up first (its own timeout): no failure of the destination.
+                  connection.endReason = "sandbox_closed";
+                  return;
+                }
                 log.debug("cannot connect to {}: {}", connection.destination, connected.cause().toString());
                 connection.endReason = Verdict.CONNECT_FAILED;
                 refuse(ctx);

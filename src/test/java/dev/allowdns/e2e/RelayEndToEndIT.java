@@ -81,6 +81,8 @@ class RelayEndToEndIT {
 
   private static final int BYTES_PORT = 9000;
   private static final int HOLD_PORT = 9001;
+  /** A port of the byte service's address where the internet namespace drops every SYN. */
+  private static final int SILENT_PORT = 9002;
   private static final int UDP_PORT = 9999;
   /** What the byte service sends on every connection, and what the byte client sends. */
   private static final int SERVER_SENDS = 123_456;
@@ -395,6 +397,41 @@ class RelayEndToEndIT {
         udpDatagramsBeforeFirewall,
         byteService.events("udp", UDP_PORT).size(),
         "datagrams reached the internet namespace:\n" + byteService.describe());
+  }
+
+  @Test
+  @Order(10)
+  void sandboxGivingUpWhileTheDestinationIsSilent_isRecordedAsSandboxClosed() throws Exception {
+    String address = topology.internetV4(BYTES_HOST);
+    Output drop =
+        topology.internet().run(
+            CLIENT_TIMEOUT,
+            "iptables", "-I", "INPUT", "-p", "tcp", "-d", address,
+            "--dport", Integer.toString(SILENT_PORT), "-j", "DROP");
+    assertTrue(drop.succeeded(), drop.describe());
+
+    // The client's handshake is with the relay, so it connects at once; it sends a request, then
+    // gives up before the destination answers and resets the connection (SO_LINGER 0).
+    String giveUp =
+        "import socket, struct, time\n"
+            + "s = socket.create_connection(('" + BYTES + "', " + SILENT_PORT + "), timeout=5)\n"
+            + "s.sendall(b'GET / HTTP/1.1\\r\\nHost: " + BYTES + "\\r\\n\\r\\n')\n"
+            + "time.sleep(0.5)\n"
+            + "s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))\n"
+            + "s.close()\n";
+    Output client = sandbox("python3", "-c", giveUp);
+    assertTrue(client.succeeded(), client.describe());
+
+    JsonNode record = awaitRecord(r -> port(r, SILENT_PORT));
+    assertEquals("allowed", record.path("result").asText(), "not refused by policy: " + record);
+    assertEquals("sandbox_closed", record.path("reason").asText(), record.toString());
+    assertEquals(BYTES, record.path("domain").asText(), record.toString());
+    assertEquals(0, record.path("bytes_received").asLong(), record.toString());
+    assertEquals(
+        ("GET / HTTP/1.1\r\nHost: " + BYTES + "\r\n\r\n").length(),
+        record.path("bytes_sent").asLong(),
+        "the peeked request counts: " + record);
+    assertTrue(record.path("duration_ms").asLong() < 5_000, "not the connect timeout: " + record);
   }
 
   @Test
