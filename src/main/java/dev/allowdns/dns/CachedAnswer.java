@@ -10,7 +10,6 @@ import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.DNAMERecord;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
-import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.SOARecord;
@@ -39,7 +38,6 @@ final class CachedAnswer {
   private final long storedAtNanos;
   private final long lifetimeSeconds;
   private final int rcode;
-  private final List<Name> chain;
   private final List<String> chainNames;
   private final List<String> answerText;
   private final List<InetAddress> addresses;
@@ -57,7 +55,7 @@ final class CachedAnswer {
       long storedAtNanos,
       long lifetimeSeconds,
       int rcode,
-      List<Name> chain,
+      List<String> chainNames,
       List<String> answerText,
       List<InetAddress> addresses,
       String upstream) {
@@ -68,8 +66,7 @@ final class CachedAnswer {
     this.storedAtNanos = storedAtNanos;
     this.lifetimeSeconds = lifetimeSeconds;
     this.rcode = rcode;
-    this.chain = chain;
-    this.chainNames = chain.isEmpty() ? List.of() : chain.stream().map(QueryPipeline::normalize).toList();
+    this.chainNames = chainNames;
     this.answerText = answerText;
     this.addresses = addresses;
     this.upstream = upstream;
@@ -87,7 +84,7 @@ final class CachedAnswer {
     template.getHeader().setFlag(Flags.RA);
     template.getHeader().setRcode(answer.getRcode());
     template.addRecord(question, Section.QUESTION);
-    List<Name> chain = new ArrayList<>();
+    List<String> chain = new ArrayList<>();
     List<String> answerText = new ArrayList<>();
     List<InetAddress> addresses = new ArrayList<>();
     long minAnswerTtl = Long.MAX_VALUE;
@@ -96,9 +93,9 @@ final class CachedAnswer {
       minAnswerTtl = Math.min(minAnswerTtl, r.getTTL());
       answerText.add(Type.string(r.getType()) + " " + r.rdataToString());
       if (r instanceof CNAMERecord cname) {
-        chain.add(cname.getTarget());
+        chain.add(QueryPipeline.normalize(cname.getTarget()));
       } else if (r instanceof DNAMERecord dname) {
-        chain.add(dname.getTarget());
+        chain.add(QueryPipeline.normalize(dname.getTarget()));
       } else if (r instanceof ARecord a) {
         addresses.add(a.getAddress());
       } else if (r instanceof AAAARecord aaaa) {
@@ -159,12 +156,10 @@ final class CachedAnswer {
     return rcode;
   }
 
-  /** Returns the targets of the CNAME/DNAME records, whose names deny rules must also see. */
-  List<Name> chain() {
-    return chain;
-  }
-
-  /** Returns {@link #chain()} as normalised names. */
+  /**
+   * Returns the targets of the CNAME/DNAME records as normalised names: deny rules must see them
+   * too, and the ledger keeps them.
+   */
   List<String> chainNames() {
     return chainNames;
   }

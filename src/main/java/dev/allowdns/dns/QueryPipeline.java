@@ -291,27 +291,9 @@ final class QueryPipeline {
 
   /** Returns a query name as rules match it: lower case, no trailing dot. */
   static String normalize(Name name) {
-    if (name.labels() <= 1) {
-      return "";
-    }
-    byte[] wire = name.toWireCanonical(); // lower-cased labels, uncompressed
-    char[] text = new char[wire.length - 2];
-    int n = 0;
-    for (int at = 0; wire[at] != 0; ) {
-      int length = wire[at++];
-      if (n > 0) {
-        text[n++] = '.';
-      }
-      for (int i = 0; i < length; i++) {
-        int c = wire[at++] & 0xff;
-        if (c <= ' ' || c >= 0x7f || c == '.' || c == '\\') {
-          // Rare bytes need dnsjava's escaping (\DDD); rules never match them anyway.
-          return name.toString(true).toLowerCase(Locale.ROOT);
-        }
-        text[n++] = (char) c;
-      }
-    }
-    return new String(text, 0, n);
+    String text = WireQuestion.ruleName(name.toWireCanonical(), 0);
+    // Rare bytes need dnsjava's escaping (\DDD); rules never match them anyway.
+    return text != null ? text : name.toString(true).toLowerCase(Locale.ROOT);
   }
 
   /** What one query has gathered on its way through the pipeline. Confined to one query. */

@@ -32,18 +32,41 @@ record WireQuestion(String name, int type, int dclass, int questionEnd, int edns
         || readShort(wire, 10) > 1) {
       return null;
     }
-    byte[] text = new byte[Math.min(MAX_NAME_LENGTH, wire.length - HEADER_LENGTH)];
+    String name = ruleName(wire, HEADER_LENGTH);
+    if (name == null) {
+      return null;
+    }
+    int at = HEADER_LENGTH + (name.isEmpty() ? 1 : name.length() + 2); // no escapes: one byte each
+    if (at + 4 > wire.length) {
+      return null;
+    }
+    int type = readShort(wire, at);
+    int dclass = readShort(wire, at + 2);
+    int questionEnd = at + 4;
+    if (readShort(wire, 10) == 0) {
+      return questionEnd == wire.length ? new WireQuestion(name, type, dclass, questionEnd, -1, 0) : null;
+    }
+    return withOpt(wire, name, type, dclass, questionEnd);
+  }
+
+  /**
+   * Returns the uncompressed name at {@code start} as rules match it: lower case, no trailing dot,
+   * {@code ""} for the root; {@code null} when it is cut off, compressed, longer than 255 bytes, or
+   * has a byte that presentation would escape ({@code \DDD}, dnsjava's job).
+   */
+  static String ruleName(byte[] wire, int start) {
+    byte[] text = new byte[Math.max(0, Math.min(MAX_NAME_LENGTH, wire.length - start))];
     int length = 0;
-    int at = HEADER_LENGTH;
+    int at = start;
     while (true) {
       if (at >= wire.length) {
         return null;
       }
       int label = wire[at++] & 0xff;
       if (label == 0) {
-        break;
+        return new String(text, 0, length, StandardCharsets.ISO_8859_1); // ASCII, checked below
       }
-      if (label > 63 || at + label > wire.length || at + label - HEADER_LENGTH >= MAX_NAME_LENGTH) {
+      if (label > 63 || at + label > wire.length || at + label - start >= MAX_NAME_LENGTH) {
         return null; // a compression pointer, a reserved label type, or too long
       }
       if (length > 0) {
@@ -52,22 +75,11 @@ record WireQuestion(String name, int type, int dclass, int questionEnd, int edns
       for (int end = at + label; at < end; at++) {
         int c = wire[at] & 0xff;
         if (c <= ' ' || c >= 0x7f || c == '.' || c == '\\') {
-          return null; // presentation needs escapes (\DDD): dnsjava's job
+          return null;
         }
         text[length++] = (byte) (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
       }
     }
-    if (at + 4 > wire.length) {
-      return null;
-    }
-    int type = readShort(wire, at);
-    int dclass = readShort(wire, at + 2);
-    int questionEnd = at + 4;
-    String name = new String(text, 0, length, StandardCharsets.ISO_8859_1); // ASCII, checked above
-    if (readShort(wire, 10) == 0) {
-      return questionEnd == wire.length ? new WireQuestion(name, type, dclass, questionEnd, -1, 0) : null;
-    }
-    return withOpt(wire, name, type, dclass, questionEnd);
   }
 
   /** Reads the one additional record, which must be a well-formed OPT (RFC 6891 §6.1.2). */

@@ -109,7 +109,7 @@ class CachedAnswerTest {
   @Test
   void of_collectsChainAndAddresses() throws Exception {
     CachedAnswer answer = cached(0);
-    assertEquals(List.of(HOST), answer.chain());
+    assertEquals(List.of("host.example.test"), answer.chainNames());
     assertEquals(List.of(InetAddress.getByName("192.0.2.1")), answer.addresses());
     assertEquals(List.of("CNAME host.example.test.", "A 192.0.2.1"), answer.answerText());
   }
