@@ -26,8 +26,9 @@ Usage: bench/relay/run.sh [options]      (needs root: it creates network namespa
                       namespace has no netfilter hooks yet)
   --duration S        seconds of each iperf3 run and each wrk run (default: 10)
   --connections N     wrk -c for the new-connections/s run (default: 16)
-  --warmup S          seconds of iperf3 and then of wrk per mode before measuring, so that the
-                      JIT has compiled the relay's paths (default: 10)
+  --warmup S          seconds of unmeasured load before each measurement (iperf3, wrk with
+                      Connection: close, wrk keep-alive), so that the JIT has compiled the
+                      paths about to be measured (default: 10)
   --rounds N          rounds over every mode, interleaved; the table shows medians (default: 1)
   --net A.B           first two octets of the addresses, inside 10.0.0.0/8 (default: 10.201):
                       client A.B.1.2, host A.B.1.1 and A.B.2.1, server A.B.2.2
@@ -461,12 +462,10 @@ measure() {
     return 1
   fi
 
-  log "  warm-up: ${warmup} s of iperf3 and of wrk"
+  # Each measurement follows its own warm-up, so the JIT has compiled (and, after the previous
+  # kind of traffic, recompiled) the paths it is about to measure.
+  log "  warm-up: ${warmup} s of iperf3"
   iperf "$warmup" ""
-  OUT="$WORK/wrk-$key-warmup.out"
-  client_run $((warmup + 15)) taskset -c 1 wrk -t1 -c"$connections" -d"${warmup}s" --timeout 2s \
-    -H "Host: $SERVER_NAME" -H 'Connection: close' "$URL" || true
-
   log "  iperf3 -t $duration client -> server, then -R"
   local up_bytes down_bytes
   sample_middle_begin
@@ -485,6 +484,10 @@ measure() {
   log "  $MODE: ${UP_GBPS[$key]} Gbit/s up, ${DOWN_GBPS[$key]} Gbit/s down," \
     "middle box $SAMPLED_TICKS ticks ($((SAMPLED_TICKS * 100 / (2 * duration * CLK_TCK)))% of a CPU, ${SAMPLED_USER}% user) for $(((up_bytes + down_bytes) / 1000000)) MB (${CPU_PER_GB[$key]} CPU s/GB)"
 
+  log "  warm-up: ${warmup} s of wrk, Connection: close"
+  OUT="$WORK/wrk-$key-warmup.out"
+  client_run $((warmup + 15)) taskset -c 1 wrk -t1 -c"$connections" -d"${warmup}s" --timeout 2s \
+    -H "Host: $SERVER_NAME" -H 'Connection: close' "$URL" || true
   log "  wrk new connections: -t1 -c$connections -d${duration}s, Connection: close"
   local records_before opens_before opens accepts_before
   records_before="$(settled_records)"
@@ -522,6 +525,10 @@ measure() {
     log "  allowdns: ${RECORD_CHECKS[-1]}"
   fi
 
+  log "  warm-up: ${warmup} s of wrk, keep-alive"
+  OUT="$WORK/wrk-$key-latency-warmup.out"
+  client_run $((warmup + 15)) taskset -c 1 wrk -t1 -c1 -d"${warmup}s" --timeout 2s \
+    -H "Host: $SERVER_NAME" "$URL" || true
   log "  wrk latency: -t1 -c1 -d${duration}s --latency, keep-alive"
   OUT="$WORK/wrk-$key-latency.out"
   sample_middle_begin

@@ -6,8 +6,6 @@ import dev.allowdns.policy.Policy;
 import dev.allowdns.policy.PolicySet;
 import dev.allowdns.sandbox.Sandbox;
 import dev.allowdns.sandbox.Sandboxes;
-import dev.allowdns.transport.Transport;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -48,7 +46,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private final Supplier<Sandboxes> sandboxes;
   private final Supplier<PolicySet> policies;
   private final Ledger ledger;
-  private final Transport transport;
+  private final Destinations destinations;
   private final RelayMetrics metrics;
   private final RecordSink records;
   private final Queue<Object> pending = new ArrayDeque<>();
@@ -68,14 +66,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       Supplier<Sandboxes> sandboxes,
       Supplier<PolicySet> policies,
       Ledger ledger,
-      Transport transport,
+      Destinations destinations,
       RelayMetrics metrics,
       RecordSink records) {
     this.settings = settings;
     this.sandboxes = sandboxes;
     this.policies = policies;
     this.ledger = ledger;
-    this.transport = transport;
+    this.destinations = destinations;
     this.metrics = metrics;
     this.records = records;
   }
@@ -207,15 +205,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     connection.bytesFromSandboxMeter = metrics.bytes(RelayMetrics.TO_DESTINATION, rule);
     connection.bytesToSandboxMeter = metrics.bytes(RelayMetrics.TO_SANDBOX, rule);
     connection.bytesFromSandboxMeter.increment(connection.bytesFromSandbox); // peeked so far
+    // One loop for both sides: no locking, no handoff.
     ChannelFuture connecting =
-        new Bootstrap()
-            .group(ctx.channel().eventLoop()) // one loop for both sides: no locking, no handoff
-            .channel(transport.socketChannel())
-            .option(ChannelOption.AUTO_READ, false)
-            .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
-            .handler(new BackendHandler(connection))
-            .connect(connection.destination);
+        destinations.connect(ctx.channel().eventLoop(), connection.destination, new BackendHandler(connection));
     Channel backend = connecting.channel();
     connection.backend = backend;
     backend.closeFuture().addListener(closed -> maybeRecord());

@@ -5,7 +5,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Reads the {@code Host} header of a plain HTTP/1 request without consuming it: waits for the end
@@ -57,11 +56,14 @@ final class HttpHostPeek extends ByteToMessageDecoder {
 
   /** Returns the value of the first Host header of a request head, or {@code null}. */
   static String hostOf(String head) {
-    for (String line : head.split("\r\n")) {
+    for (int start = 0; start < head.length(); ) {
+      int end = head.indexOf("\r\n", start);
+      String line = head.substring(start, end < 0 ? head.length() : end);
       int colon = line.indexOf(':');
-      if (colon > 0 && line.substring(0, colon).trim().toLowerCase(Locale.ROOT).equals("host")) {
+      if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase("host")) {
         return line.substring(colon + 1).trim();
       }
+      start = end < 0 ? head.length() : end + 2;
     }
     return null;
   }

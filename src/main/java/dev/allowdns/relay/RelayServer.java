@@ -79,6 +79,9 @@ public final class RelayServer implements AutoCloseable {
     EventLoopGroup loops = transport.newGroup(Runtime.getRuntime().availableProcessors(), "relay");
     ChannelGroup open = new DefaultChannelGroup("relay-connections", GlobalEventExecutor.INSTANCE);
     RelayMetrics metrics = new RelayMetrics(registry);
+    Destinations destinations = new Destinations(settings.connectTimeout());
+    // No TCP_NODELAY option here: the epoll transport sets it on every socket already, and
+    // setting it again is one more system call per connection.
     ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(loops)
@@ -86,7 +89,6 @@ public final class RelayServer implements AutoCloseable {
             .option(ChannelOption.SO_BACKLOG, 4096)
             .childOption(ChannelOption.AUTO_READ, false)
             .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-            .childOption(ChannelOption.TCP_NODELAY, true)
             .childHandler(
                 new ChannelInitializer<SocketChannel>() {
                   @Override
@@ -103,7 +105,7 @@ public final class RelayServer implements AutoCloseable {
                                 sandboxes,
                                 policies,
                                 ledger,
-                                transport,
+                                destinations,
                                 metrics,
                                 connectionLog::write));
                   }

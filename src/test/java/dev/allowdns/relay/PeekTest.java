@@ -84,4 +84,18 @@ class PeekTest {
     assertEquals(List.of(PeekResult.nothing(21)), sink.events);
     assertEquals(21, sink.received.readableBytes());
   }
+
+  @Test
+  void hostOf_findsTheFirstHostHeader_inAnyCase_withOrWithoutSpaces() {
+    assertEquals("a.test", HttpHostPeek.hostOf("GET / HTTP/1.1\r\nHost: a.test\r\nHost: b.test"));
+    assertEquals("a.test:81", HttpHostPeek.hostOf("GET / HTTP/1.1\r\nAccept: */*\r\nhOST :a.test:81 "));
+    assertEquals("", HttpHostPeek.hostOf("GET / HTTP/1.1\r\nHost:"));
+  }
+
+  @Test
+  void hostOf_withoutAHostHeader_isNull() {
+    assertNull(HttpHostPeek.hostOf("GET / HTTP/1.0"));
+    assertNull(HttpHostPeek.hostOf("GET / HTTP/1.1\r\nX-Host: a.test\r\n: b.test"));
+    assertNull(HttpHostPeek.hostOf(""));
+  }
 }
