@@ -83,6 +83,13 @@ class RelayEndToEndIT {
   private static final int HOLD_PORT = 9001;
   /** A port of the byte service's address where the internet namespace drops every SYN. */
   private static final int SILENT_PORT = 9002;
+  /** A port of the byte service for connections left idle until the relay closes them. */
+  private static final int IDLE_PORT = 9003;
+  /** A port of the byte service's address where nothing listens: the kernel answers a reset. */
+  private static final int CLOSED_PORT = 9004;
+  private static final Duration RELAY_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+  /** Longer than the SIGTERM case holds its connections idle before it signals. */
+  private static final Duration RELAY_IDLE_TIMEOUT = Duration.ofSeconds(5);
   private static final int UDP_PORT = 9999;
   /** What the byte service sends on every connection, and what the byte client sends. */
   private static final int SERVER_SENDS = 123_456;
@@ -137,7 +144,8 @@ class RelayEndToEndIT {
             SERVER_SENDS,
             List.of(
                 topology.internetV4(BYTES_HOST) + ":" + BYTES_PORT,
-                topology.internetV4(BYTES_HOST) + ":" + HOLD_PORT),
+                topology.internetV4(BYTES_HOST) + ":" + HOLD_PORT,
+                topology.internetV4(BYTES_HOST) + ":" + IDLE_PORT),
             List.of(
                 topology.internetV4(BYTES_HOST) + ":" + UDP_PORT,
                 "[" + topology.internetV6(BYTES_HOST) + "]:" + UDP_PORT));
@@ -157,6 +165,8 @@ class RelayEndToEndIT {
                 "--relay-listen", "[::]:" + RELAY_PORT,
                 // Long enough for the shutdown path to run, short enough for a quick test class.
                 "--shutdown-grace", "2s",
+                "--relay-connect-timeout", RELAY_CONNECT_TIMEOUT.toSeconds() + "s",
+                "--relay-idle-timeout", RELAY_IDLE_TIMEOUT.toSeconds() + "s",
                 "--upstream", topology.internetV4(2) + ":53"));
     Output apply =
         allowdns.command(
@@ -402,13 +412,7 @@ class RelayEndToEndIT {
   @Test
   @Order(10)
   void sandboxGivingUpWhileTheDestinationIsSilent_isRecordedAsSandboxClosed() throws Exception {
-    String address = topology.internetV4(BYTES_HOST);
-    Output drop =
-        topology.internet().run(
-            CLIENT_TIMEOUT,
-            "iptables", "-I", "INPUT", "-p", "tcp", "-d", address,
-            "--dport", Integer.toString(SILENT_PORT), "-j", "DROP");
-    assertTrue(drop.succeeded(), drop.describe());
+    dropSynsTo(SILENT_PORT);
 
     // The client's handshake is with the relay, so it connects at once; it sends a request, then
     // gives up before the destination answers and resets the connection (SO_LINGER 0).
@@ -432,6 +436,59 @@ class RelayEndToEndIT {
         record.path("bytes_sent").asLong(),
         "the peeked request counts: " + record);
     assertTrue(record.path("duration_ms").asLong() < 5_000, "not the connect timeout: " + record);
+  }
+
+  @Test
+  @Order(11)
+  void destinationRefusing_isRecordedAsConnectFailed_andTheSandboxIsReset() throws Exception {
+    Output curl = curl("http://" + BYTES + ":" + CLOSED_PORT + "/");
+    assertRefusedAtOnce(curl);
+
+    JsonNode record = awaitRecord(r -> port(r, CLOSED_PORT));
+    assertBlockedRecord(record, "connect_failed", CLOSED_PORT, topology.sandboxV4());
+    assertEquals(BYTES, record.path("domain").asText(), "the policy allowed it: " + record);
+    assertEquals(RULE, record.path("allowlist_rule").asText(), record.toString());
+    assertEquals(0, record.path("bytes_received").asLong(), record.toString());
+  }
+
+  @Test
+  @Order(12)
+  void destinationSilent_isRecordedAsConnectFailed_afterTheConnectTimeout() throws Exception {
+    dropSynsTo(SILENT_PORT);
+    Output curl = curl("http://" + BYTES + ":" + SILENT_PORT + "/");
+    assertRefusedAtOnce(curl);
+
+    JsonNode record = awaitRecord(r -> port(r, SILENT_PORT) && "connect_failed".equals(r.path("reason").asText()));
+    assertBlockedRecord(record, "connect_failed", SILENT_PORT, topology.sandboxV4());
+    long duration = record.path("duration_ms").asLong();
+    assertTrue(
+        duration >= RELAY_CONNECT_TIMEOUT.toMillis() && duration < RELAY_CONNECT_TIMEOUT.toMillis() + 3_000,
+        "refused when --relay-connect-timeout " + RELAY_CONNECT_TIMEOUT + " ran out: " + record);
+  }
+
+  @Test
+  @Order(13)
+  void idleConnection_isClosedAfterTheIdleTimeout_withExactBytes() throws Exception {
+    int sends = 777;
+    Output client =
+        sandbox(
+            "python3", byteClient.toString(), "tcp", BYTES, Integer.toString(IDLE_PORT),
+            "--send", Integer.toString(sends), "--hold", "30", "--expect", Integer.toString(SERVER_SENDS));
+    assertTrue(client.succeeded(), client.describe());
+    assertTrue(client.stdout().contains("\"holding\""), "the exchange finished first\n" + client.describe());
+    assertTrue(
+        client.stdout().contains("\"event\": \"done\", \"sent\": " + sends + ", \"received\": " + SERVER_SENDS + ", \"error\": null"),
+        "the relay ended the connection (EOF) long before the client's 30 s\n" + client.describe());
+
+    JsonNode record = awaitRecord(r -> port(r, IDLE_PORT));
+    assertEquals("allowed", record.path("result").asText(), record.toString());
+    assertEquals("idle_timeout", record.path("reason").asText(), record.toString());
+    assertEquals(sends, record.path("bytes_sent").asLong(), record.toString());
+    assertEquals(SERVER_SENDS, record.path("bytes_received").asLong(), record.toString());
+    long duration = record.path("duration_ms").asLong();
+    assertTrue(
+        duration >= RELAY_IDLE_TIMEOUT.toMillis() && duration < RELAY_IDLE_TIMEOUT.toMillis() + 5_000,
+        "closed when --relay-idle-timeout " + RELAY_IDLE_TIMEOUT + " ran out: " + record);
   }
 
   @Test
@@ -482,6 +539,23 @@ class RelayEndToEndIT {
       assertEquals(sends, record.path("bytes_sent").asLong(), "bytes_sent: " + record);
       assertEquals(SERVER_SENDS, record.path("bytes_received").asLong(), "bytes_received: " + record);
     }
+  }
+
+  /** Makes the byte service's address drop every SYN to {@code port}: a destination that never answers. */
+  private static void dropSynsTo(int port) {
+    List<String> rule =
+        List.of("INPUT", "-p", "tcp", "-d", topology.internetV4(BYTES_HOST), "--dport", Integer.toString(port), "-j", "DROP");
+    Output present = topology.internet().run(CLIENT_TIMEOUT, Map.of(), iptables("-C", rule));
+    if (!present.succeeded()) {
+      Output drop = topology.internet().run(CLIENT_TIMEOUT, Map.of(), iptables("-I", rule));
+      assertTrue(drop.succeeded(), drop.describe());
+    }
+  }
+
+  private static List<String> iptables(String action, List<String> rule) {
+    List<String> command = new ArrayList<>(List.of("iptables", action));
+    command.addAll(rule);
+    return command;
   }
 
   /**
