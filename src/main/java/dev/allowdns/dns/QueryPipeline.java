@@ -51,6 +51,7 @@ final class QueryPipeline {
   private final DnsMetrics metrics;
   private final Ticker ticker;
   private final Clock clock;
+  private final Askers askers = new Askers();
 
   QueryPipeline(
       Supplier<Routing> routing,
@@ -264,21 +265,11 @@ final class QueryPipeline {
     if (queryLog == null) {
       return;
     }
-    Sandbox s = q.sandbox;
     queryLog.write(
         new QueryRecord(
             clock.millis(),
-            s == null ? null : s.id(),
-            s == null ? null : s.taskId(),
-            s == null ? null : s.user(),
-            q.client,
-            q.name,
-            q.type,
-            result,
-            rcode,
-            q.rule,
-            q.answers,
-            q.upstream,
+            askers.of(q.sandbox, q.client),
+            new QueryRecord.Outcome(q.name, q.type, result, rcode, q.rule, q.answers, q.upstream),
             q.cached,
             elapsed / 1_000,
             reason,
