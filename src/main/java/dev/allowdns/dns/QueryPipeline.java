@@ -103,7 +103,10 @@ final class QueryPipeline {
       query = new Query(message, wire, client, tcp, start);
     }
     try {
-      return answer(query).exceptionally(error -> fail(query, error));
+      CompletableFuture<byte[]> answer = answer(query);
+      return answer.isDone() && !answer.isCompletedExceptionally()
+          ? answer
+          : answer.exceptionally(error -> fail(query, error));
     } catch (RuntimeException e) {
       return CompletableFuture.completedFuture(fail(query, e));
     }
@@ -159,9 +162,11 @@ final class QueryPipeline {
     }
     Route route = decision.allowed() ? now.routeFor(decision) : now.defaultRoute();
     AnswerCache.Key key = new AnswerCache.Key(q.name, q.type, q.dclass, route);
-    return cache
-        .get(key, k -> fetch(q.question(), route))
-        .thenApply(lookup -> respond(q, policy, lookup));
+    CompletableFuture<AnswerCache.Lookup> lookup = cache.get(key, k -> fetch(q.question(), route));
+    if (lookup.isDone() && !lookup.isCompletedExceptionally()) {
+      return CompletableFuture.completedFuture(respond(q, policy, lookup.join())); // a hit: no chain
+    }
+    return lookup.thenApply(found -> respond(q, policy, found));
   }
 
   private CompletableFuture<CachedAnswer> fetch(Record question, Route route) {
