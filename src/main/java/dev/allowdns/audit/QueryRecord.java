@@ -1,10 +1,13 @@
 package dev.allowdns.audit;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.io.SerializedString;
 import com.google.common.net.InetAddresses;
 import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Objects;
@@ -109,7 +112,7 @@ public record QueryRecord(
   public void writeTo(JsonGenerator json) throws IOException {
     json.writeStartObject();
     json.writeFieldName(TIMESTAMP);
-    Timestamps.writeTo(json, timestampMillis);
+    json.writeString(Timestamps.format(timestampMillis));
     asker.writeTo(json);
     outcome.writeTo(json);
     json.writeFieldName(CACHED);
@@ -125,20 +128,25 @@ public record QueryRecord(
 
   /**
    * The fields {@code sandbox}, {@code task_id}, {@code user} and {@code client_ip}: the same for
-   * every query of one client, so a resolver may keep them {@link #encoded()}. Immutable.
+   * every query of one client, so a resolver may keep them {@link #encoded()}: then they are
+   * copied into each line as the bytes the same {@link #writeFields} wrote once. Immutable.
    */
-  public static final class Asker extends FieldRun {
+  public static final class Asker {
+    private static final JsonFactory JSON = new JsonFactory();
+
     private final String sandbox;
     private final String taskId;
     private final String user;
     private final InetAddress client;
+    /** The fields as written after another field ({@code ,"sandbox":…}), or {@code null}. */
+    private final SerializableString encoded;
 
     private Asker(String sandbox, String taskId, String user, InetAddress client, boolean encode) {
       this.sandbox = sandbox;
       this.taskId = taskId;
       this.user = user;
       this.client = client;
-      encodeIf(encode);
+      this.encoded = encode ? encode() : null;
     }
 
     /** Returns the fields, written one by one with their record. */
@@ -148,7 +156,7 @@ public record QueryRecord(
 
     /** Returns the same fields encoded once, for the many records that share them. */
     public Asker encoded() {
-      return isEncoded() ? this : new Asker(sandbox, taskId, user, client, true);
+      return encoded != null ? this : new Asker(sandbox, taskId, user, client, true);
     }
 
     public String sandbox() {
@@ -167,8 +175,16 @@ public record QueryRecord(
       return client;
     }
 
-    @Override
-    void writeFields(JsonGenerator json) throws IOException {
+    /** Writes the fields after the record's first one. */
+    void writeTo(JsonGenerator json) throws IOException {
+      if (encoded != null) {
+        json.writeRaw(encoded); // the generator still counts the field before: the next gets its comma
+      } else {
+        writeFields(json);
+      }
+    }
+
+    private void writeFields(JsonGenerator json) throws IOException {
       json.writeFieldName(SANDBOX);
       json.writeString(sandbox);
       json.writeFieldName(TASK_ID);
@@ -177,6 +193,20 @@ public record QueryRecord(
       json.writeString(user);
       json.writeFieldName(CLIENT_IP);
       json.writeString(client == null ? null : InetAddresses.toAddrString(client));
+    }
+
+    private SerializableString encode() {
+      StringWriter text = new StringWriter();
+      try {
+        JsonGenerator json = JSON.createGenerator(text);
+        json.writeStartObject();
+        writeFields(json);
+        json.flush(); // not closed: that would end the object
+      } catch (IOException e) {
+        throw new UncheckedIOException(e); // a StringWriter does not fail
+      }
+      // "{" and the fields as the first of an object; after another, they start with a comma.
+      return new SerializedString("," + text.getBuffer().substring(1));
     }
   }
 

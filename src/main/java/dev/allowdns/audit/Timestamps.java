@@ -1,7 +1,5 @@
 package dev.allowdns.audit;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import java.io.IOException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -16,46 +14,29 @@ public final class Timestamps {
   private static final DateTimeFormatter SECONDS =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss").withZone(ZoneOffset.UTC);
 
-  /** Room for a timestamp, {@code yyyy-MM-ddTHH:mm:ss.SSSZ}, also past the year 9999. */
-  private static final int MAX_LENGTH = 32;
-
   /** The last second formatted and its text; one pair, swapped whole, so threads may share it. */
-  private record Second(long epochSecond, char[] text) {}
+  private record Second(long epochSecond, String text) {}
 
-  private static volatile Second last = new Second(Long.MIN_VALUE, new char[0]);
-  /** Each thread's buffer for {@link #writeTo}: a query log line allocates no timestamp string. */
-  private static final ThreadLocal<char[]> BUFFER = ThreadLocal.withInitial(() -> new char[MAX_LENGTH]);
+  private static volatile Second last = new Second(Long.MIN_VALUE, "");
 
   private Timestamps() {}
 
   public static String format(long epochMillis) {
-    char[] text = new char[MAX_LENGTH];
-    return new String(text, 0, fill(text, epochMillis));
-  }
-
-  /** Writes the timestamp of {@code epochMillis} as a JSON string value, as {@link #format} has it. */
-  static void writeTo(JsonGenerator json, long epochMillis) throws IOException {
-    char[] text = BUFFER.get();
-    json.writeString(text, 0, fill(text, epochMillis));
-  }
-
-  /** Writes the timestamp into {@code text}; returns its length. */
-  private static int fill(char[] text, long epochMillis) {
     long epochSecond = Math.floorDiv(epochMillis, 1000);
     int millis = (int) Math.floorMod(epochMillis, 1000);
     Second second = last;
     if (second.epochSecond() != epochSecond) {
-      second = new Second(epochSecond, SECONDS.format(Instant.ofEpochSecond(epochSecond)).toCharArray());
+      second = new Second(epochSecond, SECONDS.format(Instant.ofEpochSecond(epochSecond)));
       last = second;
     }
-    int at = second.text().length;
-    System.arraycopy(second.text(), 0, text, 0, at);
-    text[at] = '.';
-    text[at + 1] = (char) ('0' + millis / 100);
-    text[at + 2] = (char) ('0' + millis / 10 % 10);
-    text[at + 3] = (char) ('0' + millis % 10);
-    text[at + 4] = 'Z';
-    return at + 5;
+    StringBuilder text = new StringBuilder(24).append(second.text()).append('.');
+    if (millis < 100) {
+      text.append('0');
+    }
+    if (millis < 10) {
+      text.append('0');
+    }
+    return text.append(millis).append('Z').toString();
   }
 
   public static String format(Instant instant) {
