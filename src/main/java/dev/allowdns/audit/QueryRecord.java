@@ -206,7 +206,9 @@ public record QueryRecord(
         throw new UncheckedIOException(e); // a StringWriter does not fail
       }
       // "{" and the fields as the first of an object; after another, they start with a comma.
-      return new SerializedString("," + text.getBuffer().substring(1));
+      SerializedString fields = new SerializedString("," + text.getBuffer().substring(1));
+      fields.asUnquotedUTF8(); // its lazy bytes made now, so the final field publishes them too
+      return fields;
     }
   }
 
