@@ -23,9 +23,44 @@ import java.util.function.Function;
 final class AnswerCache {
   /**
    * What a cache key is made of: the question as rules see it (names compare case-insensitively,
-   * RFC 4343), and the route.
+   * RFC 4343), and the route. Its hash is computed once: Caffeine asks for it on the lookup and
+   * again for its frequency sketch.
    */
-  record Key(String name, int type, int dclass, Route route) {}
+  static final class Key {
+    private final String name;
+    private final int type;
+    private final int dclass;
+    private final Route route;
+    private final int hash;
+
+    Key(String name, int type, int dclass, Route route) {
+      this.name = name;
+      this.type = type;
+      this.dclass = dclass;
+      this.route = route;
+      this.hash = ((name.hashCode() * 31 + type) * 31 + dclass) * 31 + route.hashCode();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key other
+          && hash == other.hash
+          && type == other.type
+          && dclass == other.dclass
+          && name.equals(other.name)
+          && route.equals(other.route);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+
+    @Override
+    public String toString() {
+      return name + "/" + type + "/" + dclass;
+    }
+  }
 
   /**
    * An answer and where it came from.

@@ -31,10 +31,9 @@ final class CachedAnswer {
 
   private static final int HEADER_LENGTH = 12;
 
+  /** The response with ID 0, no OPT, and every TTL as received but at most {@link #MAX_TTL}. */
   private final byte[] wire;
   private final int questionEnd;
-  private final int[] ttlOffsets;
-  private final int[] ttls; // each at most MAX_TTL
   private final long storedAtNanos;
   private final long lifetimeSeconds;
   private final int rcode;
@@ -50,8 +49,6 @@ final class CachedAnswer {
 
   private CachedAnswer(
       byte[] wire,
-      int[] ttlOffsets,
-      int[] ttls,
       long storedAtNanos,
       long lifetimeSeconds,
       int rcode,
@@ -61,8 +58,6 @@ final class CachedAnswer {
       String upstream) {
     this.wire = wire;
     this.questionEnd = skipName(wire, HEADER_LENGTH) + 4;
-    this.ttlOffsets = ttlOffsets;
-    this.ttls = ttls;
     this.storedAtNanos = storedAtNanos;
     this.lifetimeSeconds = lifetimeSeconds;
     this.rcode = rcode;
@@ -123,15 +118,11 @@ final class CachedAnswer {
       lifetime = 0; // RFC 2308 §5: a negative answer without SOA is not cached
     }
     byte[] wire = template.toWire();
-    int[] offsets = ttlOffsetsOf(wire);
-    int[] ttls = new int[offsets.length];
-    for (int i = 0; i < offsets.length; i++) {
-      ttls[i] = (int) Math.min(readUnsignedInt(wire, offsets[i]), MAX_TTL);
+    for (int at : ttlOffsetsOf(wire)) {
+      writeInt(wire, at, Math.min(readUnsignedInt(wire, at), MAX_TTL));
     }
     return new CachedAnswer(
         wire,
-        offsets,
-        ttls,
         nowNanos,
         lifetime,
         answer.getRcode(),
@@ -211,10 +202,12 @@ final class CachedAnswer {
     if (clientQuestionEnd == questionEnd) {
       System.arraycopy(query, HEADER_LENGTH, out, HEADER_LENGTH, questionEnd - HEADER_LENGTH);
     }
+    // The TTL offsets are found again rather than kept: the walk reads bytes just copied, where
+    // arrays of offsets and TTLs would be two more objects to fetch from memory on every hit.
     long elapsed = elapsedSeconds(nowNanos);
-    for (int i = 0; i < ttlOffsets.length; i++) {
-      long ttl = stale ? STALE_TTL : Math.max(0, ttls[i] - elapsed);
-      writeInt(out, ttlOffsets[i], ttl);
+    for (int at : ttlOffsetsOf(wire)) {
+      long ttl = stale ? STALE_TTL : Math.max(0, readUnsignedInt(wire, at) - elapsed);
+      writeInt(out, at, ttl);
     }
     if (optLength > 0) {
       int at = wire.length;

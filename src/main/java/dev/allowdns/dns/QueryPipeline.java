@@ -51,6 +51,7 @@ final class QueryPipeline {
   private final DnsMetrics metrics;
   private final Ticker ticker;
   private final Clock clock;
+  private final Askers askers = new Askers();
 
   QueryPipeline(
       Supplier<Routing> routing,
@@ -102,7 +103,10 @@ final class QueryPipeline {
       query = new Query(message, wire, client, tcp, start);
     }
     try {
-      return answer(query).exceptionally(error -> fail(query, error));
+      CompletableFuture<byte[]> answer = answer(query);
+      return answer.isDone() && !answer.isCompletedExceptionally()
+          ? answer
+          : answer.exceptionally(error -> fail(query, error));
     } catch (RuntimeException e) {
       return CompletableFuture.completedFuture(fail(query, e));
     }
@@ -158,9 +162,11 @@ final class QueryPipeline {
     }
     Route route = decision.allowed() ? now.routeFor(decision) : now.defaultRoute();
     AnswerCache.Key key = new AnswerCache.Key(q.name, q.type, q.dclass, route);
-    return cache
-        .get(key, k -> fetch(q.question(), route))
-        .thenApply(lookup -> respond(q, policy, lookup));
+    CompletableFuture<AnswerCache.Lookup> lookup = cache.get(key, k -> fetch(q.question(), route));
+    if (lookup.isDone() && !lookup.isCompletedExceptionally()) {
+      return CompletableFuture.completedFuture(respond(q, policy, lookup.join())); // a hit: no chain
+    }
+    return lookup.thenApply(found -> respond(q, policy, found));
   }
 
   private CompletableFuture<CachedAnswer> fetch(Record question, Route route) {
@@ -264,21 +270,11 @@ final class QueryPipeline {
     if (queryLog == null) {
       return;
     }
-    Sandbox s = q.sandbox;
     queryLog.write(
         new QueryRecord(
             clock.millis(),
-            s == null ? null : s.id(),
-            s == null ? null : s.taskId(),
-            s == null ? null : s.user(),
-            q.client,
-            q.name,
-            q.type,
-            result,
-            rcode,
-            q.rule,
-            q.answers,
-            q.upstream,
+            askers.of(q.sandbox, q.client),
+            new QueryRecord.Outcome(q.name, q.type, result, rcode, q.rule, q.answers, q.upstream),
             q.cached,
             elapsed / 1_000,
             reason,

@@ -28,7 +28,8 @@ final class Route {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Route other
+    return o == this
+        || o instanceof Route other
         && allowPrivate == other.allowPrivate
         && upstreams.servers().equals(other.upstreams.servers());
   }

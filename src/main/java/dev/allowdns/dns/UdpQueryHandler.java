@@ -1,7 +1,6 @@
 package dev.allowdns.dns;
 
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -34,16 +33,25 @@ final class UdpQueryHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     if (response.isDone()) {
       byte[] out = response.join();
       if (out != null) {
-        ctx.write(new DatagramPacket(Unpooled.wrappedBuffer(out), sender));
+        ctx.write(datagram(ctx, out, sender), ctx.voidPromise());
       }
     } else {
       response.thenAccept(
           out -> {
             if (out != null) {
-              ctx.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(out), sender));
+              ctx.writeAndFlush(datagram(ctx, out, sender), ctx.voidPromise());
             }
           });
     }
+  }
+
+  /**
+   * Returns {@code out} in a pooled direct buffer, which epoll sends as it is (a heap buffer it
+   * would copy into one first). Written with the void promise: a failed send is only logged
+   * ({@link #exceptionCaught}), so no promise is made per datagram.
+   */
+  private static DatagramPacket datagram(ChannelHandlerContext ctx, byte[] out, InetSocketAddress to) {
+    return new DatagramPacket(ctx.alloc().directBuffer(out.length).writeBytes(out), to);
   }
 
   @Override

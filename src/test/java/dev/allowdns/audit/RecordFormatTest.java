@@ -1,9 +1,13 @@
 package dev.allowdns.audit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.StringWriter;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,5 +72,58 @@ class RecordFormatTest {
     assertEquals("fd00:200::2", line.path("client_ip").asText());
     assertEquals("AAAA", line.path("type").asText());
     assertEquals("NXDOMAIN", line.path("rcode").asText());
+  }
+
+  private static QueryRecord queryRecord(QueryRecord.Asker asker, QueryRecord.Outcome outcome) {
+    return new QueryRecord(1_776_781_927_042L, asker, outcome, true, 7, "stale", 3);
+  }
+
+  private static final QueryRecord.Asker ASKER =
+      QueryRecord.Asker.of("vm-7", "task \"quoted\"", null, InetAddress.getLoopbackAddress());
+  private static final QueryRecord.Outcome OUTCOME =
+      new QueryRecord.Outcome(
+          "a.test", Type.A, "allowed", Rcode.NOERROR, "default:npm",
+          List.of("CNAME b.test.", "A 192.0.2.1"), "192.0.2.53:53");
+
+  @Test
+  void queryRecord_withEncodedFields_writesTheSameLineAsFieldByField() throws Exception {
+    String plain = Files.readString(writtenFile(queryRecord(ASKER, OUTCOME)));
+    String encoded = Files.readString(writtenFile(queryRecord(ASKER.encoded(), OUTCOME)));
+    assertEquals(plain, encoded);
+    assertEquals(
+        "{\"timestamp\":\"2026-04-21T14:32:07.042Z\",\"sandbox\":\"vm-7\",\"task_id\":\"task \\\"quoted\\\"\","
+            + "\"user\":null,\"client_ip\":\"127.0.0.1\",\"name\":\"a.test\",\"type\":\"A\",\"result\":\"allowed\","
+            + "\"rcode\":\"NOERROR\",\"allowlist_rule\":\"default:npm\",\"answers\":[\"CNAME b.test.\",\"A 192.0.2.1\"],"
+            + "\"upstream\":\"192.0.2.53:53\",\"cached\":true,\"duration_us\":7,\"reason\":\"stale\",\"policy_generation\":3}\n",
+        plain);
+  }
+
+  @Test
+  void queryRecord_withEncodedFields_writesTheSameThroughACharacterWriter() throws Exception {
+    assertEquals(
+        throughWriter(queryRecord(ASKER, OUTCOME)),
+        throughWriter(queryRecord(ASKER.encoded(), OUTCOME)));
+  }
+
+  @Test
+  void encoded_ofEncodedFields_isTheSameObject() {
+    QueryRecord.Asker once = ASKER.encoded();
+    assertSame(once, once.encoded());
+  }
+
+  private Path writtenFile(Object record) throws Exception {
+    Path sub = Files.createTempDirectory(dir, "log");
+    RecordLog log = RecordLog.open(sub, "records", "1MB", "10MB");
+    log.write(record);
+    log.close();
+    return sub.resolve("records.jsonl");
+  }
+
+  private static String throughWriter(QueryRecord record) throws Exception {
+    StringWriter text = new StringWriter();
+    try (JsonGenerator json = new JsonFactory().createGenerator(text)) {
+      record.writeTo(json);
+    }
+    return text.toString();
   }
 }

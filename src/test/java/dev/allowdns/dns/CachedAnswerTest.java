@@ -113,4 +113,18 @@ class CachedAnswerTest {
     assertEquals(List.of(InetAddress.getByName("192.0.2.1")), answer.addresses());
     assertEquals(List.of("CNAME host.example.test.", "A 192.0.2.1"), answer.answerText());
   }
+
+  @Test
+  void render_ttlAboveOneDay_isCappedAndCountedDownFromTheCap() throws Exception {
+    Message m = new Message();
+    m.addRecord(new ARecord(WWW, DClass.IN, 7 * 86_400, InetAddress.getByName("192.0.2.1")), Section.ANSWER);
+    m.addRecord(new ARecord(WWW, DClass.IN, 100, InetAddress.getByName("192.0.2.2")), Section.ANSWER);
+    CachedAnswer answer = CachedAnswer.of(Record.newRecord(WWW, Type.A, DClass.IN), m, "192.0.2.53:53", 0);
+    byte[] query = clientQuery(WWW, 7, true);
+    List<Record> records =
+        new Message(answer.render(query, 12 + WWW.length() + 4, 1232, 10 * SECOND, false))
+            .getSection(Section.ANSWER);
+    assertEquals(CachedAnswer.MAX_TTL - 10, records.get(0).getTTL());
+    assertEquals(90, records.get(1).getTTL());
+  }
 }
