@@ -360,15 +360,22 @@ connection_records() {
   } | wc -l
 }
 
-# Waits until the connection log stops growing (records are written by a background thread once
-# both sides of a connection have closed); prints its line count.
+# Waits until the connection log has stopped growing for 3 s, and prints its line count. Records
+# are written by a background thread once both sides of a connection have closed, and a
+# connection whose client closed before sending anything (wrk stopping) is only decided, connected
+# and recorded when the relay's peek timeout (2 s) runs out: it must not land in the next count.
 settled_records() {
-  local before after
+  local before after quiet=0
   before="$(connection_records)"
-  for _ in $(seq 1 20); do
+  for _ in $(seq 1 60); do
     sleep 0.5
     after="$(connection_records)"
-    [[ "$after" == "$before" ]] && break
+    if [[ "$after" == "$before" ]]; then
+      quiet=$((quiet + 1))
+      ((quiet < 6)) || break
+    else
+      quiet=0
+    fi
     before="$after"
   done
   echo "$after"
