@@ -75,39 +75,6 @@ public record QueryRecord(
     Objects.requireNonNull(outcome, "outcome");
   }
 
-  /**
-   * Makes a record from every field's raw value, in the order of the line.
-   *
-   * @param client the client's address, written as {@code client_ip}
-   * @see Outcome the other fields
-   */
-  public QueryRecord(
-      long timestampMillis,
-      String sandbox,
-      String taskId,
-      String user,
-      InetAddress client,
-      String name,
-      int type,
-      String result,
-      int rcode,
-      String allowlistRule,
-      List<String> answers,
-      String upstream,
-      boolean cached,
-      long durationUs,
-      String reason,
-      long policyGeneration) {
-    this(
-        timestampMillis,
-        Asker.of(sandbox, taskId, user, client),
-        new Outcome(name, type, result, rcode, allowlistRule, answers, upstream),
-        cached,
-        durationUs,
-        reason,
-        policyGeneration);
-  }
-
   @Override
   public void writeTo(JsonGenerator json) throws IOException {
     json.writeStartObject();

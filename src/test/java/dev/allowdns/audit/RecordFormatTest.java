@@ -60,9 +60,13 @@ class RecordFormatTest {
     JsonNode line =
         writtenLine(
             new QueryRecord(
-                1_776_781_927_000L, "vm-7", "t1", "u", InetAddress.getByName("fd00:200:0:0:0:0:0:2"),
-                "a.test", Type.AAAA, "blocked", Rcode.NXDOMAIN, null, List.of(), null, false, 12,
-                "not_allowed", 2));
+                1_776_781_927_000L,
+                QueryRecord.Asker.of("vm-7", "t1", "u", InetAddress.getByName("fd00:200:0:0:0:0:0:2")),
+                new QueryRecord.Outcome("a.test", Type.AAAA, "blocked", Rcode.NXDOMAIN, null, List.of(), null),
+                false,
+                12,
+                "not_allowed",
+                2));
     assertEquals(
         List.of(
             "timestamp", "sandbox", "task_id", "user", "client_ip", "name", "type", "result",

@@ -115,9 +115,7 @@ class WireQuestionTest {
 
   @Test
   void parse_optOptionRunningPastTheRecord_isLeftToDnsjava() throws Exception {
-    Message m = query("a.test.", Type.A);
-    m.addRecord(new OPTRecord(1232, 0, 0, 0, List.of(new CookieOption(new byte[8]))), Section.ADDITIONAL);
-    byte[] wire = m.toWire();
+    byte[] wire = queryWithCookie("a.test.", Type.A);
     wire[wire.length - 9] = 40; // the cookie option's length now overruns the RDATA
 
     assertNull(WireQuestion.parse(wire));
@@ -125,12 +123,17 @@ class WireQuestionTest {
 
   @Test
   void parse_everyPrefixOfAQuery_neverThrows() throws Exception {
-    Message m = query("deep.name.with.labels.test.", Type.TXT);
-    m.addRecord(new OPTRecord(1232, 0, 0, 0, List.of(new CookieOption(new byte[8]))), Section.ADDITIONAL);
-    byte[] wire = m.toWire();
+    byte[] wire = queryWithCookie("deep.name.with.labels.test.", Type.TXT);
     for (int length = 0; length < wire.length; length++) {
       assertNull(WireQuestion.parse(Arrays.copyOf(wire, length)), "prefix of " + length + " bytes");
     }
     assertNotNull(WireQuestion.parse(wire));
+  }
+
+  /** Returns a query for {@code name} with an EDNS OPT record holding an 8-byte client cookie. */
+  private static byte[] queryWithCookie(String name, int type) throws Exception {
+    Message m = query(name, type);
+    m.addRecord(new OPTRecord(1232, 0, 0, 0, List.of(new CookieOption(new byte[8]))), Section.ADDITIONAL);
+    return m.toWire();
   }
 }

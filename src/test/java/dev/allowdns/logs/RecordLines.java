@@ -35,17 +35,9 @@ final class RecordLines {
     QueryRecord record =
         new QueryRecord(
             Instant.parse(timestamp).toEpochMilli(),
-            sandbox,
-            null,
-            null,
-            InetAddresses.forString("127.0.0.1"),
-            name,
-            Type.A,
-            result,
-            "allowed".equals(result) ? Rcode.NOERROR : Rcode.NXDOMAIN,
-            null,
-            List.of(),
-            null,
+            QueryRecord.Asker.of(sandbox, null, null, InetAddresses.forString("127.0.0.1")),
+            new QueryRecord.Outcome(
+                name, Type.A, result, "allowed".equals(result) ? Rcode.NOERROR : Rcode.NXDOMAIN, null, List.of(), null),
             false,
             100,
             reason,
