@@ -340,7 +340,7 @@ done
 declare -A RSS_KIB
 for server in "${active[@]}"; do RSS_KIB[$server]="$(rss_kib "${PID[$server]}")"; done
 
-declare -A QPS LOST US_PER_Q NOISE P99 P99_NOISE
+declare -A QPS LOST US_PER_Q USER_SHARE NOISE P99 P99_NOISE
 log "max-rate runs: ${duration} s each, dnsperf -c $clients -q $outstanding"
 for file in "${FILES[@]}"; do
   for server in "${active[@]}"; do
@@ -353,8 +353,10 @@ for file in "${FILES[@]}"; do
     LOST[$server.$file]="$(field 'Queries lost' 3)"
     US_PER_Q[$server.$file]="$(awk -v d="$SAMPLED_TICKS" -v c="$completed" -v hz="$CLK_TCK" \
       'BEGIN { if (c > 0) printf "%.2f", d * 1e6 / hz / c; else print "n/a" }')"
+    USER_SHARE[$server.$file]="$SAMPLED_USER"
     NOISE[$server.$file]="$OTHER_LOAD"
-    log "  $server $file: ${QPS[$server.$file]} qps, ${US_PER_Q[$server.$file]} us/query," \
+    log "  $server $file: ${QPS[$server.$file]} qps, ${US_PER_Q[$server.$file]} us/query" \
+      "(${SAMPLED_USER}% user)," \
       "lost ${LOST[$server.$file]}, other CPU 0 load ${NOISE[$server.$file]}%"
   done
 done
@@ -398,13 +400,13 @@ report() {
     "with $names names; allowdns JVM flags: \`${ALLOWDNS_JVM_OPTS:-$DEFAULT_JVM_OPTS} ${CDS_OPTS:+-XX:SharedArchiveFile=(trained archive)}\`."
   echo "Max-rate runs: ${duration} s, dnsperf -c $clients -q $outstanding. p99: median of $latency_runs runs of ${latency_duration} s at $rate qps. Niceness of servers and dnsperf: $niceness."
   echo
-  echo "| server | queries | max QPS | lost | server CPU µs/query | p99 ms @ $rate qps | other CPU 0 load (max-rate / p99 runs) |"
+  echo "| server | queries | max QPS | lost | server CPU µs/query (user share) | p99 ms @ $rate qps | other CPU 0 load (max-rate / p99 runs) |"
   echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
   local server file
   for file in "${FILES[@]}"; do
     for server in "${active[@]}"; do
-      printf '| %s | %s | %.0f | %s | %s | %s | %s%% / %s%% |\n' "$server" "$file" "${QPS[$server.$file]:-0}" \
-        "${LOST[$server.$file]:-?}" "${US_PER_Q[$server.$file]}" "${P99[$server.$file]}" \
+      printf '| %s | %s | %.0f | %s | %s (%s%%) | %s | %s%% / %s%% |\n' "$server" "$file" "${QPS[$server.$file]:-0}" \
+        "${LOST[$server.$file]:-?}" "${US_PER_Q[$server.$file]}" "${USER_SHARE[$server.$file]:-?}" "${P99[$server.$file]}" \
         "${NOISE[$server.$file]}" "${P99_NOISE[$server.$file]:-0}"
     done
   done
