@@ -19,7 +19,8 @@ usage() {
 Usage: bench/dns/run.sh [options]
 
   --servers LIST      servers to measure, space or comma separated
-                      (default: "unbound dnsdist allowdns")
+                      (default: "unbound dnsdist allowdns"; also "unbound-logged":
+                      Unbound writing a line per answer, as allowdns's query log does)
   --names N           names in the bench.test zone, all warmed into the caches (default: 100000)
   --duration S        seconds of each max-rate dnsperf run (default: 10)
   --latency-runs N    fixed-rate runs per server and file; p99 is their median (default: 3)
@@ -181,8 +182,8 @@ declare -A PORT PID FIRST_MS
 active=()
 
 launch_unbound() {
-  local port="$1"
-  cat >"$WORK/unbound.conf" <<EOF
+  local port="$1" name="${2:-unbound}" log_lines="${3:-}"
+  cat >"$WORK/$name.conf" <<EOF
 server:
   interface: 127.0.0.1
   port: $port
@@ -193,8 +194,9 @@ server:
   directory: "$WORK"
   pidfile: ""
   use-syslog: no
-  logfile: ""
+  logfile: "${log_lines:+$WORK/$name-queries.log}"
   verbosity: 0
+  log-replies: ${log_lines:-no}
   # No validator: bench.test is unsigned and nothing here may reach the root servers.
   module-config: "iterator"
   do-not-query-localhost: no
@@ -213,9 +215,13 @@ forward-zone:
   name: "."
   forward-addr: 127.0.0.1@$knot_port
 EOF
-  unbound-checkconf "$WORK/unbound.conf" >/dev/null
-  start unbound taskset -c 0 unbound -d -c "$WORK/unbound.conf"
+  unbound-checkconf "$WORK/$name.conf" >/dev/null
+  start "$name" taskset -c 0 unbound -d -c "$WORK/$name.conf"
 }
+
+# Unbound writing one line per answer (client, name, type, rcode, time, cached, size) to a file:
+# the nearest it comes to allowdns's query log, which Unbound's row does not pay for.
+launch_unbound_logged() { launch_unbound "$1" unbound-logged yes; }
 
 launch_dnsdist() {
   local port="$1"
@@ -277,12 +283,12 @@ if [[ " $servers " == *" allowdns "* ]]; then
 fi
 
 for server in $servers; do
-  case "$server" in unbound|dnsdist|allowdns) ;; *) echo "run.sh: unknown server: $server" >&2; exit 2 ;; esac
+  case "$server" in unbound|unbound-logged|dnsdist|allowdns) ;; *) echo "run.sh: unknown server: $server" >&2; exit 2 ;; esac
   port="$(free_port)"
   log "starting $server on 127.0.0.1:$port (CPU 0)"
   t0="$(date +%s%N)"
   STARTED_PID=""
-  if ! "launch_$server" "$port" || [[ -z "$STARTED_PID" ]]; then
+  if ! "launch_${server//-/_}" "$port" || [[ -z "$STARTED_PID" ]]; then
     log "SKIP $server: it could not be started"
     continue
   fi
