@@ -30,7 +30,8 @@ Usage: bench/dns/run.sh [options]
   --outstanding N     dnsperf -q for max-rate runs (default: 200)
   --nice N            scheduling niceness of the servers and dnsperf, so other processes on a
                       shared machine disturb them less (default: -10; 0 to leave it)
-  --write             also write the results to bench/dns/results-YYYY-MM-DD.md
+  --write             also write the results to bench/dns/results-YYYY-MM-DDTHHMMZ.md
+                      (UTC time of the report, so two runs on one day never overwrite each other)
   --keep              keep the work directory (configs, logs, query files)
   -h, --help          show this help
 
@@ -449,4 +450,4 @@ report() {
 }
 
 report >"$WORK/results.md"
-publish_results "$SCRIPT_DIR/results-$(date +%F).md"
+publish_results "$SCRIPT_DIR/results-$(date -u +%Y-%m-%dT%H%MZ).md"

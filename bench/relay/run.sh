@@ -36,8 +36,8 @@ Usage: bench/relay/run.sh [options]      (needs root: it creates network namespa
                       to see how much of the added latency is the hop between CPUs
   --nice N            niceness of the middle box and the load generators (default: -10; 0 to
                       leave it)
-  --write             also write the results to bench/relay/results-YYYY-MM-DD.md
-                      (results-YYYY-MM-DD-middle-cpu-1.md with --middle-cpu 1)
+  --write             also write the results to bench/relay/results-YYYY-MM-DDTHHMMZ.md (UTC)
+                      (results-…-middle-cpu-1.md with --middle-cpu 1)
   --keep              keep the work directory (configs, logs, raw tool output)
   -h, --help          show this help
 
@@ -718,4 +718,4 @@ report() {
 }
 
 report >"$WORK/results.md"
-publish_results "$SCRIPT_DIR/results-$(date +%F)$([[ "$middle_cpu" == 0 ]] || echo "-middle-cpu-$middle_cpu").md"
+publish_results "$SCRIPT_DIR/results-$(date -u +%Y-%m-%dT%H%MZ)$([[ "$middle_cpu" == 0 ]] || echo "-middle-cpu-$middle_cpu").md"
