@@ -10,9 +10,8 @@ import io.netty.channel.socket.SocketChannel;
  *
  * <p>Backpressure: the source reads on (auto-read) while each write completes at once, which is
  * the common case, and stops reading while a write is still pending, until it completes. Netty's
- * read loop checks auto-read after every message, so it stops at once. Toggling auto-read only
- * when a write is pending saves the two {@code epoll_ctl} calls a read-on-request pump spends on
- * every read.
+ * read loop checks auto-read after every message, so it stops at once. A write that completes at
+ * once costs no listener and no {@code read()} through the pipeline.
  *
  * <p>Confined to the connection's event loop, like {@link Connection}.
  */
