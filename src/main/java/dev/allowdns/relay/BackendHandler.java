@@ -1,21 +1,26 @@
 package dev.allowdns.relay;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.SocketChannel;
 
 /**
- * Pumps bytes from the destination to the sandbox: reads the next chunk only after the previous
- * one was written (backpressure), passes a half-close on, and closes the sandbox side when the
- * destination goes away.
+ * Pumps bytes from the destination to the sandbox ({@link Pump}: backpressure, half-close passed
+ * on), and closes the sandbox side when the destination goes away.
  */
 final class BackendHandler extends ChannelInboundHandlerAdapter {
   private final Connection connection;
+  private Pump toSandbox;
 
   BackendHandler(Connection connection) {
     this.connection = connection;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    toSandbox = new Pump((SocketChannel) ctx.channel(), (SocketChannel) connection.frontend);
   }
 
   @Override
@@ -23,25 +28,13 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     int n = ((ByteBuf) msg).readableBytes();
     connection.bytesToSandbox += n;
     connection.bytesToSandboxMeter.increment(n);
-    connection
-        .frontend
-        .writeAndFlush(msg)
-        .addListener(
-            (ChannelFutureListener)
-                written -> {
-                  if (written.isSuccess()) {
-                    ctx.read();
-                  } else {
-                    ctx.close();
-                  }
-                });
+    toSandbox.forward(msg);
   }
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof ChannelInputShutdownEvent) {
-      connection.destinationDoneSending = true;
-      Pump.halfClose(connection.frontend, ctx.channel(), connection.sandboxDoneSending);
+      toSandbox.end();
     } else {
       ctx.fireUserEventTriggered(evt);
     }
@@ -49,7 +42,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    Pump.closeOnFlush(connection.frontend);
+    toSandbox.sourceClosed();
   }
 
   @Override

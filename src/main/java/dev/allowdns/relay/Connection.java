@@ -31,7 +31,6 @@ final class Connection {
   Counter bytesFromSandboxMeter;
   Counter bytesToSandboxMeter;
   boolean sandboxDoneSending;
-  boolean destinationDoneSending;
   private boolean recorded;
 
   Connection(Channel frontend, InetSocketAddress client) {

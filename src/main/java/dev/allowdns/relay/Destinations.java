@@ -2,7 +2,6 @@ package dev.allowdns.relay;
 
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.EpollSocketChannel;
@@ -26,7 +25,8 @@ final class Destinations {
 
   /**
    * Starts connecting to {@code destination} on {@code loop}, with {@code handler} as the only
-   * handler. The channel reads only when asked and passes a half-close up instead of closing.
+   * handler. The channel reads on its own once connected ({@link Pump} pauses it while a write is
+   * pending) and passes a half-close up instead of closing.
    */
   ChannelFuture connect(EventLoop loop, InetSocketAddress destination, ChannelHandler handler) {
     EpollSocketChannel channel =
@@ -34,8 +34,7 @@ final class Destinations {
             destination.getAddress() instanceof Inet4Address
                 ? InternetProtocolFamily.IPv4
                 : InternetProtocolFamily.IPv6);
-    channel.config().setAutoRead(false);
-    channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    channel.config().setAllowHalfClosure(true);
     channel.config().setConnectTimeoutMillis(connectTimeoutMillis);
     channel.pipeline().addLast(handler);
     ChannelFuture registered = loop.register(channel);

@@ -14,8 +14,9 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -55,6 +56,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private Policy policy;
   private ScheduledFuture<?> peekTimer;
   private boolean decided;
+  /** Sandbox to destination, once connected. */
+  private Pump toDestination;
 
   /** Where finished connections go. */
   interface RecordSink {
@@ -164,8 +167,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       onPeek(ctx, peek);
     } else if (evt instanceof ChannelInputShutdownEvent) {
       connection.sandboxDoneSending = true;
-      if (connection.backend != null && connection.backend.isActive()) {
-        Pump.halfClose(connection.backend, ctx.channel(), connection.destinationDoneSending);
+      if (toDestination != null) {
+        toDestination.end();
       } else if (!decided || connection.backend != null) {
         // still deciding or connecting: the half-close is passed on once connected
       } else {
@@ -208,7 +211,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     // One loop for both sides: no locking, no handoff.
     ChannelFuture connecting =
         destinations.connect(ctx.channel().eventLoop(), connection.destination, new BackendHandler(connection));
-    Channel backend = connecting.channel();
+    SocketChannel backend = (SocketChannel) connecting.channel();
     connection.backend = backend;
     backend.closeFuture().addListener(closed -> maybeRecord());
     connecting.addListener(
@@ -225,17 +228,17 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 refuse(ctx);
                 return;
               }
+              Pump pump = new Pump((SocketChannel) ctx.channel(), backend);
+              toDestination = pump;
               while (!pending.isEmpty()) {
-                backend.write(pending.poll());
+                pump.forward(pending.poll());
               }
               pendingBytes = 0;
-              backend.flush();
               if (connection.sandboxDoneSending) {
-                Pump.halfClose(backend, ctx.channel(), false);
+                pump.end();
               } else {
-                ctx.read();
+                pump.start();
               }
-              backend.read();
             });
   }
 
@@ -251,19 +254,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     if (connection.bytesFromSandboxMeter != null) {
       connection.bytesFromSandboxMeter.increment(n);
     }
-    Channel backend = connection.backend;
-    if (backend != null && backend.isActive()) {
-      backend
-          .writeAndFlush(msg)
-          .addListener(
-              (ChannelFutureListener)
-                  written -> {
-                    if (written.isSuccess()) {
-                      ctx.read(); // backpressure: the next read only after this write
-                    } else {
-                      ctx.close();
-                    }
-                  });
+    if (toDestination != null) {
+      toDestination.forward(msg);
     } else {
       pending.add(msg);
       pendingBytes += n;
@@ -272,16 +264,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    Channel backend = connection.backend;
-    boolean connected = backend != null && backend.isActive();
-    if (!connected && pendingBytes < MAX_PENDING_BYTES && ctx.channel().isActive()) {
+    if (toDestination == null && pendingBytes < MAX_PENDING_BYTES && ctx.channel().isActive()) {
       ctx.read(); // still peeking or connecting: keep listening, up to a bound
     }
-  }
-
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) {
-    Pump.closeOnFlush(connection.backend);
   }
 
   @Override
@@ -310,11 +295,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     while (!pending.isEmpty()) {
       ReferenceCountUtil.release(pending.poll());
     }
-    if (connection.backend != null && connection.backend.isOpen()) {
-      Pump.closeOnFlush(connection.backend);
-      if (!connection.backend.isActive()) {
-        connection.backend.close(); // still connecting
-      }
+    if (toDestination != null) {
+      toDestination.sourceClosed(); // closes the destination once what it was sent is flushed
+    } else if (connection.backend != null && connection.backend.isOpen()) {
+      connection.backend.close(); // still connecting
     }
     maybeRecord();
   }

@@ -1,42 +1,115 @@
 package dev.allowdns.relay;
 
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.socket.SocketChannel;
 
-/** The two moves both pump directions share: passing a half-close on, and closing after a flush. */
-final class Pump {
-  private Pump() {}
+/**
+ * One direction of a relayed connection: writes what {@code source} reads to {@code sink}, and
+ * passes the end of the stream on once everything before it was written.
+ *
+ * <p>Backpressure: the source reads on (auto-read) while each write completes at once, which is
+ * the common case, and stops reading while a write is still pending, until it completes. Netty's
+ * read loop checks auto-read after every message, so it stops at once. A write that completes at
+ * once costs no listener and no {@code read()} through the pipeline.
+ *
+ * <p>Confined to the connection's event loop, like {@link Connection}.
+ */
+final class Pump implements ChannelFutureListener {
+  private final SocketChannel source;
+  private final SocketChannel sink;
+  private int pendingWrites;
+  private boolean ended;
+  private boolean sourceClosed;
 
-  /**
-   * Passes "no more data" on to {@code peer} once what was written to it is flushed; closes both
-   * when the other direction has ended too.
-   */
-  static void halfClose(Channel peer, Channel self, boolean otherDirectionDone) {
-    if (otherDirectionDone) {
-      closeOnFlush(peer);
-      self.close();
+  Pump(SocketChannel source, SocketChannel sink) {
+    this.source = source;
+    this.sink = sink;
+  }
+
+  /** Writes {@code data} to the sink; stops reading the source while the write is pending. */
+  void forward(Object data) {
+    ChannelFuture written = sink.writeAndFlush(data);
+    if (written.isDone()) {
+      if (!written.isSuccess()) {
+        source.close();
+      }
       return;
     }
-    if (peer.isActive()) {
-      peer.writeAndFlush(Unpooled.EMPTY_BUFFER)
-          .addListener(
-              (ChannelFutureListener)
-                  flushed -> {
-                    if (peer instanceof DuplexChannel duplex) {
-                      duplex.shutdownOutput();
-                    } else {
-                      peer.close();
-                    }
-                  });
+    if (pendingWrites++ == 0) {
+      source.config().setAutoRead(false);
+    }
+    written.addListener(this);
+  }
+
+  /** Lets the source read on its own, unless a write is pending or the stream has ended. */
+  void start() {
+    if (pendingWrites == 0 && !ended && !sourceClosed) {
+      source.config().setAutoRead(true);
     }
   }
 
-  /** Closes {@code channel} once everything written to it has been flushed. */
-  static void closeOnFlush(Channel channel) {
-    if (channel != null && channel.isActive()) {
-      channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+  @Override
+  public void operationComplete(ChannelFuture written) {
+    pendingWrites--;
+    if (!written.isSuccess()) {
+      source.close();
+      return;
+    }
+    if (pendingWrites > 0) {
+      return;
+    }
+    if (sourceClosed) {
+      closeSink();
+    } else if (ended) {
+      passEnd();
+    } else {
+      source.config().setAutoRead(true);
+    }
+  }
+
+  /**
+   * Passes "no more data" on to the sink once what was written to it is flushed. The source's
+   * input is over, so it need not read again: without half-closure Netty skips the extra read it
+   * would otherwise attempt, and closes instead of half-closing should the source end again.
+   */
+  void end() {
+    source.config().setAllowHalfClosure(false);
+    ended = true;
+    if (pendingWrites == 0) {
+      passEnd();
+    }
+  }
+
+  /** Closes the sink once what was written to it is flushed: the source is gone. */
+  void sourceClosed() {
+    sourceClosed = true;
+    if (pendingWrites == 0) {
+      closeSink();
+    }
+  }
+
+  private void passEnd() {
+    if (!sink.isActive()) {
+      return;
+    }
+    if (sink.isInputShutdown()) {
+      // The other direction has ended too: nothing more will flow either way. Closing now
+      // (rather than shutting the output down first) lets the other pump finish its writes
+      // to the source and then close it.
+      sink.close();
+      return;
+    }
+    sink.shutdownOutput();
+    // When the sink's peer ends its stream in turn, both directions are over: let Netty close
+    // the channel at once instead of half-closing it (a shutdown(SHUT_RD) that fails with
+    // ENOTCONN, an exception with a stack trace, and an epoll_ctl).
+    sink.config().setAllowHalfClosure(false);
+  }
+
+  private void closeSink() {
+    if (sink.isOpen()) {
+      sink.close();
     }
   }
 }
