@@ -69,6 +69,13 @@ public final class RecordLog implements AutoCloseable {
   private static final long BACKPRESSURE_NANOS = 200_000;
   /** How long the writer sleeps when it finds nothing to write: the most a record waits. */
   private static final long IDLE_NANOS = 2_000_000;
+  /**
+   * Empty rounds after which the writer sleeps until a record wakes it: an idle server should
+   * not wake 500 times a second per log, and a busy one never goes that long without a record.
+   */
+  private static final int EMPTY_ROUNDS_BEFORE_SLEEP = 5;
+  /** The longest sleep until woken; only a safety net, since every record after it wakes it. */
+  private static final long ASLEEP_MAX_NANOS = 10_000_000_000L;
   /** Largest single append to the file. */
   private static final int APPEND_BYTES = 64 * 1024;
   /** Size of each of the archiver's two buffers. */
@@ -109,6 +116,8 @@ public final class RecordLog implements AutoCloseable {
   private final AtomicBoolean archiving = new AtomicBoolean();
   private long lastCapCheckNanos;
   private volatile boolean closed;
+  /** Whether the writer sleeps until woken: then the next record wakes it. */
+  private volatile boolean asleep;
 
   private RecordLog(
       ContextBase context, RollingFileAppender<byte[]> files, Path file, String name, long totalBytes) {
@@ -225,6 +234,10 @@ public final class RecordLog implements AutoCloseable {
         throw new IllegalStateException("record log " + file + " is closed; record: " + record);
       }
       filledAChunk = p.append(record);
+    }
+    if (asleep) {
+      asleep = false;
+      LockSupport.unpark(writer);
     }
     while (filledAChunk && p.mustWait() && !closed) {
       LockSupport.parkNanos(BACKPRESSURE_NANOS);
@@ -360,6 +373,19 @@ public final class RecordLog implements AutoCloseable {
     return n;
   }
 
+  /**
+   * Sleeps until a record (or close) wakes the writer. The flag is set before the last look for
+   * records, and a record is appended before its writer looks at the flag, so one of the two
+   * always sees the other: no record is left waiting for the safety net.
+   */
+  private void sleepUntilWoken() {
+    asleep = true;
+    if (backlog() == 0 && !closed) {
+      LockSupport.parkNanos(this, ASLEEP_MAX_NANOS);
+    }
+    asleep = false;
+  }
+
   /** Returns how many records have been written (handed to the file) so far. */
   public long written() {
     return written.get();
@@ -368,6 +394,7 @@ public final class RecordLog implements AutoCloseable {
   private void drain() {
     BackgroundPriority.lowerCurrentThread();
     List<Chunk> taken = new ArrayList<>();
+    int emptyRounds = 0;
     while (true) {
       // Read before taking: whatever was written before close() is in this round's chunks.
       boolean closing = closed;
@@ -377,9 +404,14 @@ public final class RecordLog implements AutoCloseable {
       if (taken.isEmpty() && !closing) {
         // Polling with a short sleep instead of waking the writer for every record: a wake-up (a
         // futex call) per record would cost the resolver more than this.
-        LockSupport.parkNanos(IDLE_NANOS);
+        if (++emptyRounds < EMPTY_ROUNDS_BEFORE_SLEEP) {
+          LockSupport.parkNanos(IDLE_NANOS);
+        } else {
+          sleepUntilWoken();
+        }
         continue;
       }
+      emptyRounds = 0;
       for (Chunk chunk : taken) {
         append(chunk.bytes, chunk.lineEnds, chunk.records);
         publish(chunk.bytes, chunk.lineEnds, chunk.records);

@@ -143,6 +143,75 @@ class RecordLogTest {
     assertThrows(IllegalStateException.class, () -> log.write(Map.of("late", true)));
   }
 
+  @Test
+  void write_afterAQuietSpell_isWrittenWithoutWaitingForTheSafetyNet() throws Exception {
+    RecordLog log = RecordLog.open(dir, "queries", "1MB", "10MB");
+    log.write(Map.of("i", 1));
+    awaitWritten(log, 1);
+    Thread.sleep(300); // many empty rounds: the writer now sleeps until a record wakes it
+    long start = System.nanoTime();
+    log.write(Map.of("i", 2));
+    awaitWritten(log, 2);
+    long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+    log.close();
+    assertTrue(waitedMillis < 2_000, "the record waited " + waitedMillis + " ms; the safety net is 10 s");
+    assertEquals(List.of("{\"i\":1}", "{\"i\":2}"), Files.readAllLines(dir.resolve("queries.jsonl")));
+  }
+
+  @Test
+  void idleWriter_doesNotWakeEveryFewMilliseconds() throws Exception {
+    RecordLog log = RecordLog.open(dir, "idleprobe", "1MB", "10MB");
+    Thread.sleep(300);
+    // Linux names a thread by the first 15 characters of "allowdns-idleprobe-writer".
+    Path writer = threadNamed("allowdns-idlepr");
+    long before = contextSwitches(writer);
+    Thread.sleep(1_000);
+    long wakeUps = contextSwitches(writer) - before;
+    log.close();
+    assertTrue(wakeUps < 20, "an idle writer woke " + wakeUps + " times in 1 s (polling every 2 ms: ~500)");
+  }
+
+  private static void awaitWritten(RecordLog log, long records) throws InterruptedException {
+    long deadline = System.nanoTime() + 15_000_000_000L;
+    while (log.written() < records && System.nanoTime() < deadline) {
+      Thread.sleep(1);
+    }
+    assertEquals(records, log.written(), "records handed to the file");
+  }
+
+  /**
+   * Returns this process's /proc task directory of the thread called {@code comm}. A new thread
+   * names itself once it runs, so this looks again for a while.
+   */
+  private static Path threadNamed(String comm) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    do {
+      try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+        for (Path task : tasks.toList()) {
+          try {
+            if (Files.readString(task.resolve("comm")).strip().equals(comm)) {
+              return task;
+            }
+          } catch (IOException e) {
+            // that thread ended while we looked
+          }
+        }
+      }
+      Thread.sleep(20);
+    } while (System.nanoTime() < deadline);
+    throw new AssertionError("no thread named " + comm + " in /proc/self/task");
+  }
+
+  private static long contextSwitches(Path task) throws IOException {
+    long n = 0;
+    for (String line : Files.readAllLines(task.resolve("status"))) {
+      if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+        n += Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
+      }
+    }
+    return n;
+  }
+
   private static String listing(Path dir) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
       return files.map(p -> p.getFileName() + "=" + p.toFile().length()).sorted().toList().toString();
