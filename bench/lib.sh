@@ -1,15 +1,17 @@
-# Shell helpers shared by bench/dns/run.sh and bench/relay/run.sh; sourced, never run.
+# Shell helpers shared by the bench/*/run.sh scripts; sourced, never run.
 #
 # The sourcing script owns these globals, read here when a helper runs:
 #   niceness  the --nice value (prioritize)
 #   keep      "true" to keep the work directory (bench_cleanup)
 #   OUT       where run_client writes the client's output
-#   REPO_DIR  the repository, set before sourcing (ALLOWDNS_JAR, build_allowdns)
-# and gets these from bench_workdir: WORK, PIDS (processes to kill on exit), CLIENT_PID.
+# It sets REPO_DIR (the repository, from where this file is) for every script, and gets these
+# from bench_workdir: WORK, PIDS (processes to kill on exit), CLIENT_PID.
 # shellcheck shell=bash disable=SC2154,SC2034  # globals shared with the sourcing script
 
 CLK_TCK="$(getconf CLK_TCK)"
 readonly CLK_TCK
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly REPO_DIR
 readonly ALLOWDNS_JAR="$REPO_DIR/target/allowdns.jar"
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }

@@ -8,8 +8,7 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_DIR="$(cd "${SCRIPT_DIR}/../.." && pwd)"
-readonly SCRIPT_DIR REPO_DIR
+readonly SCRIPT_DIR
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 source "$SCRIPT_DIR/../lib.sh"
 
