@@ -14,6 +14,9 @@ import dev.allowdns.policy.PolicyChange;
 import dev.allowdns.policy.PolicyException;
 import dev.allowdns.policy.PolicySet;
 import dev.allowdns.policy.Zone;
+import dev.allowdns.parent.ParentRoutes;
+import dev.allowdns.proxy.ProxyServer;
+import dev.allowdns.relay.RelayCore;
 import dev.allowdns.relay.RelayServer;
 import dev.allowdns.sandbox.Sandbox;
 import dev.allowdns.sandbox.SandboxRegistry;
@@ -61,7 +64,9 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private RecordLog connectionLog;
   private Ledger ledger;
   private DnsServer dns;
+  private RelayCore relayCore;
   private RelayServer relay;
+  private ProxyServer proxy;
   private AdminServer admin;
   private ZoneWatcher zoneWatcher;
 
@@ -111,7 +116,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
 
   private void startParts(Path tokenFile) throws InterruptedException {
     queryLog = openLog("queries");
-    if (config.relayListen() != null) {
+    boolean relaying = config.relayListen() != null || config.proxying().listen() != null;
+    if (relaying) {
       connectionLog = openLog("connections");
       ledger = new Ledger(LEDGER_ADDRESSES, config.ledgerMinTtl(), LEDGER_KEEP_EXPIRED, Ticker.systemTicker());
       Gauge.builder("allowdns_ledger_addresses", ledger, Ledger::size)
@@ -119,9 +125,15 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
           .register(registry);
     }
     dns = DnsServer.start(config, policies.get(), sandboxes::current, registry, queryLog, ledger);
-    if (config.relayListen() != null) {
-      relay =
-          RelayServer.start(
+    if (relaying) {
+      ParentRoutes parents;
+      try {
+        parents = ParentRoutes.of(config.proxying());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalStateException("upstream_proxy_auth_file: " + e.getMessage(), e);
+      }
+      relayCore =
+          RelayCore.create(
               new RelayServer.Settings(
                   config.relayListen(),
                   config.relayConnectTimeout(),
@@ -132,7 +144,14 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
               policies::get,
               ledger,
               connectionLog,
-              registry);
+              registry,
+              parents);
+    }
+    if (config.relayListen() != null) {
+      relay = RelayServer.start(relayCore);
+    }
+    if (config.proxying().listen() != null) {
+      proxy = ProxyServer.start(config.proxying().listen(), relayCore, dns.lookup());
     }
     // After the sockets: the JVM's management beans take long to load, and answers come first.
     new JvmMemoryMetrics().bindTo(registry);
@@ -288,6 +307,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
         + "; upstreams "
         + config.upstreams().stream().map(Object::toString).collect(Collectors.joining(", "))
         + (relay == null ? "; relay off" : "; relay " + relay.listener())
+        + (proxy == null ? "" : "; proxy " + proxy.listener())
+        + (config.proxying().upstreamProxy() == null ? "" : "; upstream proxy " + config.proxying().upstreamProxy())
         + "; admin "
         + admin.address()
         + "; logs "
@@ -315,8 +336,16 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
     if (admin != null) {
       admin.close();
     }
+    if (proxy != null) {
+      proxy.stopAccepting();
+    }
     if (relay != null) {
-      relay.close(grace);
+      relay.close(grace); // drains the proxy's connections too: one core
+    } else if (relayCore != null) {
+      relayCore.drain(grace);
+    }
+    if (proxy != null) {
+      proxy.close();
     }
     if (dns != null) {
       dns.close();

@@ -21,6 +21,11 @@ import java.io.IOException;
  * @param reason why it was refused or ended abnormally; {@code null} for a normal allowed one
  * @param host the HTTP Host header, when one was seen
  * @param policyGeneration the policy generation that decided
+ * @param path {@code transparent} (redirected by iptables) or {@code proxy} (the explicit proxy)
+ * @param via the parent proxy's {@code HOST:PORT} the connection went through, {@code null} for
+ *     direct
+ * @param proxyStatus the parent's status code when it refused, {@code null} otherwise (also when
+ *     it was not reached)
  */
 public record ConnectionRecord(
     String timestamp,
@@ -41,8 +46,14 @@ public record ConnectionRecord(
     String dstIp,
     String reason,
     String host,
-    long policyGeneration)
+    long policyGeneration,
+    String path,
+    String via,
+    Integer proxyStatus)
     implements JsonLine {
+  public static final String TRANSPARENT = "transparent";
+  public static final String PROXY = "proxy";
+
 
   // Field names encoded once: the writer thread spends its time on values, not on names.
   private static final SerializableString TIMESTAMP = new SerializedString("timestamp");
@@ -64,6 +75,9 @@ public record ConnectionRecord(
   private static final SerializableString REASON = new SerializedString("reason");
   private static final SerializableString HOST = new SerializedString("host");
   private static final SerializableString POLICY_GENERATION = new SerializedString("policy_generation");
+  private static final SerializableString PATH = new SerializedString("path");
+  private static final SerializableString VIA = new SerializedString("via");
+  private static final SerializableString PROXY_STATUS = new SerializedString("proxy_status");
 
   @Override
   public void writeTo(JsonGenerator json) throws IOException {
@@ -106,6 +120,16 @@ public record ConnectionRecord(
     json.writeString(host);
     json.writeFieldName(POLICY_GENERATION);
     json.writeNumber(policyGeneration);
+    json.writeFieldName(PATH);
+    json.writeString(path);
+    json.writeFieldName(VIA);
+    json.writeString(via);
+    json.writeFieldName(PROXY_STATUS);
+    if (proxyStatus == null) {
+      json.writeNull();
+    } else {
+      json.writeNumber(proxyStatus);
+    }
     json.writeEndObject();
   }
 }

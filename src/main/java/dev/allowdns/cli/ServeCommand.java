@@ -85,6 +85,18 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--watch-zones", arity = "0..1", description = "Reload when the zones directory changes (default: off).")
   Boolean watchZones;
 
+  @Option(names = "--proxy-listen", paramLabel = "HOST:PORT", description = "The explicit HTTP/CONNECT proxy for sandboxes that set HTTP(S)_PROXY (default: off).")
+  String proxyListen;
+
+  @Option(names = "--upstream-proxy", paramLabel = "http://HOST:PORT", description = "Parent (corporate) proxy for every allowed connection, unless a zone's @proxy or --no-proxy says otherwise (default: direct).")
+  String upstreamProxy;
+
+  @Option(names = "--upstream-proxy-auth-file", paramLabel = "FILE", description = "Root-only file of parent proxy credentials: user:password, or HOST:PORT user:password per line.")
+  String upstreamProxyAuthFile;
+
+  @Option(names = "--no-proxy", paramLabel = "CIDR|NAME", description = "Destinations that go direct although --upstream-proxy is set (Go's NO_PROXY rules); repeatable.")
+  List<String> noProxy;
+
   @Option(names = "--admin-token-file", paramLabel = "FILE", description = "Bearer token the admin API requires; needed for a non-loopback --admin-listen.")
   Path adminTokenFile;
 
@@ -147,6 +159,10 @@ final class ServeCommand implements Callable<Integer> {
     flags.put("shutdown_grace", shutdownGrace);
     flags.put("mode", mode);
     flags.put("watch_zones", watchZones);
+    flags.put("proxy_listen", proxyListen);
+    flags.put("upstream_proxy", upstreamProxy);
+    flags.put("upstream_proxy_auth_file", upstreamProxyAuthFile);
+    flags.put("no_proxy", noProxy);
     return ConfigFile.of(flags);
   }
 }

@@ -16,6 +16,7 @@ import java.util.function.Function;
  * The validated configuration of a server, every default applied. Immutable.
  *
  * @param relayListen {@code null} when the relay is off
+ * @param proxying the explicit proxy and the parent proxy
  * @param policies zone names per policy; empty means one policy {@code default} of every zone
  */
 public record Config(
@@ -39,6 +40,7 @@ public record Config(
     Duration shutdownGrace,
     Mode mode,
     boolean watchZones,
+    Proxying proxying,
     Map<String, List<String>> policies,
     List<Sandboxes.Entry> sandboxes) {
 
@@ -114,6 +116,7 @@ public record Config(
     if (upstreamTimeout != null && upstreamTimeout.isZero()) {
       errors.add("upstream_timeout: must be more than 0");
     }
+    Proxying proxying = v.proxying(said);
     Map<String, List<String>> policies = said.policies() == null ? Map.of() : new LinkedHashMap<>(said.policies());
     List<Sandboxes.Entry> sandboxes = v.sandboxes(said.sandboxes(), policies);
     if (!errors.isEmpty()) {
@@ -140,6 +143,7 @@ public record Config(
         shutdownGrace,
         mode,
         Boolean.TRUE.equals(said.watchZones()),
+        proxying,
         policies,
         sandboxes);
   }
@@ -172,6 +176,20 @@ public record Config(
         }
       }
       return values;
+    }
+
+    Proxying proxying(ConfigFile said) {
+      HostPort listen =
+          said.proxyListen() == null ? null : one("proxy_listen", said.proxyListen(), s -> HostPort.parse(s, -1));
+      ParentProxy parent =
+          said.upstreamProxy() == null ? null : one("upstream_proxy", said.upstreamProxy(), ParentProxy::parse);
+      NoProxy noProxy =
+          said.noProxy() == null ? NoProxy.NONE : one("no_proxy", String.join(",", said.noProxy()), s -> NoProxy.parse(List.of(s)));
+      Path authFile = said.upstreamProxyAuthFile() == null ? null : Path.of(said.upstreamProxyAuthFile());
+      if (authFile != null && !Files.isReadable(authFile)) {
+        errors.add("upstream_proxy_auth_file: cannot read " + authFile);
+      }
+      return new Proxying(listen, parent, authFile, noProxy == null ? NoProxy.NONE : noProxy);
     }
 
     List<HostPort> upstreamsFrom(Path resolvConf) {

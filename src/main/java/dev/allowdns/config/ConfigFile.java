@@ -40,6 +40,10 @@ public record ConfigFile(
     String shutdownGrace,
     String mode,
     Boolean watchZones,
+    String proxyListen,
+    String upstreamProxy,
+    String upstreamProxyAuthFile,
+    List<String> noProxy,
     Map<String, List<String>> policies,
     List<SandboxEntry> sandboxes) {
 
@@ -64,13 +68,14 @@ public record ConfigFile(
           "listen", "upstreams", "zones", "relay_listen", "admin_listen", "log_dir", "state_dir",
           "ledger_min_ttl", "upstream_timeout", "serve_stale_max", "cache_size", "tcp_idle_timeout",
           "log_max_file_size", "log_total_size", "relay_connect_timeout", "relay_idle_timeout",
-          "relay_peek_timeout", "shutdown_grace", "mode", "watch_zones");
+          "relay_peek_timeout", "shutdown_grace", "mode", "watch_zones", "proxy_listen",
+          "upstream_proxy", "upstream_proxy_auth_file", "no_proxy");
 
   /** A file that says nothing: every value comes from flags or defaults. */
   public static final ConfigFile EMPTY =
       new ConfigFile(
           null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-          null, null, null, null, null, null, null);
+          null, null, null, null, null, null, null, null, null, null, null);
 
   /**
    * Reads a YAML config file.
@@ -156,6 +161,10 @@ public record ConfigFile(
         value(values, "shutdown_grace", String.class),
         value(values, "mode", String.class),
         value(values, "watch_zones", Boolean.class),
+        value(values, "proxy_listen", String.class),
+        value(values, "upstream_proxy", String.class),
+        value(values, "upstream_proxy_auth_file", String.class),
+        strings(values, "no_proxy"),
         null,
         null);
   }
@@ -210,6 +219,10 @@ public record ConfigFile(
         either(flags.shutdownGrace, shutdownGrace),
         either(flags.mode, mode),
         either(flags.watchZones, watchZones),
+        either(flags.proxyListen, proxyListen),
+        either(flags.upstreamProxy, upstreamProxy),
+        either(flags.upstreamProxyAuthFile, upstreamProxyAuthFile),
+        either(flags.noProxy, noProxy),
         either(flags.policies, policies),
         either(flags.sandboxes, sandboxes));
   }

@@ -50,6 +50,7 @@ public final class DnsServer implements AutoCloseable {
   private final Transport transport;
   private final Supplier<Sandboxes> sandboxes;
   private volatile Routing routing;
+  private NameLookup lookup;
 
   private DnsServer(
       Config config,
@@ -105,6 +106,7 @@ public final class DnsServer implements AutoCloseable {
             Clock.systemUTC(),
             ledger,
             config.mode() == Mode.AUDIT);
+    server.lookup = new NameLookup(pipeline);
     try {
       for (HostPort listen : config.listen()) {
         server.bind(listen.socketAddress(), threads, pipeline);
@@ -195,6 +197,11 @@ public final class DnsServer implements AutoCloseable {
   /** Returns the bound UDP/TCP port of the first listen address (useful with port 0). */
   public int port() {
     return ((InetSocketAddress) channels.get(0).localAddress()).getPort();
+  }
+
+  /** Returns how a proxy resolves names for a sandbox, through this resolver's own pipeline. */
+  public NameLookup lookup() {
+    return lookup;
   }
 
   /** Returns the transport in use, {@code epoll} or {@code nio}. */

@@ -63,6 +63,9 @@ public record PolicyChange(List<String> added, List<String> removed) {
       if (zone.allowPrivate()) {
         rules.add(zone.name() + ": @allow-private");
       }
+      if (zone.proxy() != null) {
+        rules.add(zone.name() + ": @proxy " + zone.proxy().text());
+      }
     }
     return rules;
   }

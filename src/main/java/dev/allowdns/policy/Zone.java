@@ -12,6 +12,8 @@ import java.util.List;
  * @param forwarders the {@code @forward} servers, empty when the zone uses the default upstreams
  * @param allowPrivate whether {@code @allow-private} was given (answers may be private addresses)
  * @param ipRanges the {@code ip:} rules
+ * @param proxy what {@code @proxy} says, or {@code null} when the zone says nothing (the global
+ *     {@code upstream_proxy} and {@code no_proxy} decide)
  */
 public record Zone(
     String name,
@@ -19,7 +21,8 @@ public record Zone(
     List<Rule> rules,
     List<InetSocketAddress> forwarders,
     boolean allowPrivate,
-    List<IpRange> ipRanges) {
+    List<IpRange> ipRanges,
+    ZoneProxy proxy) {
   public Zone {
     rules = List.copyOf(rules);
     forwarders = List.copyOf(forwarders);

@@ -5,6 +5,7 @@ import com.google.common.net.InternetDomainName;
 import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
 import dev.allowdns.config.Cidr;
+import dev.allowdns.config.ParentProxy;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -27,6 +28,7 @@ final class ZoneParser {
   private final List<InetSocketAddress> forwarders = new ArrayList<>();
   private final List<IpRange> ipRanges = new ArrayList<>();
   private boolean allowPrivate;
+  private ZoneProxy proxy;
   private boolean failed;
 
   private ZoneParser(String zoneName, String file, List<String> errors) {
@@ -54,7 +56,13 @@ final class ZoneParser {
       return null;
     }
     return new Zone(
-        zoneName, file, parser.rules, parser.forwarders, parser.allowPrivate, parser.ipRanges);
+                zoneName,
+        file,
+        parser.rules,
+        parser.forwarders,
+        parser.allowPrivate,
+        parser.ipRanges,
+        parser.proxy);
   }
 
   /** A line that cannot be parsed; its message is the reason. */
@@ -116,10 +124,43 @@ final class ZoneParser {
         }
         allowPrivate = true;
       }
+      case "@proxy" -> parseProxy(origin, tokens);
       default ->
           fail(
               origin,
-              "unknown directive '" + tokens[0] + "' (expected @forward or @allow-private)");
+              "unknown directive '"
+                  + tokens[0]
+                  + "' (expected @forward, @allow-private or @proxy)");
+    }
+  }
+
+  /** Parses {@code @proxy direct} or {@code @proxy http://HOST:PORT [synthesize]}. */
+  private void parseProxy(String origin, String[] tokens) {
+    String forms = "expected @proxy direct or @proxy http://HOST:PORT [synthesize]";
+    if (proxy != null) {
+      fail(origin, "a second @proxy line (a zone has one route)");
+      return;
+    }
+    if (tokens.length < 2 || tokens.length > 3) {
+      fail(origin, "@proxy takes one route (" + forms + ")");
+      return;
+    }
+    if (tokens[1].equalsIgnoreCase("direct")) {
+      if (tokens.length > 2) {
+        fail(origin, "@proxy direct takes nothing after it, got '" + tokens[2] + "'");
+        return;
+      }
+      proxy = ZoneProxy.DIRECT;
+      return;
+    }
+    if (tokens.length == 3 && !tokens[2].equalsIgnoreCase("synthesize")) {
+      fail(origin, "unexpected '" + tokens[2] + "' after the proxy URL (" + forms + ")");
+      return;
+    }
+    try {
+      proxy = new ZoneProxy(ParentProxy.parse(tokens[1]), tokens.length == 3);
+    } catch (IllegalArgumentException e) {
+      fail(origin, "@proxy " + e.getMessage());
     }
   }
 

@@ -3,6 +3,8 @@ package dev.allowdns.relay;
 import com.google.common.net.InetAddresses;
 import dev.allowdns.audit.ConnectionRecord;
 import dev.allowdns.audit.Timestamps;
+import dev.allowdns.config.ParentProxy;
+import dev.allowdns.parent.ParentConnect;
 import dev.allowdns.sandbox.Sandbox;
 import io.micrometer.core.instrument.Counter;
 import io.netty.channel.Channel;
@@ -26,6 +28,12 @@ final class Connection {
   Verdict verdict;
   PeekResult peek;
   String endReason;
+  /** {@code transparent} or {@code proxy}: the way the connection came in. */
+  String path = ConnectionRecord.TRANSPARENT;
+  /** The parent proxy it goes through, or {@code null} for direct. */
+  ParentProxy via;
+  /** The parent's status when it refused, or {@code null}. */
+  Integer proxyStatus;
   long bytesFromSandbox;
   long bytesToSandbox;
   Counter bytesFromSandboxMeter;
@@ -51,7 +59,11 @@ final class Connection {
 
   /** Returns whether the connection was refused, before or when connecting to its destination. */
   boolean blocked() {
-    return verdict == null || !verdict.allowed() || Verdict.CONNECT_FAILED.equals(endReason);
+    return verdict == null
+        || !verdict.allowed()
+        || Verdict.CONNECT_FAILED.equals(endReason)
+        || ParentConnect.REFUSED.equals(endReason)
+        || ParentConnect.UNREACHABLE.equals(endReason);
   }
 
   ConnectionRecord toRecord() {
@@ -72,9 +84,14 @@ final class Connection {
         verdict == null ? null : verdict.rule(),
         sandbox == null ? null : sandbox.id(),
         InetAddresses.toAddrString(client.getAddress()),
-        destination == null ? null : InetAddresses.toAddrString(destination.getAddress()),
+        destination == null || destination.getAddress() == null
+            ? null
+            : InetAddresses.toAddrString(destination.getAddress()),
         reason,
         peek == null ? null : peek.host(),
-        generation);
+        generation,
+        path,
+        via == null ? null : via.label(),
+        proxyStatus);
   }
 }

@@ -24,11 +24,10 @@ final class Destinations {
   }
 
   /**
-   * Starts connecting to {@code destination} on {@code loop}, with {@code handler} as the only
-   * handler. The channel reads on its own once connected ({@link Pump} pauses it while a write is
+   * Starts connecting to {@code destination} on {@code loop}, with {@code handlers} in order. The channel reads on its own once connected ({@link Pump} pauses it while a write is
    * pending) and passes a half-close up instead of closing.
    */
-  ChannelFuture connect(EventLoop loop, InetSocketAddress destination, ChannelHandler handler) {
+  ChannelFuture connect(EventLoop loop, InetSocketAddress destination, ChannelHandler... handlers) {
     EpollSocketChannel channel =
         new EpollSocketChannel(
             destination.getAddress() instanceof Inet4Address
@@ -36,7 +35,7 @@ final class Destinations {
                 : InternetProtocolFamily.IPv6);
     channel.config().setAllowHalfClosure(true);
     channel.config().setConnectTimeoutMillis(connectTimeoutMillis);
-    channel.pipeline().addLast(handler);
+    channel.pipeline().addLast(handlers);
     ChannelFuture registered = loop.register(channel);
     if (registered.isDone()) { // always, on the loop's own thread: no listener to allocate
       return registered.isSuccess() ? channel.connect(destination) : registered;

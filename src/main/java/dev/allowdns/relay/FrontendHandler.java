@@ -1,11 +1,12 @@
 package dev.allowdns.relay;
 
+import com.google.common.net.InetAddresses;
 import dev.allowdns.audit.ConnectionRecord;
-import dev.allowdns.ledger.Ledger;
+import dev.allowdns.config.ParentProxy;
+import dev.allowdns.parent.ParentConnect;
 import dev.allowdns.policy.Policy;
 import dev.allowdns.policy.PolicySet;
 import dev.allowdns.sandbox.Sandbox;
-import dev.allowdns.sandbox.Sandboxes;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -28,35 +29,48 @@ import java.net.SocketException;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The sandbox side of one connection: finds the original destination and the sandbox, decides
- * ({@link Gate}), waits a bounded time for the peek handlers to report SNI or Host, connects,
- * then pumps bytes to the destination with backpressure. Every connection ends in one record.
+ * The sandbox side of one connection. Transparent: finds the original destination and the
+ * sandbox, decides ({@link Gate}), waits a bounded time for the peek handlers to report SNI or
+ * Host, connects (directly or through a parent proxy), then pumps bytes to the destination with
+ * backpressure. An explicit proxy's tunnel ({@link Tunnel}) arrives decided and connects first,
+ * since its client sends nothing before the proxy's {@code 200}; its SNI is checked after. Every
+ * connection ends in one record.
  */
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
   /** Bytes held for a destination that is still being connected to, before reading pauses. */
   private static final int MAX_PENDING_BYTES = 64 * 1024;
+  /** Resolves parent proxies given by name, off the event loops (the JVM caches the answers). */
+  private static final Executor PARENT_RESOLVER =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "parent-proxy-resolver");
+            t.setDaemon(true);
+            return t;
+          });
 
-  private final RelayServer.Settings settings;
-  private final Supplier<Sandboxes> sandboxes;
-  private final Supplier<PolicySet> policies;
-  private final Ledger ledger;
-  private final Destinations destinations;
-  private final RelayMetrics metrics;
-  private final RecordSink records;
+  private final RelayCore core;
+  /** The explicit proxy's tunnel, or {@code null} on the transparent path. */
+  private final Tunnel tunnel;
+  private final Tunnel.Listener tunnelListener;
   private final Queue<Object> pending = new ArrayDeque<>();
   private int pendingBytes;
   private Connection connection;
   private Policy policy;
   private ScheduledFuture<?> peekTimer;
   private boolean decided;
-  /** Sandbox to destination, once connected. */
+  /** Whether connecting has ended, either way: the first outcome counts. */
+  private boolean connectSettled;
+  private boolean connected;
+  /** Sandbox to destination, once connected and decided. */
   private Pump toDestination;
 
   /** Where finished connections go. */
@@ -64,21 +78,17 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     void record(ConnectionRecord record);
   }
 
-  FrontendHandler(
-      RelayServer.Settings settings,
-      Supplier<Sandboxes> sandboxes,
-      Supplier<PolicySet> policies,
-      Ledger ledger,
-      Destinations destinations,
-      RelayMetrics metrics,
-      RecordSink records) {
-    this.settings = settings;
-    this.sandboxes = sandboxes;
-    this.policies = policies;
-    this.ledger = ledger;
-    this.destinations = destinations;
-    this.metrics = metrics;
-    this.records = records;
+  FrontendHandler(RelayCore core, Tunnel tunnel, Tunnel.Listener tunnelListener) {
+    this.core = core;
+    this.tunnel = tunnel;
+    this.tunnelListener = tunnelListener;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    if (tunnel != null) {
+      startTunnel(ctx);
+    }
   }
 
   @Override
@@ -86,7 +96,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     Channel channel = ctx.channel();
     InetSocketAddress client = (InetSocketAddress) channel.remoteAddress();
     connection = new Connection(channel, client);
-    metrics.opened();
+    core.metrics.opened();
     channel.closeFuture().addListener(closed -> onFrontendClosed());
     InetSocketAddress local = (InetSocketAddress) channel.localAddress();
     boolean loop;
@@ -98,8 +108,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       loop = true; // no conntrack entry: the client connected to the relay's own address
       connection.destination = local;
     }
-    Sandbox sandbox = sandboxes.get().identify(client.getAddress()).orElse(null);
-    PolicySet policySet = policies.get();
+    Sandbox sandbox = core.sandboxes.get().identify(client.getAddress()).orElse(null);
+    PolicySet policySet = core.policies.get();
     connection.sandbox = sandbox;
     connection.generation = policySet.generation();
     policy = sandbox == null ? null : policySet.policy(sandbox.policy()).orElse(null);
@@ -109,16 +119,38 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             sandbox,
             policy,
             connection.destination,
-            sandbox == null ? List.of() : ledger.lookup(sandbox.id(), connection.destination.getAddress()),
-            ledger.now());
-    connection.verdict = settings.audit() ? verdict.audited() : verdict;
+            sandbox == null ? List.of() : core.ledger.lookup(sandbox.id(), connection.destination.getAddress()),
+            core.ledger.now());
+    connection.verdict = core.settings.audit() ? verdict.audited() : verdict;
     if (!connection.verdict.allowed()) {
       refuse(ctx);
       return;
     }
+    startPeek(ctx);
+  }
+
+  /** The explicit proxy decided already: connect first, peek at the SNI once the client speaks. */
+  private void startTunnel(ChannelHandlerContext ctx) {
+    Channel channel = ctx.channel();
+    connection = new Connection(channel, (InetSocketAddress) channel.remoteAddress());
+    connection.path = ConnectionRecord.PROXY;
+    connection.destination = tunnel.destination();
+    connection.sandbox = tunnel.sandbox();
+    connection.generation = tunnel.generation();
+    connection.verdict = new Verdict(true, tunnel.wouldBlock(), tunnel.domain(), tunnel.rule());
+    policy = core.policies.get().policy(tunnel.sandbox().policy()).orElse(null);
+    core.metrics.opened();
+    channel.closeFuture().addListener(closed -> onFrontendClosed());
+    connect(ctx);
+  }
+
+  private void startPeek(ChannelHandlerContext ctx) {
+    if (ctx.pipeline().get(TlsNamePeek.class) == null) {
+      ctx.pipeline().addBefore(ctx.name(), "tls-name-peek", new TlsNamePeek());
+    }
     peekTimer =
         ctx.executor()
-            .schedule(() -> peekTimedOut(ctx), settings.peekTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            .schedule(() -> peekTimedOut(ctx), core.settings.peekTimeout().toMillis(), TimeUnit.MILLISECONDS);
     ctx.read();
   }
 
@@ -194,52 +226,180 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     Verdict checked = Gate.afterPeek(connection.verdict, policy, connection.destination, peek.sni(), peek.host());
     // Audit mode: a refusal found before the peek stays the one recorded.
     connection.verdict =
-        settings.audit() ? (connection.verdict.wouldBlock() ? connection.verdict : checked.audited()) : checked;
+        core.settings.audit()
+            ? (connection.verdict.wouldBlock() ? connection.verdict : checked.audited())
+            : checked;
     if (!connection.verdict.allowed()) {
       connection.bytesFromSandbox += peek.peekedBytes(); // they will never reach channelRead's count
       refuse(ctx);
       return;
     }
-    connect(ctx);
+    if (connected) {
+      startPumping(ctx); // a tunnel: connected before the client spoke
+    } else {
+      connect(ctx);
+    }
   }
 
   private void connect(ChannelHandlerContext ctx) {
     String rule = connection.verdict.rule();
-    connection.bytesFromSandboxMeter = metrics.bytes(RelayMetrics.TO_DESTINATION, rule);
-    connection.bytesToSandboxMeter = metrics.bytes(RelayMetrics.TO_SANDBOX, rule);
+    connection.bytesFromSandboxMeter = core.metrics.bytes(RelayMetrics.TO_DESTINATION, rule);
+    connection.bytesToSandboxMeter = core.metrics.bytes(RelayMetrics.TO_SANDBOX, rule);
     connection.bytesFromSandboxMeter.increment(connection.bytesFromSandbox); // peeked so far
+    InetSocketAddress destination = connection.destination;
+    ParentProxy parent =
+        core.parents.choose(
+            policy, rule, connection.verdict.domain(), destination.getAddress(), destination.getPort());
+    if (parent != null) {
+      connectThroughParent(ctx, parent);
+      return;
+    }
+    if (destination.isUnresolved()) {
+      // The proxy leaves resolving to the parent only when it routes through one.
+      connection.endReason = Verdict.CONNECT_FAILED;
+      failConnect(ctx);
+      return;
+    }
     // One loop for both sides: no locking, no handoff.
     ChannelFuture connecting =
-        destinations.connect(ctx.channel().eventLoop(), connection.destination, new BackendHandler(connection));
+        core.destinations.connect(ctx.channel().eventLoop(), destination, new BackendHandler(connection));
+    attachBackend(connecting);
+    connecting.addListener(
+        (ChannelFutureListener)
+            done -> {
+              if (done.isSuccess()) {
+                onConnected(ctx);
+              } else {
+                log.debug("cannot connect to {}: {}", destination, done.cause().toString());
+                onConnectFailed(ctx, Verdict.CONNECT_FAILED);
+              }
+            });
+  }
+
+  /** Connects to the parent, then asks it for a tunnel to the allowed name (or the address). */
+  private void connectThroughParent(ChannelHandlerContext ctx, ParentProxy parent) {
+    connection.via = parent;
+    InetSocketAddress destination = connection.destination;
+    String host =
+        connection.verdict.domain() != null
+            ? connection.verdict.domain()
+            : destination.isUnresolved()
+                ? destination.getHostString()
+                : InetAddresses.toAddrString(destination.getAddress());
+    String authority = ParentConnect.authority(host, destination.getPort());
+    parentAddress(parent)
+        .whenComplete(
+            (address, error) ->
+                ctx.executor()
+                    .execute(
+                        () -> {
+                          if (error != null || !ctx.channel().isOpen()) {
+                            onConnectFailed(ctx, ParentConnect.UNREACHABLE);
+                            return;
+                          }
+                          ParentConnect handshake =
+                              new ParentConnect(
+                                  authority,
+                                  core.parents.authorizationFor(parent),
+                                  core.settings.connectTimeout().toMillis(),
+                                  outcome -> {
+                                    if (outcome.tunnelUp()) {
+                                      onConnected(ctx);
+                                    } else {
+                                      connection.proxyStatus = outcome.status();
+                                      onConnectFailed(ctx, outcome.reason());
+                                    }
+                                  });
+                          ChannelFuture connecting =
+                              core.destinations.connect(
+                                  ctx.channel().eventLoop(), address, handshake, new BackendHandler(connection));
+                          attachBackend(connecting);
+                          connecting.addListener(
+                              (ChannelFutureListener)
+                                  done -> {
+                                    if (!done.isSuccess()) {
+                                      onConnectFailed(ctx, ParentConnect.UNREACHABLE);
+                                    }
+                                  });
+                        }));
+  }
+
+  private static CompletableFuture<InetSocketAddress> parentAddress(ParentProxy parent) {
+    if (InetAddresses.isInetAddress(parent.host())) {
+      return CompletableFuture.completedFuture(
+          new InetSocketAddress(InetAddresses.forString(parent.host()), parent.port()));
+    }
+    return CompletableFuture.supplyAsync(
+        () -> {
+          InetSocketAddress resolved = new InetSocketAddress(parent.host(), parent.port());
+          if (resolved.isUnresolved()) {
+            throw new IllegalStateException("cannot resolve parent proxy " + parent.host());
+          }
+          return resolved;
+        },
+        PARENT_RESOLVER);
+  }
+
+  private void attachBackend(ChannelFuture connecting) {
     SocketChannel backend = (SocketChannel) connecting.channel();
     connection.backend = backend;
     backend.closeFuture().addListener(closed -> maybeRecord());
-    connecting.addListener(
-        (ChannelFutureListener)
-            connected -> {
-              if (!connected.isSuccess()) {
-                if (!ctx.channel().isOpen()) {
-                  // The sandbox gave up first (its own timeout): no failure of the destination.
-                  connection.endReason = "sandbox_closed";
-                  return;
-                }
-                log.debug("cannot connect to {}: {}", connection.destination, connected.cause().toString());
-                connection.endReason = Verdict.CONNECT_FAILED;
-                refuse(ctx);
-                return;
-              }
-              Pump pump = new Pump((SocketChannel) ctx.channel(), backend);
-              toDestination = pump;
-              while (!pending.isEmpty()) {
-                pump.forward(pending.poll());
-              }
-              pendingBytes = 0;
-              if (connection.sandboxDoneSending) {
-                pump.end();
-              } else {
-                pump.start();
-              }
-            });
+  }
+
+  private void onConnectFailed(ChannelHandlerContext ctx, String reason) {
+    if (connectSettled) {
+      return;
+    }
+    connectSettled = true;
+    if (!ctx.channel().isOpen()) {
+      // The sandbox gave up first (its own timeout): no failure of the destination.
+      connection.endReason = "sandbox_closed";
+      return;
+    }
+    connection.endReason = reason;
+    failConnect(ctx);
+  }
+
+  private void failConnect(ChannelHandlerContext ctx) {
+    if (connection.backend != null) {
+      connection.backend.close();
+    }
+    if (tunnelListener != null) {
+      decided = true;
+      tunnelListener.failed(connection.endReason, connection.proxyStatus); // answers, then closes
+    } else {
+      refuse(ctx);
+    }
+  }
+
+  private void onConnected(ChannelHandlerContext ctx) {
+    if (connectSettled) {
+      return;
+    }
+    connectSettled = true;
+    connected = true;
+    if (tunnel == null) {
+      startPumping(ctx);
+      return;
+    }
+    tunnelListener.connected();
+    if (ctx.channel().isOpen()) {
+      startPeek(ctx);
+    }
+  }
+
+  private void startPumping(ChannelHandlerContext ctx) {
+    Pump pump = new Pump((SocketChannel) ctx.channel(), (SocketChannel) connection.backend);
+    toDestination = pump;
+    while (!pending.isEmpty()) {
+      pump.forward(pending.poll());
+    }
+    pendingBytes = 0;
+    if (connection.sandboxDoneSending) {
+      pump.end();
+    } else {
+      pump.start();
+    }
   }
 
   @Override
@@ -284,6 +444,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(pending.poll());
     }
     pendingBytes = 0;
+    if (connection.backend != null && connection.backend.isOpen()) {
+      connection.backend.close();
+    }
     Channel channel = ctx.channel();
     if (channel.isOpen()) {
       channel.config().setOption(ChannelOption.SO_LINGER, 0);
@@ -308,8 +471,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     boolean backendOpen = connection.backend != null && connection.backend.isOpen();
     if (!frontendOpen && !backendOpen && connection.claimRecord()) {
       ConnectionRecord record = connection.toRecord();
-      metrics.closed(record.result(), record.reason());
-      records.record(record);
+      core.metrics.closed(record.result(), record.reason(), record.path());
+      core.records.record(record);
     }
   }
 }

@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The relay's meters, every name and tag in one place. Tags are low-cardinality: result, reason,
- * rule ({@code POLICY:ZONE}) and direction; never a domain or an address.
+ * path ({@code transparent}, {@code proxy}), rule ({@code POLICY:ZONE}) and direction; never a
+ * domain or an address.
  */
 final class RelayMetrics {
   static final String TO_DESTINATION = "from_sandbox";
@@ -20,7 +21,7 @@ final class RelayMetrics {
   private final ConcurrentMap<Tags, Counter> connections = new ConcurrentHashMap<>();
   private final ConcurrentMap<Tags, Counter> bytes = new ConcurrentHashMap<>();
 
-  private record Tags(String first, String second) {}
+  private record Tags(String first, String second, String third) {}
 
   RelayMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -33,17 +34,18 @@ final class RelayMetrics {
     open.incrementAndGet();
   }
 
-  void closed(String result, String reason) {
+  void closed(String result, String reason, String path) {
     open.decrementAndGet();
     String r = reason == null ? "none" : reason;
     connections
         .computeIfAbsent(
-            new Tags(result, r),
+            new Tags(result, r, path),
             k ->
                 Counter.builder("allowdns_relay_connections")
-                    .description("Relay connections by result and reason, counted when they close")
+                    .description("Relay connections by result, reason and path, counted when they close")
                     .tag("result", result)
                     .tag("reason", r)
+                    .tag("path", path)
                     .register(registry))
         .increment();
   }
@@ -52,7 +54,7 @@ final class RelayMetrics {
   Counter bytes(String direction, String rule) {
     String r = rule == null ? "none" : rule;
     return bytes.computeIfAbsent(
-        new Tags(direction, r),
+        new Tags(direction, r, null),
         k ->
             Counter.builder("allowdns_relay_bytes")
                 .description("Payload bytes relayed, by direction and allowing rule")

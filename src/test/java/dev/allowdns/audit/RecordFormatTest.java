@@ -1,6 +1,7 @@
 package dev.allowdns.audit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import com.fasterxml.jackson.core.JsonFactory;
@@ -44,7 +45,8 @@ class RecordFormatTest {
             new ConnectionRecord(
                 "2026-04-21T14:32:07.000Z", "task_abc123", "developer@company.com", "egress",
                 "registry.npmjs.org", 443, "https", "registry.npmjs.org", 1024, 458752, 340,
-                "allowed", "default:npm", "vm-7", "172.16.0.2", "104.16.1.34", null, null, 3));
+                "allowed", "default:npm", "vm-7", "172.16.0.2", "104.16.1.34", null, null, 3,
+                "proxy", "10.0.0.3:3128", null));
     assertEquals(
         List.of(
             "timestamp", "task_id", "user", "direction", "domain", "port", "protocol", "sni",
@@ -53,6 +55,9 @@ class RecordFormatTest {
         fieldNames(line).subList(0, 17));
     assertEquals(458752, line.path("bytes_received").asLong());
     assertEquals(true, line.path("reason").isNull());
+    assertEquals("proxy", line.path("path").asText());
+    assertEquals("10.0.0.3:3128", line.path("via").asText());
+    assertTrue(line.has("proxy_status") && line.path("proxy_status").isNull());
   }
 
   @Test

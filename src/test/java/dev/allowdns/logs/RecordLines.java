@@ -81,7 +81,10 @@ final class RecordLines {
             dstIp,
             reason,
             null,
-            1));
+            1,
+            "transparent",
+            null,
+            null));
   }
 
   /** A connection with only a domain and byte counts: the fields {@code logs top} reads. */

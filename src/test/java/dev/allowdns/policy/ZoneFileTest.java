@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import dev.allowdns.config.ParentProxy;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -43,8 +44,8 @@ class ZoneFileTest {
       quoteCharacter = '"',
       textBlock =
           """
-          @forwrd 10.0.0.53                | unknown directive '@forwrd' (expected @forward or @allow-private)
-          @Forward 10.0.0.53               | unknown directive '@Forward' (expected @forward or @allow-private)
+          @forwrd 10.0.0.53                | unknown directive '@forwrd' (expected @forward, @allow-private or @proxy)
+          @Forward 10.0.0.53               | unknown directive '@Forward' (expected @forward, @allow-private or @proxy)
           @forward                         | @forward needs at least one server (expected ADDR[:PORT], [IPv6]:PORT or a bare IPv6)
           @forward dns.corp.example        | @forward server 'dns.corp.example' is not an IP address (expected ADDR[:PORT], [IPv6]:PORT or a bare IPv6; hostnames are not resolved)
           @forward 10.0.0.300              | @forward server '10.0.0.300' is not an IP address (expected ADDR[:PORT], [IPv6]:PORT or a bare IPv6; hostnames are not resolved)
@@ -83,6 +84,12 @@ class ZoneFileTest {
           ip:example.com                   | 'ip:example.com' is not an IP address or CIDR (expected ip:ADDRESS[/PREFIX])
           ip:                              | 'ip:' is not an IP address or CIDR (expected ip:ADDRESS[/PREFIX])
           !ip:10.0.0.0/8                   | '!ip:10.0.0.0/8' cannot deny an ip: range (deny rules take name patterns)
+          @proxy                           | @proxy takes one route (expected @proxy direct or @proxy http://HOST:PORT [synthesize])
+          @proxy direct synthesize         | @proxy direct takes nothing after it, got 'synthesize'
+          @proxy http://10.0.0.3:3128 fast | unexpected 'fast' after the proxy URL (expected @proxy direct or @proxy http://HOST:PORT [synthesize])
+          @proxy http://10.0.0.3           | @proxy 'http://10.0.0.3' needs a host and a port (expected http://HOST:PORT)
+          @proxy https://10.0.0.3:3128     | @proxy 'https://10.0.0.3:3128' has scheme 'https' (expected http://HOST:PORT)
+          @proxy http://u:secret@p.corp:3128 | @proxy a proxy URL must not carry credentials (put them in upstream_proxy_auth_file)
           """)
   void load_badLine_isReportedAsFileLineReason(String line, String reason) throws IOException {
     Path file = write("x.zone", "# a comment first", "", line);
@@ -163,6 +170,18 @@ class ZoneFileTest {
   }
 
   @Test
+  void load_proxy_parsesParentDirectAndSynthesize() throws Exception {
+    assertEquals(ZoneProxy.DIRECT, loadOne("@proxy direct", "a.example").proxy());
+    assertEquals(
+        new ZoneProxy(new ParentProxy("proxy.corp.example", 3128), false),
+        loadOne("@proxy http://proxy.corp.example:3128", "a.example").proxy());
+    assertEquals(
+        new ZoneProxy(new ParentProxy("fd00::3", 8080), true),
+        loadOne("@proxy http://[fd00::3]:8080 synthesize", "a.example").proxy());
+    assertEquals(null, loadOne("a.example").proxy());
+  }
+
+  @Test
   void load_allowPrivate_isSet() throws Exception {
     assertTrue(loadOne("@allow-private", "intranet.corp.example").allowPrivate());
   }
@@ -188,7 +207,7 @@ class ZoneFileTest {
         List.of(
             file + ":1: '*.com' allows a whole public suffix 'com'",
             file + ":3: bad regex '~(': missing closing )",
-            file + ":4: unknown directive '@nope' (expected @forward or @allow-private)"),
+            file + ":4: unknown directive '@nope' (expected @forward, @allow-private or @proxy)"),
         loadErrors());
   }
 
@@ -202,7 +221,7 @@ class ZoneFileTest {
     assertEquals(
         List.of(
             dir.resolve("a-broken.zone")
-                + ":2: unknown directive '@forwrd' (expected @forward or @allow-private)",
+                + ":2: unknown directive '@forwrd' (expected @forward, @allow-private or @proxy)",
             dir.resolve("a-broken.zone") + ":3: '*.com' allows a whole public suffix 'com'",
             dir.resolve("c-broken.zone") + ":3: bad regex '~[a-': missing closing ]",
             dir.resolve("c-broken.zone") + ":4: '*.' needs a parent name"),

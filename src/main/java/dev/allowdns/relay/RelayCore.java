@@ -1,0 +1,148 @@
+package dev.allowdns.relay;
+
+import dev.allowdns.audit.ConnectionRecord;
+import dev.allowdns.audit.RecordLog;
+import dev.allowdns.ledger.Ledger;
+import dev.allowdns.parent.ParentRoutes;
+import dev.allowdns.policy.PolicySet;
+import dev.allowdns.sandbox.Sandboxes;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.Channel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.time.Duration;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every relayed connection consults, whichever way it came in: the sandboxes, the policies,
+ * the ledger, the parent routes, the destinations' connector, the metrics and the connection
+ * log. The transparent listener ({@link RelayServer}) and the explicit proxy ({@link #tunnel})
+ * share one. Thread-safe.
+ */
+public final class RelayCore {
+  private static final Logger log = LoggerFactory.getLogger(RelayCore.class);
+  final RelayServer.Settings settings;
+  final Supplier<Sandboxes> sandboxes;
+  final Supplier<PolicySet> policies;
+  final Ledger ledger;
+  final Destinations destinations;
+  final RelayMetrics metrics;
+  final FrontendHandler.RecordSink records;
+  final ParentRoutes parents;
+  private final ChannelGroup open = new DefaultChannelGroup("relay-connections", GlobalEventExecutor.INSTANCE);
+
+  private RelayCore(
+      RelayServer.Settings settings,
+      Supplier<Sandboxes> sandboxes,
+      Supplier<PolicySet> policies,
+      Ledger ledger,
+      RelayMetrics metrics,
+      FrontendHandler.RecordSink records,
+      ParentRoutes parents) {
+    this.settings = settings;
+    this.sandboxes = sandboxes;
+    this.policies = policies;
+    this.ledger = ledger;
+    this.destinations = new Destinations(settings.connectTimeout());
+    this.metrics = metrics;
+    this.records = records;
+    this.parents = parents;
+  }
+
+  public static RelayCore create(
+      RelayServer.Settings settings,
+      Supplier<Sandboxes> sandboxes,
+      Supplier<PolicySet> policies,
+      Ledger ledger,
+      RecordLog connectionLog,
+      MeterRegistry registry,
+      ParentRoutes parents) {
+    return new RelayCore(
+        settings, sandboxes, policies, ledger, new RelayMetrics(registry), connectionLog::write, parents);
+  }
+
+  /**
+   * Relays an explicit proxy's {@code CONNECT} tunnel on {@code client}: connects (directly or
+   * through the parent), tells {@code listener}, then checks the TLS SNI the client sends inside,
+   * pumps, and records the connection with {@code path: "proxy"}. The client's pipeline must
+   * carry raw bytes once {@link Tunnel.Listener#connected} returns.
+   */
+  public void tunnel(Channel client, Tunnel tunnel, Tunnel.Listener listener) {
+    client.pipeline().addLast(new FrontendHandler(this, tunnel, listener));
+  }
+
+  /** Counts a connection the explicit proxy opened itself: {@link #drain} waits for its record. */
+  public void opened() {
+    metrics.opened();
+  }
+
+  /** Writes the record of a connection counted by {@link #opened}, once it has ended. */
+  public void closed(ConnectionRecord record) {
+    metrics.closed(record.result(), record.reason(), record.path());
+    records.record(record);
+  }
+
+  /** Returns the counters of payload bytes by direction for {@code rule}, as relayed ones count. */
+  public io.micrometer.core.instrument.Counter bytesCounter(boolean fromSandbox, String rule) {
+    return metrics.bytes(fromSandbox ? RelayMetrics.TO_DESTINATION : RelayMetrics.TO_SANDBOX, rule);
+  }
+
+  /** Returns the relay's settings (timeouts, audit mode), which the explicit proxy shares. */
+  public RelayServer.Settings settings() {
+    return settings;
+  }
+
+  /** Returns how allowed connections reach their destinations (direct or a parent proxy). */
+  public ParentRoutes parents() {
+    return parents;
+  }
+
+  /** Returns the sandboxes in force now. */
+  public Sandboxes sandboxes() {
+    return sandboxes.get();
+  }
+
+  /** Returns the policy set in force now. */
+  public PolicySet policies() {
+    return policies.get();
+  }
+
+  /** Adds a client channel to those {@link #drain} closes. */
+  public void track(Channel client) {
+    open.add(client);
+  }
+
+  /**
+   * Lets open connections finish for up to {@code grace}, closes the rest, and waits until each
+   * has handed its record to the connection log. Call it once no listener accepts any more.
+   */
+  public void drain(Duration grace) {
+    awaitNoOpenConnections(grace);
+    int left = metrics.openConnections();
+    if (left > 0) {
+      log.info("closing {} relay connections still open after the {} grace period", left, grace);
+    }
+    open.close().awaitUninterruptibly();
+    // A record is written when both sides have closed: wait for the last ones.
+    awaitNoOpenConnections(Duration.ofSeconds(5));
+  }
+
+  private void awaitNoOpenConnections(Duration limit) {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (metrics.openConnections() > 0 && System.nanoTime() - deadline < 0) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  FrontendHandler newFrontend() {
+    return new FrontendHandler(this, null, null);
+  }
+}
