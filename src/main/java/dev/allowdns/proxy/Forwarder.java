@@ -104,6 +104,18 @@ final class Forwarder {
     }
   }
 
+  /**
+   * The client sent its last byte: returns whether an answer is still on its way (the client is
+   * closed once it has been written); {@code false} when the client can be closed now.
+   */
+  boolean clientDoneSending() {
+    if (current == null || !current.awaitingAnswer) {
+      return false;
+    }
+    current.clientKeepAlive = false;
+    return true;
+  }
+
   void clientClosed() {
     if (current != null) {
       current.end();

@@ -14,6 +14,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -265,6 +266,12 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof IdleStateEvent) {
       ctx.close();
+    } else if (evt instanceof ChannelInputShutdownEvent) {
+      // The client is done (half-closure is on for tunnels, which pass it on): a request in
+      // flight is still answered, then the connection closes.
+      if (forwarder == null || !forwarder.clientDoneSending()) {
+        ctx.close();
+      }
     } else {
       ctx.fireUserEventTriggered(evt);
     }
