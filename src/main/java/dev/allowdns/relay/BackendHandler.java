@@ -25,9 +25,11 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    int n = ((ByteBuf) msg).readableBytes();
-    connection.bytesToSandbox += n;
-    connection.bytesToSandboxMeter.increment(n);
+    if (msg instanceof ByteBuf data) { // else decoded HTTP, counted on the sandbox side
+      int n = data.readableBytes();
+      connection.bytesToSandbox += n;
+      connection.bytesToSandboxMeter.increment(n);
+    }
     toSandbox.forward(msg);
   }
 

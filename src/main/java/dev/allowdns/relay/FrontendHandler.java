@@ -1,16 +1,11 @@
 package dev.allowdns.relay;
 
-import com.google.common.net.InetAddresses;
 import dev.allowdns.audit.ConnectionRecord;
-import dev.allowdns.config.ParentProxy;
-import dev.allowdns.parent.ParentConnect;
 import dev.allowdns.policy.Policy;
 import dev.allowdns.policy.PolicySet;
 import dev.allowdns.sandbox.Sandbox;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -29,9 +24,6 @@ import java.net.SocketException;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Queue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,15 +40,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
   /** Bytes held for a destination that is still being connected to, before reading pauses. */
   private static final int MAX_PENDING_BYTES = 64 * 1024;
-  /** Resolves parent proxies given by name, off the event loops (the JVM caches the answers). */
-  private static final Executor PARENT_RESOLVER =
-      Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "parent-proxy-resolver");
-            t.setDaemon(true);
-            return t;
-          });
-
   private final RelayCore core;
   /** The explicit proxy's tunnel, or {@code null} on the transparent path. */
   private final Tunnel tunnel;
@@ -246,104 +229,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     connection.bytesFromSandboxMeter = core.metrics.bytes(RelayMetrics.TO_DESTINATION, rule);
     connection.bytesToSandboxMeter = core.metrics.bytes(RelayMetrics.TO_SANDBOX, rule);
     connection.bytesFromSandboxMeter.increment(connection.bytesFromSandbox); // peeked so far
-    InetSocketAddress destination = connection.destination;
-    ParentProxy parent =
-        core.parents.choose(
-            policy, rule, connection.verdict.domain(), destination.getAddress(), destination.getPort());
-    if (parent != null) {
-      connectThroughParent(ctx, parent);
-      return;
-    }
-    if (destination.isUnresolved()) {
-      // The proxy leaves resolving to the parent only when it routes through one.
-      connection.endReason = Verdict.CONNECT_FAILED;
-      failConnect(ctx);
-      return;
-    }
-    // One loop for both sides: no locking, no handoff.
-    ChannelFuture connecting =
-        core.destinations.connect(ctx.channel().eventLoop(), destination, new BackendHandler(connection));
-    attachBackend(connecting);
-    connecting.addListener(
-        (ChannelFutureListener)
-            done -> {
-              if (done.isSuccess()) {
-                onConnected(ctx);
-              } else {
-                log.debug("cannot connect to {}: {}", destination, done.cause().toString());
-                onConnectFailed(ctx, Verdict.CONNECT_FAILED);
-              }
-            });
-  }
-
-  /** Connects to the parent, then asks it for a tunnel to the allowed name (or the address). */
-  private void connectThroughParent(ChannelHandlerContext ctx, ParentProxy parent) {
-    connection.via = parent;
-    InetSocketAddress destination = connection.destination;
-    String host =
-        connection.verdict.domain() != null
-            ? connection.verdict.domain()
-            : destination.isUnresolved()
-                ? destination.getHostString()
-                : InetAddresses.toAddrString(destination.getAddress());
-    String authority = ParentConnect.authority(host, destination.getPort());
-    parentAddress(parent)
-        .whenComplete(
-            (address, error) ->
-                ctx.executor()
-                    .execute(
-                        () -> {
-                          if (error != null || !ctx.channel().isOpen()) {
-                            onConnectFailed(ctx, ParentConnect.UNREACHABLE);
-                            return;
-                          }
-                          ParentConnect handshake =
-                              new ParentConnect(
-                                  authority,
-                                  core.parents.authorizationFor(parent),
-                                  core.settings.connectTimeout().toMillis(),
-                                  outcome -> {
-                                    if (outcome.tunnelUp()) {
-                                      onConnected(ctx);
-                                    } else {
-                                      connection.proxyStatus = outcome.status();
-                                      onConnectFailed(ctx, outcome.reason());
-                                    }
-                                  });
-                          ChannelFuture connecting =
-                              core.destinations.connect(
-                                  ctx.channel().eventLoop(), address, handshake, new BackendHandler(connection));
-                          attachBackend(connecting);
-                          connecting.addListener(
-                              (ChannelFutureListener)
-                                  done -> {
-                                    if (!done.isSuccess()) {
-                                      onConnectFailed(ctx, ParentConnect.UNREACHABLE);
-                                    }
-                                  });
-                        }));
-  }
-
-  private static CompletableFuture<InetSocketAddress> parentAddress(ParentProxy parent) {
-    if (InetAddresses.isInetAddress(parent.host())) {
-      return CompletableFuture.completedFuture(
-          new InetSocketAddress(InetAddresses.forString(parent.host()), parent.port()));
-    }
-    return CompletableFuture.supplyAsync(
-        () -> {
-          InetSocketAddress resolved = new InetSocketAddress(parent.host(), parent.port());
-          if (resolved.isUnresolved()) {
-            throw new IllegalStateException("cannot resolve parent proxy " + parent.host());
-          }
-          return resolved;
-        },
-        PARENT_RESOLVER);
-  }
-
-  private void attachBackend(ChannelFuture connecting) {
-    SocketChannel backend = (SocketChannel) connecting.channel();
-    connection.backend = backend;
-    backend.closeFuture().addListener(closed -> maybeRecord());
+    new Dialer(core, ctx, connection, this::onConnected, this::onConnectFailed, this::maybeRecord).dial(policy);
   }
 
   private void onConnectFailed(ChannelHandlerContext ctx, String reason) {
@@ -408,11 +294,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(msg); // refused: counted when the peek reported
       return;
     }
-    ByteBuf data = (ByteBuf) msg;
-    int n = data.readableBytes();
-    connection.bytesFromSandbox += n;
-    if (connection.bytesFromSandboxMeter != null) {
-      connection.bytesFromSandboxMeter.increment(n);
+    int n = 0;
+    if (msg instanceof ByteBuf data) { // else decoded HTTP, counted beneath the codec (AbsoluteForm)
+      n = data.readableBytes();
+      connection.bytesFromSandbox += n;
+      if (connection.bytesFromSandboxMeter != null) {
+        connection.bytesFromSandboxMeter.increment(n);
+      }
     }
     if (toDestination != null) {
       toDestination.forward(msg);

@@ -46,8 +46,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * {@code down} through a port where no proxy listens. Every verdict is checked from both ends.
  */
 @RequiresNetworkNamespaces(
-    programs = {"ip", "knotd", "nginx", "curl", "openssl", "python3", "squid"},
-    packages = {"iproute2", "knot", "nginx", "curl", "openssl", "python3", "squid"})
+    programs = {"ip", "iptables", "knotd", "nginx", "curl", "openssl", "python3", "squid"},
+    packages = {"iproute2", "iptables", "knot", "nginx", "curl", "openssl", "python3", "squid"})
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ProxyPathsIT {
   private static final String ZONE = "px.test";
@@ -60,6 +60,7 @@ class ProxyPathsIT {
   private static final int CORP_HOST = 11;
   private static final int UNNAMED = 20;
   private static final int PROXY_PORT = 3129;
+  private static final int RELAY_PORT = 15001;
   private static final int SQUID_PORT = 3128;
   private static final int SQUID_WRONG_PORT = 3130;
   private static final int NOTHING_PORT = 3999;
@@ -115,6 +116,7 @@ class ProxyPathsIT {
             List.of(
                 "--listen", "0.0.0.0:1053",
                 "--proxy-listen", "0.0.0.0:" + PROXY_PORT,
+                "--relay-listen", "0.0.0.0:" + RELAY_PORT,
                 "--relay-connect-timeout", "2s",
                 "--upstream", dns + ":53"));
   }
@@ -284,14 +286,58 @@ class ProxyPathsIT {
   }
 
   @Test
-  @Order(10)
+  @Order(11)
+  void transparentPath_throughSquid_tunnelsHttpsAndSendsHttpInAbsoluteForm_withExactBytes() throws Exception {
+    Output apply =
+        allowdns.command(
+            Duration.ofSeconds(30),
+            "iptables", "apply",
+            "--sandbox-interface", topology.hostSandboxInterface(),
+            "--dns-port", "1053",
+            "--relay-port", Integer.toString(RELAY_PORT));
+    assertTrue(apply.succeeded(), apply.describe());
+
+    Output https = curl("--cacert", ca(), "https://" + CORP + "/transparent");
+    assertTrue(https.succeeded(), https.describe());
+    assertEquals("hello from " + CORP, https.stdout().strip());
+    JsonNode tunnel =
+        awaitRecord(r -> "transparent".equals(r.path("path").asText()) && r.path("port").asInt() == 443);
+    assertEquals("allowed", tunnel.path("result").asText(), tunnel.toString());
+    assertEquals(squidAt(SQUID_PORT), tunnel.path("via").asText(), tunnel.toString());
+    assertEquals(topology.internetV4(CORP_HOST), tunnel.path("dst_ip").asText(), "what the sandbox connected to: " + tunnel);
+
+    Output http = curl("-w", "\n%{size_request} %{size_header} %{size_download}", "http://" + CORP + "/absolute");
+    assertTrue(http.succeeded(), http.describe());
+    assertEquals("hello from " + CORP, http.stdout().lines().findFirst().orElse(""), http.describe());
+    String[] sizes = lastLine(http).split(" ");
+    JsonNode plain =
+        awaitRecord(r -> "transparent".equals(r.path("path").asText()) && r.path("port").asInt() == 80);
+    assertEquals("allowed", plain.path("result").asText(), plain.toString());
+    assertEquals(squidAt(SQUID_PORT), plain.path("via").asText(), plain.toString());
+    assertEquals(Long.parseLong(sizes[0]), plain.path("bytes_sent").asLong(), "as the sandbox sent it: " + plain);
+    assertEquals(Long.parseLong(sizes[1]) + Long.parseLong(sizes[2]), plain.path("bytes_received").asLong(), plain.toString());
+    List<String> log = squid.accessLog();
+    assertTrue(log.stream().anyMatch(l -> l.contains("GET http://" + CORP + "/absolute")), "absolute form at Squid: " + log);
+    assertTrue(log.stream().anyMatch(l -> l.contains("CONNECT " + CORP + ":443")), "Squid: " + log);
+
+    Output direct = curl("--cacert", ca(), "https://" + WWW + "/transparent-direct");
+    assertTrue(direct.succeeded(), direct.describe());
+    JsonNode noProxy =
+        awaitRecord(r -> "transparent".equals(r.path("path").asText()) && WWW.equals(r.path("domain").asText()));
+    assertTrue(noProxy.path("via").isNull(), "no_proxy goes direct: " + noProxy);
+  }
+
+  @Test
+  @Order(20)
   void stoppedSquid_isProxyUnreachable() throws Exception {
     squid.stop();
-    Output curl = curl("-v", "-x", proxyUrl(), "--cacert", ca(), "https://" + CORP + "/stopped");
-    assertTrue(curl.stderr().contains("< X-Allowdns-Reason: proxy_unreachable"), curl.describe());
+    Output curl = curl("--cacert", ca(), "https://" + CORP + "/stopped");
+    assertFalse(curl.succeeded(), curl.describe());
     JsonNode record =
         awaitRecord(r -> CORP.equals(r.path("domain").asText()) && "proxy_unreachable".equals(r.path("reason").asText()));
-    assertProxied(record, "blocked", "proxy_unreachable");
+    assertEquals("blocked", record.path("result").asText(), record.toString());
+    assertEquals("transparent", record.path("path").asText(), record.toString());
+    assertTrue(record.path("proxy_status").isNull(), "the parent was not reached: " + record);
   }
 
   private static void assertProxied(JsonNode record, String result, String reason) {
