@@ -1,6 +1,7 @@
 package dev.allowdns.cli;
 
 import com.google.common.net.InetAddresses;
+import dev.allowdns.parent.ParentRoutes;
 import dev.allowdns.policy.Decision;
 import dev.allowdns.policy.DomainName;
 import dev.allowdns.policy.Policy;
@@ -39,6 +40,12 @@ final class CheckCommand implements Callable<Integer> {
       paramLabel = "IP",
       description = "Check with the policy of the sandbox at this address (default: policy default).")
   String sandboxIp;
+
+  @Option(
+      names = "--port",
+      paramLabel = "PORT",
+      description = "The destination port the route is shown for (no_proxy may name ports; default: 443).")
+  int port = 443;
 
   @Override
   public Integer call() {
@@ -80,6 +87,10 @@ final class CheckCommand implements Callable<Integer> {
     }
     Decision decision = policy.get().decide(normalized);
     out.println(explain(normalized, decision) + who);
+    if (decision.allowed()) {
+      ParentRoutes routes = ParentRoutes.withoutCredentials(loaded.config().proxying());
+      out.println("  route: " + routes.describe(policy.get(), decision.ruleLabel(), normalized, port));
+    }
     return decision.allowed() ? ExitCodes.OK : ExitCodes.NEGATIVE;
   }
 

@@ -38,6 +38,24 @@ public final class ParentRoutes {
     return new ParentRoutes(proxying.upstreamProxy(), proxying.noProxy(), credentials);
   }
 
+  /** Builds the routes without reading credentials: for commands that only say the route. */
+  public static ParentRoutes withoutCredentials(Proxying proxying) {
+    return new ParentRoutes(proxying.upstreamProxy(), proxying.noProxy(), ParentCredentials.NONE);
+  }
+
+  /**
+   * Returns how {@code check} shows the route: {@code direct}, or {@code via HOST:PORT} (with
+   * {@code , answers synthesized} for a {@code @proxy … synthesize} zone).
+   */
+  public String describe(Policy policy, String rule, String name, int port) {
+    ParentProxy parent = choose(policy, rule, name, null, port);
+    if (parent == null) {
+      return "direct";
+    }
+    ZoneProxy said = zoneProxy(policy, rule);
+    return "via " + parent.label() + (said != null && said.synthesize() ? ", answers synthesized" : "");
+  }
+
   /**
    * Returns the parent to go through, or {@code null} to connect directly.
    *

@@ -50,6 +50,31 @@ class CliIT {
   }
 
   @Test
+  void check_showsTheRoute_directViaTheParentOrTheZonesOwn() throws Exception {
+    Path routed = Files.createDirectories(dir.resolve("routed-zones"));
+    Files.writeString(routed.resolve("open.zone"), "www.routed.test\nlocal.routed.test\n");
+    Files.writeString(routed.resolve("corp.zone"), "@proxy http://10.0.0.9:8080 synthesize\nsecret.corp.test\n");
+    Files.writeString(routed.resolve("own.zone"), "@proxy direct\nown.routed.test\n");
+    Path config = dir.resolve("routed.yaml");
+    Files.writeString(config, "upstream_proxy: http://10.0.0.3:3128\nno_proxy: [local.routed.test]\n");
+    String[] base = {"--zones", routed.toString(), "--config", config.toString()};
+
+    assertContains(allowdns(join("check", "www.routed.test", base)), "route: via 10.0.0.3:3128");
+    assertContains(allowdns(join("check", "local.routed.test", base)), "route: direct");
+    assertContains(allowdns(join("check", "own.routed.test", base)), "route: direct");
+    assertContains(allowdns(join("check", "secret.corp.test", base)), "route: via 10.0.0.9:8080, answers synthesized");
+    assertContains(allowdns("check", "www.routed.test", "--zones", routed.toString()), "route: direct");
+  }
+
+  private static String[] join(String command, String name, String[] rest) {
+    String[] all = new String[rest.length + 2];
+    all[0] = command;
+    all[1] = name;
+    System.arraycopy(rest, 0, all, 2, rest.length);
+    return all;
+  }
+
+  @Test
   void check_nameMatchingAWildcard_namesTheWildcardRule() {
     CommandResult result = allowdns("check", "A.B.Many.It.Test.", "--zones", zones.toString());
 
