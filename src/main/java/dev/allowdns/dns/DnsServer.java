@@ -23,6 +23,7 @@ import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -105,7 +106,9 @@ public final class DnsServer implements AutoCloseable {
             Ticker.systemTicker(),
             Clock.systemUTC(),
             ledger,
-            config.mode() == Mode.AUDIT);
+            config.mode() == Mode.AUDIT,
+            // Longer than a ledger entry lives (its minimum TTL, then an hour kept expired).
+            new SyntheticAddresses(config.ledgerMinTtl().plus(Duration.ofHours(2))));
     server.lookup = new NameLookup(pipeline);
     try {
       for (HostPort listen : config.listen()) {

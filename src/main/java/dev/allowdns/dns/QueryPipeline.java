@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
+import org.xbill.DNS.AAAARecord;
+import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.DNSInput;
 import org.xbill.DNS.ExtendedErrorCodeOption;
@@ -38,9 +40,11 @@ import org.slf4j.LoggerFactory;
 final class QueryPipeline {
   private static final Logger log = LoggerFactory.getLogger(QueryPipeline.class);
   static final int MAX_UDP_PAYLOAD = UpstreamGroup.EDNS_PAYLOAD;
-  private static final int MIN_UDP_PAYLOAD = 512; // RFC 1035 §2.3.4; RFC 6891 §6.2.5
-  private static final int MAX_TCP_MESSAGE = 65_535;
-  private static final int HEADER_LENGTH = 12;
+  static final int MIN_UDP_PAYLOAD = 512; // RFC 1035 §2.3.4; RFC 6891 §6.2.5
+  static final int MAX_TCP_MESSAGE = 65_535;
+  static final int HEADER_LENGTH = 12;
+  /** TTL of a synthesized answer; the ledger keeps the address at least the minimum TTL anyway. */
+  private static final long SYNTHETIC_TTL = 300;
 
   private final Ledger ledger;
   private final boolean audit;
@@ -52,6 +56,7 @@ final class QueryPipeline {
   private final Ticker ticker;
   private final Clock clock;
   private final Askers askers = new Askers();
+  private final SyntheticAddresses synthetic;
 
   QueryPipeline(
       Supplier<Routing> routing,
@@ -62,7 +67,9 @@ final class QueryPipeline {
       Ticker ticker,
       Clock clock,
       Ledger ledger,
-      boolean audit) {
+      boolean audit,
+      SyntheticAddresses synthetic) {
+    this.synthetic = synthetic;
     this.ledger = ledger;
     this.audit = audit;
     this.routing = routing;
@@ -161,6 +168,9 @@ final class QueryPipeline {
       return done(q, Responses.minimalAny(q.message(), q.ednsPayload, q.maxSize), "allowed", null);
     }
     Route route = decision.allowed() ? now.routeFor(decision) : now.defaultRoute();
+    if (route.synthesize()) {
+      return CompletableFuture.completedFuture(synthesize(q));
+    }
     AnswerCache.Key key = new AnswerCache.Key(q.name, q.type, q.dclass, route);
     CompletableFuture<AnswerCache.Lookup> lookup = cache.get(key, k -> fetch(q.question(), route));
     if (lookup.isDone() && !lookup.isCompletedExceptionally()) {
@@ -230,6 +240,35 @@ final class QueryPipeline {
     return out;
   }
 
+  /**
+   * Answers a name of a {@code @proxy … synthesize} zone from the reserved ranges, without asking
+   * any upstream: only the parent proxy can resolve it, and the relay reaches it through the
+   * parent by name. The ledger learns the address first, as for every answer.
+   */
+  private byte[] synthesize(Query q) {
+    InetAddress address =
+        q.type == Type.A ? synthetic.v4(q.name) : q.type == Type.AAAA ? synthetic.v6(q.name) : null;
+    Record record = null;
+    if (address != null) {
+      if (ledger != null) {
+        ledger.remember(q.sandbox.id(), address, q.name, List.of(q.name), q.rule, q.generation, SYNTHETIC_TTL);
+      }
+      try {
+        record =
+            q.type == Type.A
+                ? new ARecord(q.message().getQuestion().getName(), DClass.IN, SYNTHETIC_TTL, address)
+                : new AAAARecord(q.message().getQuestion().getName(), DClass.IN, SYNTHETIC_TTL, address);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalStateException("a synthetic address of the wrong family", e);
+      }
+      q.answers = List.of(Type.string(q.type) + " " + address.getHostAddress());
+    }
+    q.upstream = "synthesized";
+    byte[] out = Responses.synthesized(q.message(), record, q.ednsPayload, q.maxSize);
+    finish(q, "allowed", Rcode.NOERROR, null);
+    return out;
+  }
+
   private byte[] blocked(Query q, Policy policy, String name, Decision decision) {
     String why =
         decision.reason().equals(Decision.DENIED)
@@ -290,109 +329,5 @@ final class QueryPipeline {
     String text = WireQuestion.ruleName(name.toWireCanonical(), 0);
     // Rare bytes need dnsjava's escaping (\DDD); rules never match them anyway.
     return text != null ? text : name.toString(true).toLowerCase(Locale.ROOT);
-  }
-
-  /** What one query has gathered on its way through the pipeline. Confined to one query. */
-  private static final class Query {
-    final byte[] wire;
-    final InetAddress client;
-    final long startNanos;
-    final int opcode;
-    final int questions;
-    final String name;
-    final int type;
-    final int dclass;
-    final int questionEnd;
-    final int ednsVersion;
-    /** The payload size allowdns advertises back, or 0 for no OPT record. */
-    final int ednsPayload;
-    final int maxSize;
-    /** Parsed only when a rare answer or an upstream query needs it. */
-    private Message message;
-    Sandbox sandbox;
-    long generation;
-    String rule;
-    List<String> answers = List.of();
-    String upstream;
-    boolean cached;
-    String wouldBlock;
-
-    Query(WireQuestion question, byte[] wire, InetAddress client, boolean tcp, long startNanos) {
-      this.wire = wire;
-      this.client = client;
-      this.startNanos = startNanos;
-      this.opcode = Opcode.QUERY;
-      this.questions = 1;
-      this.name = question.name();
-      this.type = question.type();
-      this.dclass = question.dclass();
-      this.questionEnd = question.questionEnd();
-      this.ednsVersion = question.ednsVersion();
-      this.ednsPayload = ednsVersion < 0 ? 0 : MAX_UDP_PAYLOAD;
-      this.maxSize = maxSize(tcp, ednsVersion >= 0, question.ednsPayload());
-    }
-
-    Query(Message message, byte[] wire, InetAddress client, boolean tcp, long startNanos) {
-      this.message = message;
-      this.wire = wire;
-      this.client = client;
-      this.startNanos = startNanos;
-      this.opcode = message.getHeader().getOpcode();
-      this.questions = message.getSection(Section.QUESTION).size();
-      Record question = message.getQuestion();
-      this.name = question == null ? null : normalize(question.getName());
-      this.type = question == null ? 0 : question.getType();
-      this.dclass = question == null ? 0 : question.getDClass();
-      this.questionEnd = question == null ? HEADER_LENGTH : HEADER_LENGTH + question.getName().length() + 4;
-      OPTRecord opt = message.getOPT();
-      this.ednsVersion = opt == null ? -1 : opt.getVersion();
-      this.ednsPayload = opt == null ? 0 : MAX_UDP_PAYLOAD;
-      this.maxSize = maxSize(tcp, opt != null, opt == null ? 0 : opt.getPayloadSize());
-    }
-
-    private static int maxSize(boolean tcp, boolean edns, int clientPayload) {
-      if (tcp) {
-        return MAX_TCP_MESSAGE;
-      }
-      if (!edns) {
-        return MIN_UDP_PAYLOAD;
-      }
-      return Math.max(MIN_UDP_PAYLOAD, Math.min(clientPayload, MAX_UDP_PAYLOAD));
-    }
-
-    /** Returns the query as dnsjava parses it, parsing it now if it was not yet. */
-    Message message() {
-      Message m = messageOrNull();
-      if (m == null) {
-        throw new IllegalStateException("the query's OPT options do not parse");
-      }
-      return m;
-    }
-
-    /** Returns {@link #message()}, or {@code null} when dnsjava rejects what the light parse took. */
-    Message messageOrNull() {
-      if (message == null) {
-        try {
-          message = new Message(wire);
-        } catch (IOException e) {
-          return null;
-        }
-      }
-      return message;
-    }
-
-    /** Returns the question as a record, for the upstream query. */
-    Record question() {
-      if (message != null) {
-        return message.getQuestion();
-      }
-      try {
-        DNSInput in = new DNSInput(wire);
-        in.jump(HEADER_LENGTH);
-        return Record.newRecord(new Name(in), type, dclass);
-      } catch (IOException e) {
-        throw new IllegalStateException("a question the light parse took does not parse", e);
-      }
-    }
   }
 }

@@ -138,6 +138,19 @@ final class Responses {
     }
   }
 
+  /**
+   * Returns the answer to {@code query} for a synthesize zone: {@code answer} (an A or AAAA made
+   * up by the resolver), or no record at all (NODATA) when {@code answer} is {@code null}.
+   */
+  static byte[] synthesized(Message query, Record answer, int ednsPayload, int max) {
+    Message reply = replyTo(query, Rcode.NOERROR);
+    if (answer != null) {
+      reply.addRecord(answer, Section.ANSWER);
+    }
+    addOpt(reply, ednsPayload, null);
+    return reply.toWire(max);
+  }
+
   private static Message replyTo(Message query, int rcode) {
     Header asked = query.getHeader();
     Message reply = new Message(asked.getID());

@@ -9,12 +9,19 @@ import java.util.Objects;
 final class Route {
   private final UpstreamGroup upstreams;
   private final boolean allowPrivate;
+  private final boolean synthesize;
   private final int hash;
 
-  Route(UpstreamGroup upstreams, boolean allowPrivate) {
+  Route(UpstreamGroup upstreams, boolean allowPrivate, boolean synthesize) {
     this.upstreams = upstreams;
     this.allowPrivate = allowPrivate;
-    this.hash = Objects.hash(upstreams.servers(), allowPrivate);
+    this.synthesize = synthesize;
+    this.hash = Objects.hash(upstreams.servers(), allowPrivate, synthesize);
+  }
+
+  /** Returns whether the resolver answers A/AAAA itself ({@code @proxy … synthesize}). */
+  boolean synthesize() {
+    return synthesize;
   }
 
   UpstreamGroup upstreams() {
@@ -31,6 +38,7 @@ final class Route {
     return o == this
         || o instanceof Route other
         && allowPrivate == other.allowPrivate
+        && synthesize == other.synthesize
         && upstreams.servers().equals(other.upstreams.servers());
   }
 

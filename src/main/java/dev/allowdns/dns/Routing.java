@@ -38,9 +38,10 @@ final class Routing {
           zone.forwarders().isEmpty()
               ? defaultUpstreams
               : zone.forwarders().stream().map(a -> new HostPort(a.getAddress(), a.getPort())).toList();
-      routes.put(zone.name(), new Route(groups.apply(servers), zone.allowPrivate()));
+      boolean synthesize = zone.proxy() != null && zone.proxy().synthesize();
+      routes.put(zone.name(), new Route(groups.apply(servers), zone.allowPrivate(), synthesize));
     }
-    return new Routing(policies, Map.copyOf(routes), new Route(groups.apply(defaultUpstreams), false));
+    return new Routing(policies, Map.copyOf(routes), new Route(groups.apply(defaultUpstreams), false, false));
   }
 
   PolicySet policies() {

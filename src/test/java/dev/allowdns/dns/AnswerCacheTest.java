@@ -29,7 +29,7 @@ class AnswerCacheTest {
   private static Route route(String server, boolean allowPrivate) {
     try {
       HostPort upstream = new HostPort(InetAddress.getByName(server), 53);
-      return new Route(new UpstreamGroup(List.of(upstream), Duration.ofSeconds(1), null, null, null), allowPrivate);
+      return new Route(new UpstreamGroup(List.of(upstream), Duration.ofSeconds(1), null, null, null), allowPrivate, false);
     } catch (Exception e) {
       throw new AssertionError(e);
     }

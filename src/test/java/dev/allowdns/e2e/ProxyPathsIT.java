@@ -56,6 +56,8 @@ class ProxyPathsIT {
   private static final String WRONG = "wrong.px.test";
   private static final String DOWN = "down.px.test";
   private static final String BLOCKED = "blocked.px.test";
+  /** Only Squid can resolve it (its hosts file); allowdns's upstream has no such zone. */
+  private static final String HIDDEN = "hidden.corp.internal";
   private static final int WWW_HOST = 10;
   private static final int CORP_HOST = 11;
   private static final int UNNAMED = 20;
@@ -88,12 +90,13 @@ class ProxyPathsIT {
     AuthoritativeDns.start(
         topology.internet(), Files.createDirectories(dir.resolve("knotd")), List.of(dns), ZONE, upstreamZone());
     certificates =
-        TestCertificates.create(Files.createDirectories(dir.resolve("tls")), List.of(WWW, CORP, WRONG, DOWN, BLOCKED));
+        TestCertificates.create(Files.createDirectories(dir.resolve("tls")), List.of(WWW, CORP, WRONG, DOWN, BLOCKED, HIDDEN));
     web = WebServer.start(topology.internet(), Files.createDirectories(dir.resolve("nginx")), certificates);
     squid =
         CorporateProxy.start(
             topology.internet(), Files.createDirectories(dir.resolve("squid")), dns,
-            List.of(SQUID_PORT, SQUID_WRONG_PORT), dns, "builder", "s3cret-pass");
+            List.of(SQUID_PORT, SQUID_WRONG_PORT), dns, Map.of(HIDDEN, topology.internetV4(CORP_HOST)),
+            "builder", "s3cret-pass");
 
     Path auth = Files.createDirectories(dir.resolve("secrets")).resolve("proxy-auth");
     Files.writeString(
@@ -108,7 +111,8 @@ class ProxyPathsIT {
             Map.of(
                 "px.zone", "@allow-private\n" + WWW + "\n" + CORP + "\n",
                 "wrong.zone", "@proxy http://" + dns + ":" + SQUID_WRONG_PORT + "\n" + WRONG + "\n",
-                "down.zone", "@proxy http://" + dns + ":" + NOTHING_PORT + "\n" + DOWN + "\n"),
+                "down.zone", "@proxy http://" + dns + ":" + NOTHING_PORT + "\n" + DOWN + "\n",
+                "hidden.zone", "@proxy http://" + dns + ":" + SQUID_PORT + " synthesize\n" + HIDDEN + "\n"),
             "sandboxes:\n  - {cidr: " + topology.sandboxV4() + "/32, id: " + SANDBOX_ID + "}\n"
                 + "upstream_proxy: http://" + dns + ":" + SQUID_PORT + "\n"
                 + "upstream_proxy_auth_file: " + auth + "\n"
@@ -283,6 +287,43 @@ class ProxyPathsIT {
     JsonNode record = awaitRecord(r -> DOWN.equals(r.path("domain").asText()));
     assertProxied(record, "blocked", "proxy_unreachable");
     assertTrue(record.path("proxy_status").isNull(), record.toString());
+  }
+
+  @Test
+  @Order(10)
+  void synthesizeZone_throughTheExplicitProxy_needsNoUpstreamAnswer() throws Exception {
+    Output upstream = topology.sandbox().run(CLIENT_TIMEOUT, "dig", "+time=3", "+tries=1", "@" + topology.internetV4(2), HIDDEN, "A");
+    assertFalse(upstream.stdout().contains("status: NOERROR"), "control: the upstream cannot resolve it\n" + upstream.describe());
+    Output https = curl("-x", proxyUrl(), "--cacert", ca(), "https://" + HIDDEN + "/");
+    assertTrue(https.succeeded(), https.describe());
+    assertEquals("hello from " + HIDDEN, https.stdout().strip());
+    JsonNode record = awaitRecord(r -> HIDDEN.equals(r.path("domain").asText()) && "proxy".equals(r.path("path").asText()));
+    assertProxied(record, "allowed", null);
+    assertEquals(squidAt(SQUID_PORT), record.path("via").asText(), record.toString());
+  }
+
+  @Test
+  @Order(12)
+  void synthesizeZone_onTheTransparentPath_answersAReservedAddressAndGoesThroughTheParent() throws Exception {
+    Output dig = topology.sandbox().run(CLIENT_TIMEOUT, "dig", "+time=3", "+tries=1", "+short", HIDDEN, "A");
+    String synthetic = dig.stdout().strip();
+    assertTrue(synthetic.startsWith("198.18.") || synthetic.startsWith("198.19."), "from 198.18.0.0/15:\n" + dig.describe());
+    Output again = topology.sandbox().run(CLIENT_TIMEOUT, "dig", "+time=3", "+tries=1", "+short", HIDDEN, "A");
+    assertEquals(synthetic, again.stdout().strip(), "one stable address per name");
+    Output v6 = topology.sandbox().run(CLIENT_TIMEOUT, "dig", "+time=3", "+tries=1", "+short", HIDDEN, "AAAA");
+    assertTrue(v6.stdout().strip().startsWith("fd00:a11:d05:"), v6.describe());
+
+    Output https = curl("-4", "--cacert", ca(), "https://" + HIDDEN + "/transparent");
+    assertTrue(https.succeeded(), https.describe());
+    assertEquals("hello from " + HIDDEN, https.stdout().strip());
+    JsonNode record =
+        awaitRecord(r -> HIDDEN.equals(r.path("domain").asText()) && "transparent".equals(r.path("path").asText()));
+    assertEquals("allowed", record.path("result").asText(), record.toString());
+    assertEquals(synthetic, record.path("dst_ip").asText(), record.toString());
+    assertEquals(squidAt(SQUID_PORT), record.path("via").asText(), record.toString());
+    JsonNode query =
+        allowdns.queries().await(q -> HIDDEN.equals(q.path("name").asText()), RECORD_WAIT).orElseThrow();
+    assertEquals("synthesized", query.path("upstream").asText(), query.toString());
   }
 
   @Test

@@ -13,7 +13,8 @@ import java.util.Map;
 /**
  * Squid as the corporate proxy, in a namespace, with default-like ACLs: {@code CONNECT} only to
  * port 443, plain HTTP to 80, and every request needs Basic credentials checked by {@code
- * basic_ncsa_auth} against an htpasswd file. It resolves names through {@code dnsServer}. Its
+ * basic_ncsa_auth} against an htpasswd file. It resolves names through {@code hosts} (names only
+ * the corporate network knows), then {@code dnsServer}. Its
  * access log has Squid's native format, one line per request.
  */
 public final class CorporateProxy {
@@ -32,7 +33,14 @@ public final class CorporateProxy {
 
   /** Starts Squid on {@code address:port} of each port and waits until it accepts. */
   public static CorporateProxy start(
-      Namespace namespace, Path dir, String address, List<Integer> ports, String dnsServer, String user, String password)
+      Namespace namespace,
+      Path dir,
+      String address,
+      List<Integer> ports,
+      String dnsServer,
+      Map<String, String> hosts,
+      String user,
+      String password)
       throws IOException, InterruptedException {
     // Squid drops to its own user: it must reach its directory through every parent.
     for (Path d = dir; d != null && d.startsWith("/tmp/") ; d = d.getParent()) {
@@ -42,6 +50,9 @@ public final class CorporateProxy {
     Output hash = namespace.runChecked(Duration.ofSeconds(10), "openssl", "passwd", "-apr1", password);
     Files.writeString(passwords, user + ":" + hash.stdout().strip() + "\n", StandardCharsets.UTF_8);
     Path accessLog = dir.resolve("access.log");
+    StringBuilder hostsFile = new StringBuilder("127.0.0.1 localhost\n");
+    hosts.forEach((name, ip) -> hostsFile.append(ip).append(' ').append(name).append('\n'));
+    Files.writeString(dir.resolve("hosts"), hostsFile, StandardCharsets.UTF_8);
     StringBuilder conf = new StringBuilder();
     for (int port : ports) {
       conf.append("http_port ").append(address).append(':').append(port).append('\n');
@@ -55,6 +66,7 @@ public final class CorporateProxy {
         cache deny all
         shutdown_lifetime 1 seconds
         dns_nameservers %2$s
+        hosts_file %1$s/hosts
         auth_param basic program %3$s %1$s/htpasswd
         auth_param basic realm corp
         acl SSL_ports port 443
@@ -70,7 +82,7 @@ public final class CorporateProxy {
     Path config = dir.resolve("squid.conf");
     Files.writeString(config, conf, StandardCharsets.UTF_8);
     Files.createFile(accessLog);
-    for (Path p : List.of(passwords, accessLog, config)) {
+    for (Path p : List.of(passwords, accessLog, config, dir.resolve("hosts"))) {
       Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-rw-rw-"));
     }
     ChildProcess squid =
