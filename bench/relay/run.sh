@@ -3,8 +3,10 @@
 # three network namespaces made for the run: client (the sandbox) ─ host (the middle box) ─ server.
 #
 # Modes, one after another: direct (the host routes), haproxy (mode tcp, splice-auto, behind the
-# same iptables REDIRECT as the relay) and allowdns (serve --relay-listen, the client resolves the
-# server's name through it first). Each mode gets iperf3 both ways, wrk new connections/s and wrk
+# same iptables REDIRECT as the relay), allowdns (serve --relay-listen, the client resolves the
+# server's name through it first) and allowdns-proxy (serve --proxy-listen: the client sends
+# absolute-form requests to the explicit proxy, which resolves the name itself; no iperf3 there,
+# since iperf3 cannot use an HTTP proxy). Each mode gets iperf3 both ways, wrk new connections/s and wrk
 # keep-alive latency. The middle box is pinned to CPU 0 (--middle-cpu); everything else runs on CPU 1.
 # Traffic stays inside the namespaces. Every process this script starts is killed by PID on exit,
 # and the namespaces (with their veths and iptables rules) are deleted.
@@ -21,8 +23,8 @@ usage() {
 Usage: bench/relay/run.sh [options]      (needs root: it creates network namespaces)
 
   --modes LIST        modes to measure, in order, space or comma separated
-                      (default: "direct haproxy allowdns"; direct runs first so that its host
-                      namespace has no netfilter hooks yet)
+                      (default: "direct haproxy allowdns allowdns-proxy"; direct runs first so
+                      that its host namespace has no netfilter hooks yet)
   --duration S        seconds of each iperf3 run and each wrk run (default: 10)
   --connections N     wrk -c for the new-connections/s run (default: 16)
   --warmup S          seconds of unmeasured load before each measurement (iperf3, wrk with
@@ -49,7 +51,7 @@ EOF
 # Same flags as bench/dns: one CPU gains nothing from a parallel collector, and a bounded heap.
 readonly DEFAULT_JVM_OPTS="-XX:+UseSerialGC -Xms64m -Xmx192m -XX:-UsePerfData -XX:+ExitOnOutOfMemoryError"
 
-modes="direct haproxy allowdns"
+modes="direct haproxy allowdns allowdns-proxy"
 duration=10
 connections=16
 warmup=10
@@ -83,13 +85,13 @@ require_positive_integers "$duration" "$connections" "$warmup" "$rounds"
 [[ "$middle_cpu" == 0 || "$middle_cpu" == 1 ]] || { echo "run.sh: --middle-cpu is 0 or 1, got '$middle_cpu'" >&2; exit 2; }
 require_niceness
 for mode in $modes; do
-  case "$mode" in direct|haproxy|allowdns) ;; *) echo "run.sh: unknown mode: $mode" >&2; exit 2 ;; esac
+  case "$mode" in direct|haproxy|allowdns|allowdns-proxy) ;; *) echo "run.sh: unknown mode: $mode" >&2; exit 2 ;; esac
 done
 
 ((EUID == 0)) || { echo "run.sh: needs root (network namespaces, iptables)" >&2; exit 2; }
 tools=(ip iptables iperf3 wrk nginx knotd dig curl jq taskset awk)
 [[ " $modes " == *" haproxy "* ]] && tools+=(haproxy)
-[[ " $modes " == *" allowdns "* ]] && tools+=(java)
+[[ " $modes " == *" allowdns"* ]] && tools+=(java)
 require_tools "iproute2 iptables iperf3 wrk nginx knot bind9-dnsutils curl jq util-linux haproxy openjdk-17-jre-headless" \
   "${tools[@]}"
 require_two_cpus "middle box on CPU 0, the rest on CPU 1"
@@ -103,7 +105,7 @@ readonly IF_HOST_CLIENT=to-client   # in the host namespace, facing the client (
 readonly SERVER_NAME=srv.bench.test
 readonly IPERF_PORT=5201 HTTP_PORT=80
 readonly STATUS_PORT=8080
-readonly DNS_PORT=1053 RELAY_PORT=15001 HAPROXY_PORT=15002 ADMIN_PORT=9153
+readonly DNS_PORT=1053 RELAY_PORT=15001 HAPROXY_PORT=15002 ADMIN_PORT=9153 PROXY_PORT=3129
 readonly BODY_BYTES=100
 
 NAMESPACES=()
@@ -309,6 +311,18 @@ EOF
 teardown_haproxy() { stop "$MIDDLE_PID"; unredirect; }
 
 setup_allowdns() {
+  ALLOWDNS_LISTEN_ARGS="--relay-listen 0.0.0.0:$RELAY_PORT" start_allowdns || return 1
+  redirect "$RELAY_PORT"
+}
+
+# The explicit proxy: no REDIRECT and no forwarding; the client asks the proxy by name.
+setup_allowdns-proxy() {
+  ALLOWDNS_LISTEN_ARGS="--proxy-listen $HOST_CLIENT_IP:$PROXY_PORT" start_allowdns
+}
+teardown_allowdns-proxy() { stop "$MIDDLE_PID"; }
+
+# Starts allowdns in the host namespace with $ALLOWDNS_LISTEN_ARGS and waits for its ready line.
+start_allowdns() {
   build_allowdns || return 1
   cat >"$WORK/zones/bench.zone" <<EOF
 # The benchmark's allowlist; its addresses are in 10.0.0.0/8, hence @allow-private.
@@ -322,7 +336,7 @@ sandboxes:
 EOF
   # shellcheck disable=SC2086  # JVM flags are a word list
   start_in_ns allowdns "$NS_HOST" "$middle_cpu" java ${ALLOWDNS_JVM_OPTS:-$DEFAULT_JVM_OPTS} -jar "$ALLOWDNS_JAR" serve \
-    --listen "0.0.0.0:$DNS_PORT" --relay-listen "0.0.0.0:$RELAY_PORT" --upstream "$SERVER_IP:53" \
+    --listen "0.0.0.0:$DNS_PORT" $ALLOWDNS_LISTEN_ARGS --upstream "$SERVER_IP:53" \
     --zones "$WORK/zones" --log-dir "$(log_dir)" --state-dir "$WORK/allowdns-state-$ROUND" \
     --config "$WORK/allowdns.yaml" --admin-listen "127.0.0.1:$ADMIN_PORT" ${ALLOWDNS_SERVE_ARGS:-}
   MIDDLE_PID=$STARTED_PID
@@ -335,7 +349,6 @@ EOF
     sleep 0.1
   done
   log "allowdns: $(grep -m1 'ready:' "$WORK/allowdns.log")"
-  redirect "$RELAY_PORT"
 }
 teardown_allowdns() { stop "$MIDDLE_PID"; unredirect; }
 
@@ -343,6 +356,22 @@ teardown_allowdns() { stop "$MIDDLE_PID"; unredirect; }
 http_get() {
   in_ns "$NS_CLIENT" curl -s --noproxy '*' -m 3 -H "Host: $SERVER_NAME" -o /dev/null -w '%{size_download}' \
     "http://$SERVER_IP:$HTTP_PORT/"
+}
+
+# Prints the body length of one GET through the explicit proxy, or fails.
+proxy_get() {
+  in_ns "$NS_CLIENT" curl -s -m 3 -x "http://$HOST_CLIENT_IP:$PROXY_PORT" -o /dev/null -w '%{size_download}' \
+    "http://$SERVER_NAME:$HTTP_PORT/"
+}
+
+# The explicit proxy is asked in absolute form: wrk connects to the proxy, the script names the
+# destination in the request line.
+wrk_target() {
+  if [[ "$MODE" == allowdns-proxy ]]; then
+    echo "-s $WORK/absolute-form.lua http://$HOST_CLIENT_IP:$PROXY_PORT/"
+  else
+    echo "$URL"
+  fi
 }
 
 # Each round's allowdns writes its records to a directory of its own.
@@ -383,6 +412,16 @@ settled_records() {
 # Checks that the middle box is really in the path before measuring.
 check_path() {
   local mode="$1" size
+  if [[ "$mode" == allowdns-proxy ]]; then
+    if size="$(http_get)"; then
+      log "allowdns-proxy: a GET without the proxy went through ($size bytes): the host routes"
+      return 1
+    fi
+    size="$(proxy_get)" || { log "$mode: GET through the proxy failed"; return 1; }
+    [[ "$size" == "$BODY_BYTES" ]] || { log "$mode: GET returned $size bytes, expected $BODY_BYTES"; return 1; }
+    log "allowdns-proxy: no route without the proxy; $SERVER_NAME through it: $size bytes"
+    return 0
+  fi
   if [[ "$mode" == allowdns ]]; then
     # Before the sandbox has resolved the name, the relay must refuse the server's address.
     if size="$(http_get)"; then
@@ -457,6 +496,7 @@ RECORD_CHECKS=()
 RECORD_SAMPLE=""
 measured=()
 URL="http://$SERVER_IP:$HTTP_PORT/"
+printf 'wrk.path = "http://%s:%s/"\n' "$SERVER_NAME" "$HTTP_PORT" >"$WORK/absolute-form.lua"
 
 # Measures mode $MODE once, as round $ROUND; returns 1 if the mode could not be set up.
 measure() {
@@ -470,18 +510,23 @@ measure() {
 
   # Each measurement follows its own warm-up, so the JIT has compiled (and, after the previous
   # kind of traffic, recompiled) the paths it is about to measure.
-  log "  warm-up: ${warmup} s of iperf3"
-  iperf "$warmup" ""
-  log "  iperf3 -t $duration client -> server, then -R"
-  local up_bytes down_bytes
-  sample_middle_begin
-  iperf "$duration" ""
-  up_bytes="$IPERF_BYTES"; UP_GBPS[$key]="$IPERF_GBPS"
-  iperf "$duration" "-R"
-  down_bytes="$IPERF_BYTES"; DOWN_GBPS[$key]="$IPERF_GBPS"
-  sample_end
-  note_load "$key"
-  if [[ -n "$MIDDLE_PID" ]]; then
+  local up_bytes=0 down_bytes=0
+  if [[ "$MODE" == allowdns-proxy ]]; then
+    # iperf3 cannot go through an HTTP proxy: this mode is measured by connections alone.
+    UP_GBPS[$key]="n/a"; DOWN_GBPS[$key]="n/a"; SAMPLED_TICKS=0; SAMPLED_USER=0
+  else
+    log "  warm-up: ${warmup} s of iperf3"
+    iperf "$warmup" ""
+    log "  iperf3 -t $duration client -> server, then -R"
+    sample_middle_begin
+    iperf "$duration" ""
+    up_bytes="$IPERF_BYTES"; UP_GBPS[$key]="$IPERF_GBPS"
+    iperf "$duration" "-R"
+    down_bytes="$IPERF_BYTES"; DOWN_GBPS[$key]="$IPERF_GBPS"
+    sample_end
+    note_load "$key"
+  fi
+  if [[ -n "$MIDDLE_PID" && "$MODE" != allowdns-proxy ]]; then
     CPU_PER_GB[$key]="$(awk -v t="$SAMPLED_TICKS" -v hz="$CLK_TCK" -v b=$((up_bytes + down_bytes)) \
       'BEGIN { if (b > 0) printf "%.3f", t / hz / (b / 1e9); else print "n/a" }')"
   else
@@ -493,7 +538,7 @@ measure() {
   log "  warm-up: ${warmup} s of wrk, Connection: close"
   OUT="$WORK/wrk-$key-warmup.out"
   client_run $((warmup + 15)) taskset -c 1 wrk -t1 -c"$connections" -d"${warmup}s" --timeout 2s \
-    -H "Host: $SERVER_NAME" -H 'Connection: close' "$URL" || true
+    -H "Host: $SERVER_NAME" -H 'Connection: close' $(wrk_target) || true
   log "  wrk new connections: -t1 -c$connections -d${duration}s, Connection: close"
   local records_before opens_before opens accepts_before
   records_before="$(settled_records)"
@@ -502,7 +547,7 @@ measure() {
   OUT="$WORK/wrk-$key-close.out"
   sample_middle_begin
   client_run $((duration + 15)) taskset -c 1 wrk -t1 -c"$connections" -d"${duration}s" --timeout 2s \
-    -H "Host: $SERVER_NAME" -H 'Connection: close' "$URL" || true
+    -H "Host: $SERVER_NAME" -H 'Connection: close' $(wrk_target) || true
   sample_end
   note_load "$key"
   opens=$(($(client_active_opens) - opens_before))
@@ -517,7 +562,7 @@ measure() {
   log "  $MODE: ${CONN_RATE[$key]:-?} connections/s ($(wrk_field 'requests in' 1) requests," \
     "$opens connections opened), ${CONN_ERRORS[$key]} errors, middle box ${CPU_PER_CONN[$key]} CPU us/connection (${SAMPLED_USER}% user)," \
     "other load on CPU $middle_cpu ${OTHER_LOAD}%"
-  if [[ "$MODE" == allowdns ]]; then
+  if [[ "$MODE" == allowdns* ]]; then
     # Every connection that reached nginx came through a relayed connection, which must have its
     # record; connections wrk still had open (or opening) when it stopped may never have reached
     # the relay. So: requests completed <= accepted by nginx <= records <= opened by the client.
@@ -534,12 +579,12 @@ measure() {
   log "  warm-up: ${warmup} s of wrk, keep-alive"
   OUT="$WORK/wrk-$key-latency-warmup.out"
   client_run $((warmup + 15)) taskset -c 1 wrk -t1 -c1 -d"${warmup}s" --timeout 2s \
-    -H "Host: $SERVER_NAME" "$URL" || true
+    -H "Host: $SERVER_NAME" $(wrk_target) || true
   log "  wrk latency: -t1 -c1 -d${duration}s --latency, keep-alive"
   OUT="$WORK/wrk-$key-latency.out"
   sample_middle_begin
   client_run $((duration + 15)) taskset -c 1 wrk -t1 -c1 -d"${duration}s" --timeout 2s --latency \
-    -H "Host: $SERVER_NAME" "$URL" || true
+    -H "Host: $SERVER_NAME" $(wrk_target) || true
   sample_end
   note_load "$key"
   P50[$key]="$(to_us "$(awk '$1 == "50%" { print $2; exit }' "$OUT")")"
@@ -547,7 +592,7 @@ measure() {
   LAT_ERRORS[$key]="$(wrk_errors)"
   log "  $MODE: p50 ${P50[$key]} us, p99 ${P99[$key]} us, ${LAT_ERRORS[$key]} errors"
 
-  if [[ "$MODE" == allowdns ]]; then
+  if [[ "$MODE" == allowdns* ]]; then
     local status=1 t0
     t0="$(date +%s%N)"
     for _ in 1 2 3; do
