@@ -46,8 +46,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * {@code down} through a port where no proxy listens. Every verdict is checked from both ends.
  */
 @RequiresNetworkNamespaces(
-    programs = {"ip", "iptables", "knotd", "nginx", "curl", "openssl", "python3", "squid"},
-    packages = {"iproute2", "iptables", "knot", "nginx", "curl", "openssl", "python3", "squid"})
+    programs = {"ip", "iptables", "knotd", "nginx", "curl", "openssl", "python3", "squid", "node", "npm"},
+    packages = {"iproute2", "iptables", "knot", "nginx", "curl", "openssl", "python3", "squid", "nodejs", "npm"})
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ProxyPathsIT {
   private static final String ZONE = "px.test";
@@ -76,6 +76,7 @@ class ProxyPathsIT {
   private static CorporateProxy squid;
   private static TestCertificates certificates;
   private static AllowdnsInNamespace allowdns;
+  private static String globalNodeModules;
 
   @BeforeAll
   static void start() throws Exception {
@@ -87,6 +88,11 @@ class ProxyPathsIT {
       topology.addInternetHost(host);
     }
     String dns = topology.internetV4(2);
+    Output npmRoot = topology.sandbox().run(CLIENT_TIMEOUT, "npm", "root", "--global");
+    globalNodeModules = npmRoot.stdout().strip();
+    assertTrue(Files.isDirectory(Path.of(globalNodeModules, "undici")),
+        "undici is not installed globally (npm install --global undici@6, as .ci/run does)\n" + npmRoot.describe());
+
     AuthoritativeDns.start(
         topology.internet(), Files.createDirectories(dir.resolve("knotd")), List.of(dns), ZONE, upstreamZone());
     certificates =
@@ -183,6 +189,22 @@ class ProxyPathsIT {
 
   @Test
   @Order(3)
+  void nodeFetch_throughUndicisProxyAgent_isRecordedOnTheProxyPath() throws Exception {
+    Output fetch =
+        node(
+            "const { fetch, ProxyAgent } = require('undici');"
+                + "fetch(process.argv[1], { dispatcher: new ProxyAgent(process.argv[2]) })"
+                + ".then(async r => { console.log('status ' + r.status); console.log((await r.text()).trim()); })"
+                + ".catch(e => { console.log('error ' + (e.cause ? e.cause.code || e.cause.message : e.message)); process.exit(3); });",
+            "https://" + WWW + "/undici", proxyUrl());
+    assertEquals("status 200\nhello from " + WWW, fetch.stdout().strip(), fetch.describe());
+    List<JsonNode> tunnels =
+        allowdns.connections().awaitCount(r -> r.path("port").asInt() == 443 && "proxy".equals(r.path("path").asText()), 3, RECORD_WAIT);
+    assertEquals(3, tunnels.size(), "curl -x, HTTPS_PROXY and undici: " + allowdns.connections().describe());
+  }
+
+  @Test
+  @Order(4)
   void blockedName_is403_withTheReasonVisibleInCurlVerbose() throws Exception {
     Output curl = curl("-v", "-x", proxyUrl(), "--cacert", ca(), "https://" + BLOCKED + "/");
     assertFalse(curl.succeeded(), curl.describe());
@@ -196,7 +218,7 @@ class ProxyPathsIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void ipLiteral_outsideIpRules_isRefused() throws Exception {
     String literal = topology.internetV4(UNNAMED);
     Output curl = curl("-v", "-x", proxyUrl(), "http://" + literal + "/");
@@ -206,7 +228,7 @@ class ProxyPathsIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void blockedSni_insideAnAllowedConnect_isRefused() throws Exception {
     Output openssl =
         topology.sandbox().run(
@@ -221,7 +243,7 @@ class ProxyPathsIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void malformedHeads_get400AndARecord_andTheServerGoesOn() throws Exception {
     String send =
         "import socket,sys\n"
@@ -242,7 +264,7 @@ class ProxyPathsIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void throughSquid_connectAndAbsoluteForm_workAndSquidSeesThem() throws Exception {
     Output https = curl("-x", proxyUrl(), "--cacert", ca(), "https://" + CORP + "/");
     assertTrue(https.succeeded(), https.describe());
@@ -268,7 +290,7 @@ class ProxyPathsIT {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void wrongCredentials_areProxyRefused_with407() throws Exception {
     Output curl = curl("-v", "-x", proxyUrl(), "--cacert", ca(), "https://" + WRONG + "/");
     assertTrue(curl.stderr().contains("< HTTP/1.1 502 Bad Gateway"), curl.describe());
@@ -280,7 +302,7 @@ class ProxyPathsIT {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void unreachableParent_isProxyUnreachable() throws Exception {
     Output curl = curl("-v", "-x", proxyUrl(), "--cacert", ca(), "https://" + DOWN + "/");
     assertTrue(curl.stderr().contains("< X-Allowdns-Reason: proxy_unreachable"), curl.describe());
@@ -290,7 +312,7 @@ class ProxyPathsIT {
   }
 
   @Test
-  @Order(10)
+  @Order(11)
   void synthesizeZone_throughTheExplicitProxy_needsNoUpstreamAnswer() throws Exception {
     Output upstream = topology.sandbox().run(CLIENT_TIMEOUT, "dig", "+time=3", "+tries=1", "@" + topology.internetV4(2), HIDDEN, "A");
     assertFalse(upstream.stdout().contains("status: NOERROR"), "control: the upstream cannot resolve it\n" + upstream.describe());
@@ -303,7 +325,7 @@ class ProxyPathsIT {
   }
 
   @Test
-  @Order(12)
+  @Order(14)
   void synthesizeZone_onTheTransparentPath_answersAReservedAddressAndGoesThroughTheParent() throws Exception {
     Output dig = topology.sandbox().run(CLIENT_TIMEOUT, "dig", "+time=3", "+tries=1", "+short", HIDDEN, "A");
     String synthetic = dig.stdout().strip();
@@ -327,7 +349,7 @@ class ProxyPathsIT {
   }
 
   @Test
-  @Order(11)
+  @Order(12)
   void transparentPath_throughSquid_tunnelsHttpsAndSendsHttpInAbsoluteForm_withExactBytes() throws Exception {
     Output apply =
         allowdns.command(
@@ -366,6 +388,24 @@ class ProxyPathsIT {
     JsonNode noProxy =
         awaitRecord(r -> "transparent".equals(r.path("path").asText()) && WWW.equals(r.path("domain").asText()));
     assertTrue(noProxy.path("via").isNull(), "no_proxy goes direct: " + noProxy);
+  }
+
+  @Test
+  @Order(13)
+  void nodeFetch_withoutProxySettings_isCaughtByTheTransparentPath() throws Exception {
+    Output fetch =
+        node(
+            "fetch(process.argv[1]).then(async r => { console.log('status ' + r.status);"
+                + " console.log((await r.text()).trim()); })"
+                + ".catch(e => { console.log('error ' + (e.cause ? e.cause.code || e.cause.message : e.message)); process.exit(3); });",
+            "https://" + WWW + "/node-transparent");
+    assertEquals("status 200\nhello from " + WWW, fetch.stdout().strip(), fetch.describe());
+    JsonNode record =
+        awaitRecord(r -> "transparent".equals(r.path("path").asText()) && WWW.equals(r.path("sni").asText()));
+    assertEquals("allowed", record.path("result").asText(), record.toString());
+    assertTrue(allowdns.connections().records().stream()
+        .anyMatch(r -> "proxy".equals(r.path("path").asText()) && WWW.equals(r.path("sni").asText())),
+        "the same fetch through undici's ProxyAgent was recorded with path proxy: " + allowdns.connections().describe());
   }
 
   @Test
@@ -416,6 +456,14 @@ class ProxyPathsIT {
     List<String> command = new ArrayList<>(List.of("curl", "-sS", "-m", "10"));
     command.addAll(List.of(args));
     return topology.sandbox().run(CLIENT_TIMEOUT, Map.of(), command);
+  }
+
+  /** Runs a Node.js script in the sandbox with undici on its module path and the test CA trusted. */
+  private static Output node(String script, String... args) {
+    List<String> command = new ArrayList<>(List.of("node", "-e", script));
+    command.addAll(List.of(args));
+    return topology.sandbox().run(
+        CLIENT_TIMEOUT, Map.of("NODE_EXTRA_CA_CERTS", ca(), "NODE_PATH", globalNodeModules), command);
   }
 
   private static String ca() {
