@@ -34,6 +34,7 @@ public record ConfigFile(
     String tcpIdleTimeout,
     String logMaxFileSize,
     String logTotalSize,
+    String logMaxAge,
     String relayConnectTimeout,
     String relayIdleTimeout,
     String relayPeekTimeout,
@@ -63,14 +64,14 @@ public record ConfigFile(
       Set.of(
           "listen", "upstreams", "zones", "relay_listen", "admin_listen", "log_dir", "state_dir",
           "ledger_min_ttl", "upstream_timeout", "serve_stale_max", "cache_size", "tcp_idle_timeout",
-          "log_max_file_size", "log_total_size", "relay_connect_timeout", "relay_idle_timeout",
+          "log_max_file_size", "log_total_size", "log_max_age", "relay_connect_timeout", "relay_idle_timeout",
           "relay_peek_timeout", "shutdown_grace", "mode", "watch_zones");
 
   /** A file that says nothing: every value comes from flags or defaults. */
   public static final ConfigFile EMPTY =
       new ConfigFile(
           null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-          null, null, null, null, null, null, null);
+          null, null, null, null, null, null, null, null);
 
   /**
    * Reads a YAML config file.
@@ -150,6 +151,7 @@ public record ConfigFile(
         value(values, "tcp_idle_timeout", String.class),
         value(values, "log_max_file_size", String.class),
         value(values, "log_total_size", String.class),
+        value(values, "log_max_age", String.class),
         value(values, "relay_connect_timeout", String.class),
         value(values, "relay_idle_timeout", String.class),
         value(values, "relay_peek_timeout", String.class),
@@ -204,6 +206,7 @@ public record ConfigFile(
         either(flags.tcpIdleTimeout, tcpIdleTimeout),
         either(flags.logMaxFileSize, logMaxFileSize),
         either(flags.logTotalSize, logTotalSize),
+        either(flags.logMaxAge, logMaxAge),
         either(flags.relayConnectTimeout, relayConnectTimeout),
         either(flags.relayIdleTimeout, relayIdleTimeout),
         either(flags.relayPeekTimeout, relayPeekTimeout),
