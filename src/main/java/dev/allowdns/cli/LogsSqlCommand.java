@@ -49,7 +49,7 @@ final class LogsSqlCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "QUERY", description = "One SQL statement (DuckDB's dialect).")
   String query;
 
-  @Option(names = "--csv", description = "Print CSV (RFC 4180) with a header row.")
+  @Option(names = "--csv", description = "Print CSV with a header row (RFC 4180 quoting, one line per row).")
   boolean csv;
 
   @Option(names = "--json", description = "Print a JSON array of objects, column -> value.")
@@ -119,7 +119,10 @@ final class LogsSqlCommand implements Callable<Integer> {
     out.flush();
   }
 
-  /** Returns one CSV record, CRLF-terminated, fields quoted when they must be (RFC 4180 §2). */
+  /**
+   * Returns one CSV record, fields quoted when they must be (RFC 4180 §2), ended by a newline as
+   * Unix tools expect (not the RFC's CRLF).
+   */
   static String csvLine(List<?> cells) {
     StringBuilder line = new StringBuilder();
     for (int i = 0; i < cells.size(); i++) {
@@ -131,7 +134,7 @@ final class LogsSqlCommand implements Callable<Integer> {
           cell.indexOf(',') >= 0 || cell.indexOf('"') >= 0 || cell.indexOf('\n') >= 0 || cell.indexOf('\r') >= 0;
       line.append(quote ? '"' + cell.replace("\"", "\"\"") + '"' : cell);
     }
-    return line.append("\r\n").toString();
+    return line.append('\n').toString();
   }
 
   /** Returns a value as a cell: empty for null, JSON for lists and objects. */
