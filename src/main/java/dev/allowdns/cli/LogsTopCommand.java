@@ -15,12 +15,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.TypeConversionException;
 
 /** {@code allowdns logs top}: where the bytes went, by destination, or who sent them. */
 @Command(
@@ -64,25 +62,15 @@ final class LogsTopCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print a JSON array with exact byte counts.")
   boolean json;
 
-  static final class MeasureConverter implements ITypeConverter<TrafficByGroup.Measure> {
-    @Override
-    public TrafficByGroup.Measure convert(String value) {
-      try {
-        return TrafficByGroup.Measure.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new TypeConversionException(e.getMessage());
-      }
+  static final class MeasureConverter extends ParsedValue<TrafficByGroup.Measure> {
+    MeasureConverter() {
+      super(TrafficByGroup.Measure::parse);
     }
   }
 
-  static final class GroupingConverter implements ITypeConverter<TrafficByGroup.Grouping> {
-    @Override
-    public TrafficByGroup.Grouping convert(String value) {
-      try {
-        return TrafficByGroup.Grouping.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new TypeConversionException(e.getMessage());
-      }
+  static final class GroupingConverter extends ParsedValue<TrafficByGroup.Grouping> {
+    GroupingConverter() {
+      super(TrafficByGroup.Grouping::parse);
     }
   }
 

@@ -69,10 +69,6 @@ class LogsAtScaleIT {
     return AllowdnsCli.run(dir, args);
   }
 
-  private static List<List<String>> table(CommandResult result) {
-    return result.stdout().lines().map(l -> List.of(l.trim().split("\\s{2,}"))).toList();
-  }
-
   @Test
   void sql_bytesByDomain_readsRotatedAndCurrentFiles_andReportsTheCorruptLine() {
     CommandResult result = allowdns("logs", "sql", "--log-dir", logs.toString(), BYTES_BY_DOMAIN);
@@ -85,7 +81,7 @@ class LogsAtScaleIT {
             List.of("github.com", "600000"),
             List.of("evil.example", "0"),
             List.of("paste.example", "0")),
-        table(result),
+        result.tableCells(),
         result::describe);
     assertTrue(result.stderr().contains(current + ":2: not a JSON record"), result::describe);
   }
@@ -144,7 +140,7 @@ class LogsAtScaleIT {
             List.of("task-a", "2", "300 B", "878.9 KiB"),
             List.of("task-b", "4", "50 B", "585.9 KiB"),
             List.of("task-c", "1", "0 B", "0 B")),
-        table(result),
+        result.tableCells(),
         result::describe);
   }
 
@@ -176,7 +172,7 @@ class LogsAtScaleIT {
             List.of("default:npm", "2", "300 B", "878.9 KiB"),
             List.of("default:gh", "1", "50 B", "585.9 KiB"),
             List.of("(unknown)", "4", "0 B", "0 B")),
-        table(result),
+        result.tableCells(),
         result::describe);
   }
 
