@@ -73,7 +73,9 @@ final class ExtraColumns {
 
   /** Learns one extra field's value. */
   void saw(String field, JsonNode value) {
-    if (!PLAIN_NAME.matcher(field).matches() || known.contains(field)) {
+    if (!PLAIN_NAME.matcher(field).matches()
+        || known.contains(field)
+        || field.equals(RecordTable.OTHER_FIELDS)) {
       return;
     }
     Kind before = seen.get(field);

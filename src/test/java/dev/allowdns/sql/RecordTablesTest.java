@@ -107,7 +107,7 @@ class RecordTablesTest {
         dir.resolve("connections.jsonl"),
         List.of(
             "{\"timestamp\":\"2026-04-21T14:00:00Z\",\"via\":\"proxy\",\"packets\":3,\"process\":{\"exe\":\"/usr/bin/curl\"},\"count\":1}",
-            "{\"timestamp\":\"2026-04-21T14:00:01Z\",\"via\":\"direct\",\"packets\":4,\"count\":\"two\",\"Odd-Name\":1}"));
+            "{\"timestamp\":\"2026-04-21T14:00:01Z\",\"via\":\"direct\",\"packets\":4,\"count\":\"two\",\"Odd-Name\":1,\"other_fields\":5}"));
     try (RecordTables tables = load(RecordFilter.ALL)) {
       Answer answer =
           tables.query(
