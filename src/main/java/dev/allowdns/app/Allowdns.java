@@ -171,7 +171,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
 
   private RecordLog openLog(String name) {
     RecordLog recordLog =
-        RecordLog.open(config.logDir(), name, config.logMaxFileSize(), config.logTotalSize());
+        RecordLog.open(
+            config.logDir(), name, config.logMaxFileSize(), config.logTotalSize(), config.logMaxAge());
     recordLog.tap(events);
     Gauge.builder("allowdns_record_log_backlog", recordLog, RecordLog::backlog)
         .description("Records waiting to be written; a stalled disk shows here first")

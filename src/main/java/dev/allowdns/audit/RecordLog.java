@@ -11,39 +11,32 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.io.OutputStream;
-import java.nio.file.Files;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
-import java.util.zip.CRC32;
-import java.util.zip.Deflater;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Writes records as JSON lines to {@code DIR/NAME.jsonl}, rotated by size (Logback's rolling
- * appender) into gzipped files whose total is capped. Thread-safe.
+ * appender) into gzipped files kept within a total size and a maximum age ({@link RotatedFiles}).
+ * Thread-safe.
  *
  * <p>Each calling thread encodes its records at once into a chunk of its own (no record object
  * outlives the call, so none is promoted by the garbage collector while it waits); one writer
@@ -78,10 +71,13 @@ public final class RecordLog implements AutoCloseable {
   private static final long ASLEEP_MAX_NANOS = 10_000_000_000L;
   /** Largest single append to the file. */
   private static final int APPEND_BYTES = 64 * 1024;
-  /** Size of each of the archiver's two buffers. */
-  private static final int GZIP_BUFFER_BYTES = 64 * 1024;
-  /** How often the writer checks the total size of the rotated files. */
+  /**
+   * How often the writer has the rotated files checked while it writes: a file that rotated is
+   * compressed and the limits applied within this time.
+   */
   private static final long CAP_CHECK_NANOS = 1_000_000_000;
+  /** How often the rotated files are checked when nothing rotates (the age limit still moves). */
+  private static final Duration IDLE_CHECK = Duration.ofHours(1);
 
   private static JsonFactory lineFactory() {
     JsonFactory factory = new JsonFactory();
@@ -105,14 +101,13 @@ public final class RecordLog implements AutoCloseable {
   private final ContextBase context;
   private final RollingFileAppender<byte[]> files;
   private final Path file;
-  private final String name;
-  private final long totalBytes;
+  private final RotatedFiles rotated;
   private final Thread writer;
   /**
-   * Gzips and caps the rotated files, apart from the writer: compressing a 100 MB file takes
+   * Gzips and prunes the rotated files, apart from the writer: compressing a 100 MB file takes
    * about a second, and a writer busy that long would make callers wait for it.
    */
-  private final ExecutorService archiver;
+  private final ScheduledExecutorService archiver;
   private final AtomicBoolean archiving = new AtomicBoolean();
   private long lastCapCheckNanos;
   private volatile boolean closed;
@@ -120,16 +115,15 @@ public final class RecordLog implements AutoCloseable {
   private volatile boolean asleep;
 
   private RecordLog(
-      ContextBase context, RollingFileAppender<byte[]> files, Path file, String name, long totalBytes) {
+      ContextBase context, RollingFileAppender<byte[]> files, Path file, String name, RotatedFiles rotated) {
     this.context = context;
-    this.name = name;
-    this.totalBytes = totalBytes;
+    this.rotated = rotated;
     this.files = files;
     this.file = file;
     this.writer = new Thread(this::drain, "allowdns-" + name + "-writer");
     this.writer.setDaemon(true);
     this.archiver =
-        Executors.newSingleThreadExecutor(
+        Executors.newSingleThreadScheduledExecutor(
             task -> {
               Thread thread =
                   new Thread(
@@ -148,9 +142,13 @@ public final class RecordLog implements AutoCloseable {
    *
    * @param maxFileSize size at which the file rotates, e.g. {@code 100MB}
    * @param totalSize cap on all files of this log together, e.g. {@code 2GB}
+   * @param maxAge rotated files last written longer ago than this are deleted (checked now, after
+   *     each rotation and hourly)
    */
-  public static RecordLog open(Path dir, String name, String maxFileSize, String totalSize) {
+  public static RecordLog open(
+      Path dir, String name, String maxFileSize, String totalSize, Duration maxAge) {
     Objects.requireNonNull(dir, "dir");
+    long totalBytes = FileSize.valueOf(totalSize).getSize();
     ContextBase context = new ContextBase();
     context.setName("allowdns-" + name);
     // Logback reports a failing file (disk full, permissions) only as a status: make it loud.
@@ -208,8 +206,10 @@ public final class RecordLog implements AutoCloseable {
       throw new IllegalStateException("cannot open record log " + file + " (see the error above)");
     }
     RecordLog recordLog =
-        new RecordLog(context, files, file, name, FileSize.valueOf(totalSize).getSize());
+        new RecordLog(context, files, file, name, new RotatedFiles(file, totalBytes, maxAge));
     recordLog.writer.start();
+    recordLog.archiver.scheduleWithFixedDelay(
+        recordLog::maintainArchives, 0, IDLE_CHECK.toMillis(), TimeUnit.MILLISECONDS);
     return recordLog;
   }
 
@@ -444,120 +444,13 @@ public final class RecordLog implements AutoCloseable {
     }
   }
 
-  /**
-   * Compresses rotated files, then deletes the oldest until the rotated files and the current one
-   * together fit in the total size: retention is bounded, never unlimited.
-   */
+  /** Compresses the rotated files and applies the size and age limits; never throws. */
   private void maintainArchives() {
-    Path dir = file.toAbsolutePath().getParent();
     try {
-      for (Path rotated : archives(dir, ".jsonl")) {
-        compress(rotated);
-      }
-      long total = file.toFile().length();
-      for (Path archive : archives(dir, ".jsonl.gz")) {
-        total += archive.toFile().length();
-        if (total > totalBytes) {
-          Files.deleteIfExists(archive);
-        }
-      }
-    } catch (IOException e) {
+      rotated.maintain(Instant.now());
+    } catch (IOException | RuntimeException e) {
       log.error("cannot maintain the rotated files of {}: {}", file, e.toString());
     }
-  }
-
-  /** Returns this log's rotated files with the given ending, newest first. */
-  private List<Path> archives(Path dir, String ending) throws IOException {
-    String prefix = name + ".";
-    String current = file.getFileName().toString();
-    try (Stream<Path> listing = Files.list(dir)) {
-      return listing
-          .filter(p -> p.getFileName().toString().startsWith(prefix))
-          .filter(p -> p.getFileName().toString().endsWith(ending))
-          .filter(p -> !p.getFileName().toString().equals(current))
-          .sorted(Comparator.comparingLong(RecordLog::modified).reversed())
-          .toList();
-    }
-  }
-
-  /** Gzips {@code rotated} to a new {@code .gz} (never over an existing one), then removes it. */
-  private static void compress(Path rotated) throws IOException {
-    String base = rotated.getFileName().toString();
-    Path target = rotated.resolveSibling(base + ".gz");
-    if (Files.exists(target)) { // left by an earlier run that started its numbering again
-      String stem = base.substring(0, base.length() - ".jsonl".length());
-      target = rotated.resolveSibling(stem + "." + System.currentTimeMillis() + ".jsonl.gz");
-    }
-    Path partial = rotated.resolveSibling(target.getFileName() + ".part");
-    gzip(rotated, partial);
-    Files.setLastModifiedTime(partial, Files.getLastModifiedTime(rotated));
-    Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
-    Files.delete(rotated);
-  }
-
-  /** The gzip member header (RFC 1952 §2.3): deflate, no flags, no time, no extra flags, OS 0. */
-  private static final byte[] GZIP_HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, 0};
-
-  /**
-   * Writes {@code from} gzipped (RFC 1952) to {@code to} (replacing it), at the fastest level: at
-   * full query rate the query log is tens of MB/s, and level 6 cost the server a fifth of its CPU
-   * for files about 20% smaller than level 1 makes them.
-   *
-   * <p>Through direct buffers only: {@link Deflater} and {@link CRC32} on heap arrays run in JNI
-   * critical sections, during which the collector cannot collect the young generation; with the
-   * serial collector the resolver's short-lived objects then spilled into the old one and ended in
-   * full collections (100+ ms pauses) every few seconds at full query rate.
-   */
-  static void gzip(Path from, Path to) throws IOException {
-    Deflater deflater = new Deflater(Deflater.BEST_SPEED, true); // raw deflate, framed here
-    CRC32 crc = new CRC32();
-    ByteBuffer in = ByteBuffer.allocateDirect(GZIP_BUFFER_BYTES);
-    ByteBuffer out = ByteBuffer.allocateDirect(GZIP_BUFFER_BYTES);
-    try (FileChannel source = FileChannel.open(from, StandardOpenOption.READ);
-        FileChannel sink =
-            FileChannel.open(
-                to, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-      writeFully(sink, ByteBuffer.wrap(GZIP_HEADER));
-      long length = 0;
-      while (source.read(in) != -1) {
-        in.flip();
-        length += in.remaining();
-        crc.update(in.duplicate());
-        // A view of its own: the deflater reads its input's remaining bytes on every call, also
-        // while finishing, so clearing the buffer for the next read must not show it stale bytes.
-        deflater.setInput(in.duplicate());
-        while (!deflater.needsInput()) {
-          deflateInto(deflater, out, sink);
-        }
-        in.clear();
-      }
-      deflater.finish();
-      while (!deflater.finished()) {
-        deflateInto(deflater, out, sink);
-      }
-      ByteBuffer trailer = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-      trailer.putInt((int) crc.getValue()).putInt((int) length).flip(); // ISIZE: length mod 2^32
-      writeFully(sink, trailer);
-    } finally {
-      deflater.end();
-    }
-  }
-
-  private static void deflateInto(Deflater deflater, ByteBuffer out, FileChannel sink) throws IOException {
-    deflater.deflate(out);
-    out.flip();
-    writeFully(sink, out);
-    out.clear();
-  }
-
-  private static void writeFully(FileChannel sink, ByteBuffer bytes) throws IOException {
-    while (bytes.hasRemaining()) {
-      sink.write(bytes);
-    }
-  }
-
-  private static long modified(Path path) {
-    return path.toFile().lastModified();
   }
 
   /**

@@ -11,9 +11,7 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.TypeConversionException;
 
 /** The options of the commands that read record files: where, since when, which sandbox. */
 final class LogReadOptions {
@@ -37,14 +35,9 @@ final class LogReadOptions {
   String sandbox;
 
   /** Parses {@code --since} with the durations of the config file. */
-  static final class DurationConverter implements ITypeConverter<Duration> {
-    @Override
-    public Duration convert(String value) {
-      try {
-        return DurationText.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new TypeConversionException(e.getMessage());
-      }
+  static final class DurationConverter extends ParsedValue<Duration> {
+    DurationConverter() {
+      super(DurationText::parse);
     }
   }
 

@@ -5,28 +5,30 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.allowdns.logs.RecordKind;
 import dev.allowdns.logs.RecordReader;
-import dev.allowdns.logs.TrafficByDestination;
+import dev.allowdns.logs.TrafficByGroup;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.TypeConversionException;
 
-/** {@code allowdns logs top}: where the bytes went, by destination. */
+/** {@code allowdns logs top}: where the bytes went, by destination, or who sent them. */
 @Command(
     name = "top",
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = {
       "Where did the bytes go: connection records summed by domain (the destination address when"
-          + " a connection had no name), highest first."
+          + " a connection had no name), highest first; or, with --group-by, which sandbox, task,"
+          + " user or rule generates the traffic."
     })
 final class LogsTopCommand implements Callable<Integer> {
   /** Made on first use: Jackson databind takes long to load, and most runs never need it. */
@@ -47,24 +49,43 @@ final class LogsTopCommand implements Callable<Integer> {
       defaultValue = "bytes_received",
       converter = MeasureConverter.class,
       description = "bytes_received, bytes_sent or connections (default: ${DEFAULT-VALUE}).")
-  TrafficByDestination.Measure by;
+  TrafficByGroup.Measure by;
+
+  @Option(
+      names = "--group-by",
+      paramLabel = "GROUP",
+      defaultValue = "domain",
+      converter = GroupingConverter.class,
+      description = "domain, sandbox, task, user or rule (default: ${DEFAULT-VALUE}).")
+  TrafficByGroup.Grouping groupBy;
 
   @Option(names = "--json", description = "Print a JSON array with exact byte counts.")
   boolean json;
 
-  static final class MeasureConverter implements ITypeConverter<TrafficByDestination.Measure> {
-    @Override
-    public TrafficByDestination.Measure convert(String value) {
-      try {
-        return TrafficByDestination.Measure.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new TypeConversionException(e.getMessage());
-      }
+  static final class MeasureConverter extends ParsedValue<TrafficByGroup.Measure> {
+    MeasureConverter() {
+      super(TrafficByGroup.Measure::parse);
     }
   }
 
-  /** One row of the JSON output; {@code domain} is the address when there was no name. */
-  record Row(String domain, long connections, long bytesSent, long bytesReceived) {}
+  static final class GroupingConverter extends ParsedValue<TrafficByGroup.Grouping> {
+    GroupingConverter() {
+      super(TrafficByGroup.Grouping::parse);
+    }
+  }
+
+  /**
+   * Returns one row of the JSON output, the group under its record field's name ({@code domain}
+   * holds the address when there was no name).
+   */
+  private Map<String, Object> row(TrafficByGroup.Total t) {
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put(groupBy.field(), t.group());
+    row.put("connections", t.connections());
+    row.put("bytes_sent", t.bytesSent());
+    row.put("bytes_received", t.bytesReceived());
+    return row;
+  }
 
   @Override
   public Integer call() throws IOException {
@@ -74,7 +95,7 @@ final class LogsTopCommand implements Callable<Integer> {
       return ExitCodes.INPUT_ERROR;
     }
     Instant now = Instant.now();
-    TrafficByDestination traffic = new TrafficByDestination();
+    TrafficByGroup traffic = new TrafficByGroup(groupBy);
     try {
       RecordReader reader = logOptions.open(err);
       if (reader.files(RecordKind.CONNECTIONS, null).isEmpty()) {
@@ -88,27 +109,20 @@ final class LogsTopCommand implements Callable<Integer> {
       err.println("logs top: " + e.getMessage());
       return ExitCodes.INPUT_ERROR;
     }
-    List<TrafficByDestination.Total> top = traffic.top(by, rowLimit.limit);
+    List<TrafficByGroup.Total> top = traffic.top(by, rowLimit.limit);
     if (json) {
-      out.println(
-          Json.MAPPER.writeValueAsString(
-              top.stream()
-                  .map(
-                      t ->
-                          new Row(
-                              t.destination(), t.connections(), t.bytesSent(), t.bytesReceived()))
-                  .toList()));
+      out.println(Json.MAPPER.writeValueAsString(top.stream().map(this::row).toList()));
       return ExitCodes.OK;
     }
     TextTable table =
         new TextTable()
-            .text("DOMAIN")
+            .text(groupBy.field().toUpperCase(Locale.ROOT))
             .number("CONNECTIONS")
             .number("BYTES_SENT")
             .number("BYTES_RECEIVED");
-    for (TrafficByDestination.Total t : top) {
+    for (TrafficByGroup.Total t : top) {
       table.row(
-          t.destination(),
+          t.group(),
           t.connections(),
           ByteCount.human(t.bytesSent()),
           ByteCount.human(t.bytesReceived()));

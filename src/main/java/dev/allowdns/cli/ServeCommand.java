@@ -67,6 +67,9 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--log-total-size", paramLabel = "SIZE", description = "Cap on one record log with its rotated files (default: " + Config.DEFAULT_LOG_TOTAL_SIZE + ").")
   String logTotalSize;
 
+  @Option(names = "--log-max-age", paramLabel = "DURATION", description = "Delete rotated record files last written longer ago than this, e.g. 30d (default: " + Config.DEFAULT_LOG_MAX_AGE + "; never unlimited).")
+  String logMaxAge;
+
   @Option(names = "--relay-connect-timeout", paramLabel = "DURATION", description = "Wait for a destination to accept (default: " + Config.DEFAULT_RELAY_CONNECT_TIMEOUT + ").")
   String relayConnectTimeout;
 
@@ -153,6 +156,7 @@ final class ServeCommand implements Callable<Integer> {
     flags.put("tcp_idle_timeout", tcpIdleTimeout);
     flags.put("log_max_file_size", logMaxFileSize);
     flags.put("log_total_size", logTotalSize);
+    flags.put("log_max_age", logMaxAge);
     flags.put("relay_connect_timeout", relayConnectTimeout);
     flags.put("relay_idle_timeout", relayIdleTimeout);
     flags.put("relay_peek_timeout", relayPeekTimeout);

@@ -34,6 +34,7 @@ public record Config(
     Duration tcpIdleTimeout,
     String logMaxFileSize,
     String logTotalSize,
+    Duration logMaxAge,
     Duration relayConnectTimeout,
     Duration relayIdleTimeout,
     Duration relayPeekTimeout,
@@ -58,6 +59,8 @@ public record Config(
   public static final String DEFAULT_TCP_IDLE_TIMEOUT = "10s";
   public static final String DEFAULT_LOG_MAX_FILE_SIZE = "100MB";
   public static final String DEFAULT_LOG_TOTAL_SIZE = "2GB";
+  /** A quarter of a year: long enough for a quarterly audit, short enough to bound old records. */
+  public static final String DEFAULT_LOG_MAX_AGE = "90d";
   public static final String DEFAULT_RELAY_CONNECT_TIMEOUT = "5s";
   public static final String DEFAULT_RELAY_IDLE_TIMEOUT = "10m";
   public static final String DEFAULT_RELAY_PEEK_TIMEOUT = "2s";
@@ -108,6 +111,7 @@ public record Config(
         v.duration("relay_peek_timeout", said.relayPeekTimeout(), DEFAULT_RELAY_PEEK_TIMEOUT);
     Duration shutdownGrace =
         v.duration("shutdown_grace", said.shutdownGrace(), DEFAULT_SHUTDOWN_GRACE);
+    Duration logMaxAge = v.duration("log_max_age", said.logMaxAge(), DEFAULT_LOG_MAX_AGE);
     Mode mode = said.mode() == null ? Mode.ENFORCE : v.one("mode", said.mode(), Mode::parse);
     long cacheSize = said.cacheSize() == null ? DEFAULT_CACHE_SIZE : said.cacheSize();
     if (cacheSize < 1) {
@@ -115,6 +119,10 @@ public record Config(
     }
     if (upstreamTimeout != null && upstreamTimeout.isZero()) {
       errors.add("upstream_timeout: must be more than 0");
+    }
+    if (logMaxAge != null && logMaxAge.isZero()) {
+      // Retention is bounded: there is no "keep forever" (DESIGN.md, "Records at scale").
+      errors.add("log_max_age: must be more than 0 (retention is never unlimited), got '" + said.logMaxAge() + "'");
     }
     Proxying proxying = v.proxying(said);
     Map<String, List<String>> policies = said.policies() == null ? Map.of() : new LinkedHashMap<>(said.policies());
@@ -137,6 +145,7 @@ public record Config(
         tcpIdle,
         orElse(said.logMaxFileSize(), DEFAULT_LOG_MAX_FILE_SIZE),
         orElse(said.logTotalSize(), DEFAULT_LOG_TOTAL_SIZE),
+        logMaxAge,
         relayConnect,
         relayIdle,
         relayPeek,

@@ -34,6 +34,7 @@ public record ConfigFile(
     String tcpIdleTimeout,
     String logMaxFileSize,
     String logTotalSize,
+    String logMaxAge,
     String relayConnectTimeout,
     String relayIdleTimeout,
     String relayPeekTimeout,
@@ -67,15 +68,15 @@ public record ConfigFile(
       Set.of(
           "listen", "upstreams", "zones", "relay_listen", "admin_listen", "log_dir", "state_dir",
           "ledger_min_ttl", "upstream_timeout", "serve_stale_max", "cache_size", "tcp_idle_timeout",
-          "log_max_file_size", "log_total_size", "relay_connect_timeout", "relay_idle_timeout",
-          "relay_peek_timeout", "shutdown_grace", "mode", "watch_zones", "proxy_listen",
-          "upstream_proxy", "upstream_proxy_auth_file", "no_proxy");
+          "log_max_file_size", "log_total_size", "log_max_age", "relay_connect_timeout",
+          "relay_idle_timeout", "relay_peek_timeout", "shutdown_grace", "mode", "watch_zones",
+          "proxy_listen", "upstream_proxy", "upstream_proxy_auth_file", "no_proxy");
 
   /** A file that says nothing: every value comes from flags or defaults. */
   public static final ConfigFile EMPTY =
       new ConfigFile(
           null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-          null, null, null, null, null, null, null, null, null, null, null);
+          null, null, null, null, null, null, null, null, null, null, null, null);
 
   /**
    * Reads a YAML config file.
@@ -155,6 +156,7 @@ public record ConfigFile(
         value(values, "tcp_idle_timeout", String.class),
         value(values, "log_max_file_size", String.class),
         value(values, "log_total_size", String.class),
+        value(values, "log_max_age", String.class),
         value(values, "relay_connect_timeout", String.class),
         value(values, "relay_idle_timeout", String.class),
         value(values, "relay_peek_timeout", String.class),
@@ -213,6 +215,7 @@ public record ConfigFile(
         either(flags.tcpIdleTimeout, tcpIdleTimeout),
         either(flags.logMaxFileSize, logMaxFileSize),
         either(flags.logTotalSize, logTotalSize),
+        either(flags.logMaxAge, logMaxAge),
         either(flags.relayConnectTimeout, relayConnectTimeout),
         either(flags.relayIdleTimeout, relayIdleTimeout),
         either(flags.relayPeekTimeout, relayPeekTimeout),

@@ -64,7 +64,7 @@ public final class BlockedSummary {
     Key key =
         new Key(
             source,
-            target == null ? TrafficByDestination.UNKNOWN : target,
+            target == null ? TrafficByGroup.UNKNOWN : target,
             reason == null ? result : reason);
     Tally tally = tallies.computeIfAbsent(key, k -> new Tally());
     tally.count++;

@@ -14,6 +14,9 @@ import java.util.Objects;
  * @param bytesSent payload bytes the sandbox sent
  * @param bytesReceived payload bytes the sandbox got back
  * @param result {@code allowed}, {@code blocked} or {@code would_block}
+ * @param taskId the task of the sandbox, or {@code null}
+ * @param user the user the sandbox runs for, or {@code null}
+ * @param allowlistRule the rule that decided, e.g. {@code default:npm}, or {@code null}
  */
 public record ConnectionEntry(
     Instant timestamp,
@@ -26,7 +29,10 @@ public record ConnectionEntry(
     long bytesSent,
     long bytesReceived,
     String result,
-    String reason)
+    String reason,
+    String taskId,
+    String user,
+    String allowlistRule)
     implements LogEntry {
   public ConnectionEntry {
     Objects.requireNonNull(timestamp, "timestamp");
@@ -49,7 +55,10 @@ public record ConnectionEntry(
         RecordFields.number(record, "bytes_sent"),
         RecordFields.number(record, "bytes_received"),
         RecordFields.text(record, "result"),
-        RecordFields.text(record, "reason"));
+        RecordFields.text(record, "reason"),
+        RecordFields.text(record, "task_id"),
+        RecordFields.text(record, "user"),
+        RecordFields.text(record, "allowlist_rule"));
   }
 
   /** Returns the domain, or the destination address when no name is known. */

@@ -91,34 +91,47 @@ public final class RecordReader {
     read(RecordKind.CONNECTIONS, filter, ConnectionEntry::from, sink);
   }
 
-  private <T extends LogEntry> void read(
-      RecordKind kind, RecordFilter filter, Function<JsonNode, T> parse, Consumer<T> sink)
+  /**
+   * Passes every record of {@code kind} in files that may hold records at or after {@code since}
+   * (null: all), oldest file first, as {@code parse} makes it of the line's JSON object. {@code
+   * parse} rejects a line by throwing {@link IllegalArgumentException}: the line is then reported
+   * as damaged ({@code FILE:LINE: message}) and skipped, like a line that is not JSON.
+   */
+  public <T> void forEachRecord(
+      RecordKind kind, Instant since, Function<JsonNode, T> parse, Consumer<T> sink)
       throws IOException {
     Path current = dir.resolve(kind.currentFileName());
-    for (Path file : RecordFiles.list(dir, kind, filter.since())) {
-      new FileRead<>(file, file.equals(current), filter, parse, sink).run();
+    for (Path file : RecordFiles.list(dir, kind, since)) {
+      new FileRead<>(file, file.equals(current), parse, sink).run();
     }
   }
 
+  private <T extends LogEntry> void read(
+      RecordKind kind, RecordFilter filter, Function<JsonNode, T> parse, Consumer<T> sink)
+      throws IOException {
+    forEachRecord(
+        kind,
+        filter.since(),
+        parse,
+        entry -> {
+          if (filter.accepts(entry)) {
+            sink.accept(entry);
+          }
+        });
+  }
+
   /** The reading of one file, with its line count and problem count. */
-  private final class FileRead<T extends LogEntry> {
+  private final class FileRead<T> {
     private final Path file;
     private final boolean beingWritten;
-    private final RecordFilter filter;
     private final Function<JsonNode, T> parse;
     private final Consumer<T> sink;
     private long lineNumber;
     private long badLines;
 
-    FileRead(
-        Path file,
-        boolean beingWritten,
-        RecordFilter filter,
-        Function<JsonNode, T> parse,
-        Consumer<T> sink) {
+    FileRead(Path file, boolean beingWritten, Function<JsonNode, T> parse, Consumer<T> sink) {
       this.file = file;
       this.beingWritten = beingWritten;
-      this.filter = filter;
       this.parse = parse;
       this.sink = sink;
     }
@@ -192,9 +205,7 @@ public final class RecordReader {
           bad(e.getMessage());
           continue;
         }
-        if (filter.accepts(entry)) {
-          sink.accept(entry);
-        }
+        sink.accept(entry);
       }
     }
 

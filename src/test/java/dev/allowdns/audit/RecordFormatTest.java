@@ -12,6 +12,7 @@ import java.io.StringWriter;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,7 @@ class RecordFormatTest {
   @TempDir Path dir;
 
   private JsonNode writtenLine(Object record) throws Exception {
-    RecordLog log = RecordLog.open(dir, "records", "1MB", "10MB");
+    RecordLog log = RecordLog.open(dir, "records", "1MB", "10MB", Duration.ofDays(90));
     log.write(record);
     log.close();
     return JSON.readTree(Files.readAllLines(dir.resolve("records.jsonl")).get(0));
@@ -122,7 +123,7 @@ class RecordFormatTest {
 
   private Path writtenFile(Object record) throws Exception {
     Path sub = Files.createTempDirectory(dir, "log");
-    RecordLog log = RecordLog.open(sub, "records", "1MB", "10MB");
+    RecordLog log = RecordLog.open(sub, "records", "1MB", "10MB", Duration.ofDays(90));
     log.write(record);
     log.close();
     return sub.resolve("records.jsonl");

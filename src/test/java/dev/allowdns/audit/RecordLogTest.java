@@ -13,6 +13,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +30,7 @@ class RecordLogTest {
 
   @Test
   void close_afterConcurrentWrites_everyRecordIsInTheFile() throws Exception {
-    RecordLog log = RecordLog.open(dir, "queries", "100MB", "1GB");
+    RecordLog log = RecordLog.open(dir, "queries", "100MB", "1GB", Duration.ofDays(90));
     int threads = 4;
     int perThread = 20_000; // more than the queue holds: writers must wait, not drop
     Thread[] writers = new Thread[threads];
@@ -60,7 +61,7 @@ class RecordLogTest {
 
   @Test
   void write_pastMaxFileSize_rotatesIntoGzipWithoutLosingLines() throws Exception {
-    RecordLog log = RecordLog.open(dir, "connections", "10KB", "10MB");
+    RecordLog log = RecordLog.open(dir, "connections", "10KB", "10MB", Duration.ofDays(90));
     String padding = "x".repeat(200);
     int records = 500; // ~100 KB: several rotations
     for (int i = 0; i < records; i++) {
@@ -84,7 +85,7 @@ class RecordLogTest {
 
   @Test
   void rotatedFiles_areCappedInTotal() throws Exception {
-    RecordLog log = RecordLog.open(dir, "queries", "10KB", "300KB");
+    RecordLog log = RecordLog.open(dir, "queries", "10KB", "300KB", Duration.ofDays(90));
     java.util.Random random = new java.util.Random(7);
     for (int i = 0; i < 6000; i++) { // ~3 MB of poorly compressible text, far over the cap
       byte[] noise = new byte[250];
@@ -106,7 +107,7 @@ class RecordLogTest {
 
   @Test
   void write_fasterThanTheWriter_waitsAndLosesNothing() throws Exception {
-    RecordLog log = RecordLog.open(dir, "queries", "1GB", "2GB");
+    RecordLog log = RecordLog.open(dir, "queries", "1GB", "2GB", Duration.ofDays(90));
     String padding = "y".repeat(1_000);
     int records = 40_000; // ~40 MB from one thread: far more than its buffers hold (about 1 MiB)
     for (int i = 0; i < records; i++) {
@@ -126,7 +127,7 @@ class RecordLogTest {
 
   @Test
   void write_recordJacksonCannotEncode_isRefusedAndTheLogGoesOn() throws Exception {
-    RecordLog log = RecordLog.open(dir, "queries", "1MB", "10MB");
+    RecordLog log = RecordLog.open(dir, "queries", "1MB", "10MB", Duration.ofDays(90));
     log.write(Map.of("i", 1));
     assertThrows(IllegalArgumentException.class, () -> log.write(new Object()));
     log.write(Map.of("i", 2));
@@ -138,14 +139,14 @@ class RecordLogTest {
 
   @Test
   void write_afterClose_isRefusedLoudly() {
-    RecordLog log = RecordLog.open(dir, "queries", "1MB", "10MB");
+    RecordLog log = RecordLog.open(dir, "queries", "1MB", "10MB", Duration.ofDays(90));
     log.close();
     assertThrows(IllegalStateException.class, () -> log.write(Map.of("late", true)));
   }
 
   @Test
   void write_afterAQuietSpell_isWrittenWithoutWaitingForTheSafetyNet() throws Exception {
-    RecordLog log = RecordLog.open(dir, "queries", "1MB", "10MB");
+    RecordLog log = RecordLog.open(dir, "queries", "1MB", "10MB", Duration.ofDays(90));
     log.write(Map.of("i", 1));
     awaitWritten(log, 1);
     Thread.sleep(300); // many empty rounds: the writer now sleeps until a record wakes it
@@ -160,7 +161,7 @@ class RecordLogTest {
 
   @Test
   void idleWriter_doesNotWakeEveryFewMilliseconds() throws Exception {
-    RecordLog log = RecordLog.open(dir, "idleprobe", "1MB", "10MB");
+    RecordLog log = RecordLog.open(dir, "idleprobe", "1MB", "10MB", Duration.ofDays(90));
     Thread.sleep(300);
     // Linux names a thread by the first 15 characters of "allowdns-idleprobe-writer".
     Path writer = threadNamed("allowdns-idlepr");
@@ -238,7 +239,7 @@ class RecordLogTest {
       Path plain = dir.resolve("plain-" + size);
       Path gz = dir.resolve("plain-" + size + ".gz");
       Files.write(plain, original);
-      RecordLog.gzip(plain, gz);
+      RotatedFiles.gzip(plain, gz);
       try (var in = new GZIPInputStream(Files.newInputStream(gz))) {
         assertArrayEquals(original, in.readAllBytes(), "size " + size);
       }

@@ -28,6 +28,18 @@ class ConfigTest {
     assertNull(config.relayListen());
     assertEquals(Duration.ofHours(1), config.ledgerMinTtl());
     assertEquals(100_000, config.cacheSize());
+    assertEquals(Duration.ofDays(90), config.logMaxAge());
+  }
+
+  @Test
+  void resolve_logMaxAgeZeroOrUnlimited_isRefused() throws Exception {
+    for (String age : List.of("0d", "unlimited")) {
+      ConfigFile said = ConfigFile.of(Map.of("upstreams", List.of("10.0.0.1"), "log_max_age", age));
+      ConfigException e = assertThrows(ConfigException.class, () -> Config.resolve(said, null));
+      assertTrue(e.getMessage().contains("log_max_age: "), e.getMessage());
+    }
+    ConfigFile said = ConfigFile.of(Map.of("upstreams", List.of("10.0.0.1"), "log_max_age", "30d"));
+    assertEquals(Duration.ofDays(30), Config.resolve(said, null).logMaxAge());
   }
 
   @Test

@@ -167,11 +167,6 @@ class LogsCliIT {
     return AllowdnsCli.run(dir, args);
   }
 
-  /** Splits a table's lines into cells on runs of two or more spaces. */
-  private static List<List<String>> table(CommandResult result) {
-    return result.stdout().lines().map(l -> List.of(l.trim().split("\\s{2,}"))).toList();
-  }
-
   @Test
   void top_readsCurrentAndRotatedFiles_sumsPerDomainInHumanUnits_andReportsTheDamage() {
     CommandResult result = allowdns("logs", "top", "--log-dir", logs.toString());
@@ -184,7 +179,7 @@ class LogsCliIT {
             List.of("registry.npmjs.org", "2", "3.0 KiB", "1.4 MiB"),
             List.of("github.com", "1", "10 B", "20.0 KiB"),
             List.of("203.0.113.9", "3", "0 B", "0 B")),
-        table(result),
+        result.tableCells(),
         result::describe);
     assertTrue(result.stderr().contains(brokenGzip + ": skipped"), result::describe);
     assertTrue(result.stderr().contains(current + ":5: not a JSON record"), result::describe);
@@ -215,11 +210,11 @@ class LogsCliIT {
             "logs", "top", "--log-dir", logs.toString(), "--by", "connections", "--limit", "1");
 
     assertEquals(0, oneSandbox.exitCode(), oneSandbox::describe);
-    List<List<String>> sandboxRows = table(oneSandbox);
+    List<List<String>> sandboxRows = oneSandbox.tableCells();
     assertEquals(2, sandboxRows.size(), oneSandbox::describe);
     assertEquals("files.pythonhosted.org", sandboxRows.get(1).get(0), oneSandbox::describe);
     assertEquals(0, byConnections.exitCode(), byConnections::describe);
-    List<List<String>> connectionRows = table(byConnections);
+    List<List<String>> connectionRows = byConnections.tableCells();
     assertEquals(2, connectionRows.size(), byConnections::describe);
     assertEquals(
         List.of("203.0.113.9", "3", "0 B", "0 B"), connectionRows.get(1), byConnections::describe);

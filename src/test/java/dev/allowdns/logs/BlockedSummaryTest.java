@@ -21,7 +21,7 @@ class BlockedSummaryTest {
 
   private static ConnectionEntry connection(
       Instant at, String domain, String dstIp, String result, String reason) {
-    return new ConnectionEntry(at, "vm", domain, null, dstIp, 443, "tcp", 0, 0, result, reason);
+    return new ConnectionEntry(at, "vm", domain, null, dstIp, 443, "tcp", 0, 0, result, reason, null, null, null);
   }
 
   @ParameterizedTest(name = "query {0} counted: {1}")

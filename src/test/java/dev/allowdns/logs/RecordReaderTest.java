@@ -347,11 +347,14 @@ class RecordReaderTest {
             1024,
             458752,
             "allowed",
+            null,
+            null,
+            null,
             null),
         entries.get(0));
     assertEquals(
         new ConnectionEntry(
-            Instant.parse(T), null, null, null, "203.0.113.9", 0, null, 0, 0, "blocked", null),
+            Instant.parse(T), null, null, null, "203.0.113.9", 0, null, 0, 0, "blocked", null, null, null, null),
         entries.get(1));
     assertEquals("203.0.113.9", entries.get(1).destination());
     assertEquals(List.of(), problems);

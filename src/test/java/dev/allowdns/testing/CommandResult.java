@@ -17,6 +17,11 @@ public record CommandResult(
     args = List.copyOf(args);
   }
 
+  /** Returns stdout as a table printed for people: its lines split into cells on runs of 2+ spaces. */
+  public List<List<String>> tableCells() {
+    return stdout.lines().map(l -> List.of(l.trim().split("\\s{2,}"))).toList();
+  }
+
   /** Returns the result in full, for assertion messages. */
   public String describe() {
     return "allowdns "
