@@ -21,6 +21,8 @@ import java.io.IOException;
  * @param reason why it was refused or ended abnormally; {@code null} for a normal allowed one
  * @param host the HTTP Host header, when one was seen
  * @param policyGeneration the policy generation that decided
+ * @param policySerial the SOA serial of the transferred policy that decided, {@code null} when the
+ *     policy came from a zones directory
  */
 public record ConnectionRecord(
     String timestamp,
@@ -41,7 +43,8 @@ public record ConnectionRecord(
     String dstIp,
     String reason,
     String host,
-    long policyGeneration)
+    long policyGeneration,
+    Long policySerial)
     implements JsonLine {
 
   // Field names encoded once: the writer thread spends its time on values, not on names.
@@ -64,6 +67,7 @@ public record ConnectionRecord(
   private static final SerializableString REASON = new SerializedString("reason");
   private static final SerializableString HOST = new SerializedString("host");
   private static final SerializableString POLICY_GENERATION = new SerializedString("policy_generation");
+  private static final SerializableString POLICY_SERIAL = new SerializedString("policy_serial");
 
   @Override
   public void writeTo(JsonGenerator json) throws IOException {
@@ -106,6 +110,12 @@ public record ConnectionRecord(
     json.writeString(host);
     json.writeFieldName(POLICY_GENERATION);
     json.writeNumber(policyGeneration);
+    json.writeFieldName(POLICY_SERIAL);
+    if (policySerial == null) {
+      json.writeNull();
+    } else {
+      json.writeNumber(policySerial.longValue());
+    }
     json.writeEndObject();
   }
 }

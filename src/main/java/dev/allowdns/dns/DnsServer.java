@@ -86,6 +86,22 @@ public final class DnsServer implements AutoCloseable {
       RecordLog queryLog,
       Ledger ledger)
       throws InterruptedException {
+    return start(config, policies, sandboxes, registry, queryLog, ledger, null);
+  }
+
+  /**
+   * Binds and starts answering like {@link #start(Config, PolicySet, Supplier, MeterRegistry,
+   * RecordLog, Ledger)}, with {@code notify} answering NOTIFY messages ({@code null}: NOTIMP).
+   */
+  public static DnsServer start(
+      Config config,
+      PolicySet policies,
+      Supplier<Sandboxes> sandboxes,
+      MeterRegistry registry,
+      RecordLog queryLog,
+      Ledger ledger,
+      NotifyHandler notify)
+      throws InterruptedException {
     Transport transport = Transport.best();
     int threads = Runtime.getRuntime().availableProcessors();
     EventLoopGroup loops = transport.newGroup(threads, "dns");
@@ -104,7 +120,8 @@ public final class DnsServer implements AutoCloseable {
             Ticker.systemTicker(),
             Clock.systemUTC(),
             ledger,
-            config.mode() == Mode.AUDIT);
+            config.mode() == Mode.AUDIT,
+            notify);
     try {
       for (HostPort listen : config.listen()) {
         server.bind(listen.socketAddress(), threads, pipeline);

@@ -52,6 +52,7 @@ final class QueryPipeline {
   private final Ticker ticker;
   private final Clock clock;
   private final Askers askers = new Askers();
+  private final NotifyHandler notify;
 
   QueryPipeline(
       Supplier<Routing> routing,
@@ -62,8 +63,10 @@ final class QueryPipeline {
       Ticker ticker,
       Clock clock,
       Ledger ledger,
-      boolean audit) {
+      boolean audit,
+      NotifyHandler notify) {
     this.ledger = ledger;
+    this.notify = notify;
     this.audit = audit;
     this.routing = routing;
     this.sandboxes = sandboxes;
@@ -113,6 +116,10 @@ final class QueryPipeline {
   }
 
   private CompletableFuture<byte[]> answer(Query q) {
+    if (q.opcode == Opcode.NOTIFY && notify != null) {
+      // Not a sandbox's query: answered (or ignored) by the handler, and recorded nowhere.
+      return CompletableFuture.completedFuture(notify.handle(q.message(), q.wire, q.client));
+    }
     if (q.opcode != Opcode.QUERY) {
       return done(q, Responses.error(q.message(), Rcode.NOTIMP, q.ednsPayload, null, q.maxSize), "error", "not_a_query");
     }
@@ -146,6 +153,7 @@ final class QueryPipeline {
     }
     q.sandbox = sandbox;
     q.generation = now.policies().generation();
+    q.serial = now.policies().serial();
     Decision decision = policy.decide(q.name);
     q.rule = decision.ruleLabel();
     if (!decision.allowed()) {
@@ -191,10 +199,10 @@ final class QueryPipeline {
     // The chain is trusted, but a deny rule applies to every name in it (DESIGN.md).
     for (String name : answer.chainNames()) {
       Decision decision = policy.decide(name);
-      if (decision.reason().equals(Decision.DENIED)) {
+      if (decision.denied()) {
         q.rule = decision.ruleLabel();
         if (audit) {
-          q.wouldBlock = Decision.DENIED;
+          q.wouldBlock = decision.reason();
           break;
         }
         q.answers = answer.answerText();
@@ -232,9 +240,12 @@ final class QueryPipeline {
 
   private byte[] blocked(Query q, Policy policy, String name, Decision decision) {
     String why =
-        decision.reason().equals(Decision.DENIED)
-            ? name + " is denied by " + decision.ruleLabel() + " (" + decision.rule().text() + ")"
-            : name + " is not on the allowlist";
+        switch (decision.reason()) {
+          case Decision.DENIED ->
+              name + " is denied by " + decision.ruleLabel() + " (" + decision.rule().text() + ")";
+          case Decision.RPZ -> name + " is listed by RPZ zone " + decision.rule().zone();
+          default -> name + " is not on the allowlist";
+        };
     String text = "allowdns policy '" + policy.name() + "': " + why;
     byte[] out = Responses.blocked(q.wire, q.questionEnd, text, q.generation, q.ednsPayload, q.maxSize);
     if (out == null) {
@@ -278,7 +289,8 @@ final class QueryPipeline {
             q.cached,
             elapsed / 1_000,
             reason,
-            q.generation));
+            q.generation,
+            q.serial));
   }
 
   private static int rcodeOf(byte[] response) {
@@ -311,6 +323,7 @@ final class QueryPipeline {
     private Message message;
     Sandbox sandbox;
     long generation;
+    Long serial;
     String rule;
     List<String> answers = List.of();
     String upstream;

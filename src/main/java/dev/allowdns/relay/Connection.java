@@ -23,6 +23,7 @@ final class Connection {
   InetSocketAddress destination;
   Sandbox sandbox;
   long generation;
+  Long serial;
   Verdict verdict;
   PeekResult peek;
   String endReason;
@@ -75,6 +76,7 @@ final class Connection {
         destination == null ? null : InetAddresses.toAddrString(destination.getAddress()),
         reason,
         peek == null ? null : peek.host(),
-        generation);
+        generation,
+        serial);
   }
 }

@@ -102,6 +102,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     PolicySet policySet = policies.get();
     connection.sandbox = sandbox;
     connection.generation = policySet.generation();
+    connection.serial = policySet.serial();
     policy = sandbox == null ? null : policySet.policy(sandbox.policy()).orElse(null);
     Verdict verdict =
         Gate.beforePeek(

@@ -41,7 +41,8 @@ final class RecordLines {
             false,
             100,
             reason,
-            1);
+            1,
+            null);
     StringWriter line = new StringWriter();
     try (JsonGenerator json = new JsonFactory().createGenerator(line)) {
       record.writeTo(json); // the query log's own writing path
@@ -81,7 +82,8 @@ final class RecordLines {
             dstIp,
             reason,
             null,
-            1));
+            1,
+            null));
   }
 
   /** A connection with only a domain and byte counts: the fields {@code logs top} reads. */
