@@ -17,6 +17,9 @@ import java.util.function.Function;
  *
  * @param relayListen {@code null} when the relay is off
  * @param policies zone names per policy; empty means one policy {@code default} of every zone
+ * @param policySource the primary this server's policy is transferred from, {@code null} when it
+ *     reads a zones directory
+ * @param rpz the RPZ feeds applied on top of the policy
  */
 public record Config(
     List<HostPort> listen,
@@ -40,7 +43,9 @@ public record Config(
     Mode mode,
     boolean watchZones,
     Map<String, List<String>> policies,
-    List<Sandboxes.Entry> sandboxes) {
+    List<Sandboxes.Entry> sandboxes,
+    FeedSource policySource,
+    List<FeedSource> rpz) {
 
   public static final String DEFAULT_LISTEN = "127.0.0.1:1053";
   public static final String DEFAULT_ADMIN_LISTEN = "127.0.0.1:9153";
@@ -67,6 +72,7 @@ public record Config(
     upstreams = List.copyOf(upstreams);
     policies = Map.copyOf(policies);
     sandboxes = List.copyOf(sandboxes);
+    rpz = List.copyOf(rpz);
   }
 
   /**
@@ -116,6 +122,19 @@ public record Config(
     }
     Map<String, List<String>> policies = said.policies() == null ? Map.of() : new LinkedHashMap<>(said.policies());
     List<Sandboxes.Entry> sandboxes = v.sandboxes(said.sandboxes(), policies);
+    FeedSource policySource =
+        said.policySource() == null ? null : FeedSource.parse("policy_source", said.policySource(), errors);
+    if (policySource != null && said.policies() != null) {
+      errors.add("policies: a secondary takes its policies from zone " + policySource.zone() + ", not from the config file");
+    }
+    List<FeedSource> rpz = new ArrayList<>();
+    List<ConfigFile.FeedEntry> feeds = said.rpz() == null ? List.of() : said.rpz();
+    for (int i = 0; i < feeds.size(); i++) {
+      FeedSource feed = FeedSource.parse("rpz[" + i + "]", feeds.get(i), errors);
+      if (feed != null) {
+        rpz.add(feed);
+      }
+    }
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }
@@ -141,7 +160,9 @@ public record Config(
         mode,
         Boolean.TRUE.equals(said.watchZones()),
         policies,
-        sandboxes);
+        sandboxes,
+        policySource,
+        rpz);
   }
 
   private static String orElse(String value, String fallback) {

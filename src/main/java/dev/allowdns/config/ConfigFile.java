@@ -41,10 +41,15 @@ public record ConfigFile(
     String mode,
     Boolean watchZones,
     Map<String, List<String>> policies,
-    List<SandboxEntry> sandboxes) {
+    List<SandboxEntry> sandboxes,
+    FeedEntry policySource,
+    List<FeedEntry> rpz) {
 
   /** One {@code sandboxes:} item of the YAML file. */
   public record SandboxEntry(String cidr, String id, String taskId, String user, String policy) {}
+
+  /** A zone transferred from a primary: {@code policy_source:} or one {@code rpz:} item. */
+  public record FeedEntry(String primary, String zone, String tsigKeyFile) {}
 
   /**
    * Made on first use: Jackson's YAML and databind classes take a few hundred milliseconds to
@@ -70,7 +75,7 @@ public record ConfigFile(
   public static final ConfigFile EMPTY =
       new ConfigFile(
           null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-          null, null, null, null, null, null, null);
+          null, null, null, null, null, null, null, null, null);
 
   /**
    * Reads a YAML config file.
@@ -157,6 +162,8 @@ public record ConfigFile(
         value(values, "mode", String.class),
         value(values, "watch_zones", Boolean.class),
         null,
+        null,
+        null,
         null);
   }
 
@@ -211,7 +218,18 @@ public record ConfigFile(
         either(flags.mode, mode),
         either(flags.watchZones, watchZones),
         either(flags.policies, policies),
-        either(flags.sandboxes, sandboxes));
+        either(flags.sandboxes, sandboxes),
+        feedEither(flags.policySource, policySource),
+        either(flags.rpz, rpz));
+  }
+
+  /** Returns the file's feed with each part the flags say replaced. */
+  private static FeedEntry feedEither(FeedEntry flag, FeedEntry file) {
+    if (flag == null || file == null) {
+      return flag == null ? file : flag;
+    }
+    return new FeedEntry(
+        either(flag.primary, file.primary), either(flag.zone, file.zone), either(flag.tsigKeyFile, file.tsigKeyFile));
   }
 
   /** Returns what the flag says, unless it says nothing (unset, or an empty list). */

@@ -58,9 +58,16 @@ public final class PolicySet {
    */
   public static PolicySet load(Path zonesDir, Map<String, List<String>> policyZones, long generation)
       throws PolicyException {
+    return load(zonesDir, policyZones, generation, List.of());
+  }
+
+  /** Loads like {@link #load(Path, Map, long)}, with {@code denyLists} on top of every policy. */
+  public static PolicySet load(
+      Path zonesDir, Map<String, List<String>> policyZones, long generation, List<DenyList> denyLists)
+      throws PolicyException {
     List<String> errors = new ArrayList<>();
     List<ZoneSource> sources = readZones(zonesDir, errors);
-    return build(sources, errors, policyZones, generation, null, List.of());
+    return build(sources, errors, policyZones, generation, null, denyLists);
   }
 
   /**
