@@ -60,6 +60,7 @@ final class ZonesCommand {
         out.print(
             PolicyExport.zoneFile(
                 origin, soaSerial, DurationText.parse(refresh), DurationText.parse(retry), config.zones(), config.policies()));
+        out.flush(); // print, unlike println, does not flush an auto-flushing writer
         return ExitCodes.OK;
       } catch (ConfigException e) {
         e.errors().forEach(err::println);
