@@ -186,11 +186,16 @@ public final class Fleet implements PolicySource, NotifyHandler, AutoCloseable {
         feed.source.zone(),
         timer.schedule(
             () -> {
+              unschedule(feed); // running now: the next check is scheduled afresh below
               boolean ok = refresh(feed, true);
               schedule(feed, feed.next(ok));
             },
             delay.toMillis(),
             TimeUnit.MILLISECONDS));
+  }
+
+  private synchronized void unschedule(Feed feed) {
+    pending.remove(feed.source.zone());
   }
 
   /**
@@ -274,6 +279,7 @@ public final class Fleet implements PolicySource, NotifyHandler, AutoCloseable {
       log.debug("NOTIFY from {} ignored: {}", sender.getHostAddress(), verdict.reason());
       return null;
     }
+    log.info("NOTIFY for {} from {}: checking the primary now", verdict.feed().source.zone(), sender.getHostAddress());
     schedule(verdict.feed(), Duration.ZERO);
     return NotifyResponder.acknowledge(notify, verdict.feed());
   }

@@ -91,7 +91,7 @@ class FleetIT {
     for (int i = 0; i < HOSTS; i++) {
       ports.add(FreePorts.udpAndTcp());
     }
-    primary = KnotPrimary.start(Map.of(ORIGIN, export(1), RPZ, rpzZone()), KEY, SECRET, ports);
+    primary = KnotPrimary.start(Map.of(ORIGIN, export(1), RPZ, rpzZone(1, "")), java.util.Set.of(RPZ), KEY, SECRET, ports);
     for (int i = 0; i < HOSTS; i++) {
       Path config = dir.resolve("host" + i + ".yaml");
       Files.writeString(config, """
@@ -130,8 +130,10 @@ class FleetIT {
     return result.stdout();
   }
 
-  private static String rpzZone() {
-    return "rpz.test. 300 IN SOA ns.rpz.test. h.rpz.test. 1 3600 60 600 60\n"
+  /** The RPZ feed: no NOTIFY, refreshed every 2 s by the SOA timer. */
+  private static String rpzZone(long serial, String more) {
+    return "rpz.test. 300 IN SOA ns.rpz.test. h.rpz.test. " + serial + " 2 1 600 60\n"
+        + more
         + "rpz.test. 300 IN NS ns.rpz.test.\n"
         + "evil.wild.fleet.test.rpz.test. 300 IN CNAME .\n"
         + "*.bad.fleet.test.rpz.test. 300 IN CNAME *.\n"
@@ -181,6 +183,14 @@ class FleetIT {
     }
     System.out.println("FleetIT propagation after knotc zone-reload, ms per host: " + millis);
     assertEquals(HOSTS, reached, "hosts enforcing the new rule within " + PROPAGATION_BOUND + ": " + millis + "\n" + primary.log());
+    List<Long> fromNotify = new ArrayList<>();
+    for (int i = 0; i < HOSTS; i++) {
+      fromNotify.add(notifyToApplied(hosts.get(i).stderr(), 2));
+    }
+    System.out.println("FleetIT propagation from NOTIFY received to serial 2 in force, ms per host (host logs): " + fromNotify);
+    for (long ms : fromNotify) {
+      assertTrue(ms < PROPAGATION_BOUND.toMillis(), fromNotify::toString);
+    }
     for (int i = 0; i < HOSTS; i++) {
       assertTrue(metric(i, "allowdns_zone_transfers_total{type=\"ixfr\"}") > before[i], "host " + i + " used IXFR\n" + hosts.get(i).stderr());
       assertEquals(2, JSON.readTree(get(i, "/healthz")).path("policy_serial").asLong());
@@ -270,6 +280,51 @@ class FleetIT {
 
   @Test
   @Order(7)
+  void rpzChangeWithoutNotify_reachesEveryHostOnTheSoaRefreshTimer() throws Exception {
+    assertEquals(Rcode.NOERROR, rcode(0, "late.wild.fleet.test"));
+    primary.replaceZone(RPZ, rpzZone(2, "late.wild.fleet.test.rpz.test. 300 IN CNAME .\n"));
+    primary.reload(RPZ);
+    long deadline = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+    for (int i = 0; i < HOSTS; i++) {
+      while (rcode(i, "late.wild.fleet.test") != Rcode.NXDOMAIN && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertEquals(Rcode.NXDOMAIN, rcode(i, "late.wild.fleet.test"), hosts.get(i).stderr());
+      assertEquals(2.0, metric(i, "allowdns_rpz_serial{zone=\"rpz.test\"}"));
+    }
+  }
+
+  @Test
+  @Order(8)
+  void secondaryWithAWrongKeyAndNoCopy_refusesToStart_sayingWhy() throws Exception {
+    Path wrongKey = dir.resolve("wrong.key");
+    Files.writeString(wrongKey, "key \"" + KEY + "\" { algorithm hmac-sha256; secret \"" + java.util.Base64.getEncoder().encodeToString(new byte[32]) + "\"; };\n");
+    Path config = dir.resolve("wrong.yaml");
+    Files.writeString(config, """
+        policy_source: {primary: "%s", zone: %s, tsig_key_file: "%s"}
+        state_dir: "%s"
+        """.formatted(primary.address(), ORIGIN, wrongKey, dir.resolve("state-wrong")));
+    CommandResult serve =
+        AllowdnsCli.run(dir, "serve", "--config", config.toString(), "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0");
+    assertEquals(2, serve.exitCode(), serve::describe);
+    assertTrue(serve.stderr().contains("transfer of policy zone " + ORIGIN), serve::describe);
+    assertTrue(serve.stderr().contains("no copy of policy zone " + ORIGIN + " yet"), serve::describe);
+  }
+
+  @Test
+  @Order(9)
+  void export_ofZonesWithErrors_exitsTwoWithEveryFileLineReason() throws Exception {
+    Files.createDirectories(dir.resolve("bad-zones"));
+    Files.writeString(dir.resolve("bad-zones/bad.zone"), "ok.fleet.test\n*.com\na b\n");
+    CommandResult result = AllowdnsCli.run(dir, "zones", "export", "--origin", ORIGIN, "--zones", "bad-zones");
+    assertEquals(2, result.exitCode(), result::describe);
+    assertEquals("", result.stdout());
+    assertTrue(result.stderr().contains("bad-zones/bad.zone:2: '*.com' allows a whole public suffix"), result::describe);
+    assertTrue(result.stderr().contains("bad-zones/bad.zone:3: "), result::describe);
+  }
+
+  @Test
+  @Order(10)
   void hostRestartedWithoutThePrimary_enforcesItsLastGoodCopy() throws Exception {
     primary.stop();
     hosts.get(HOSTS - 1).close();
@@ -332,6 +387,19 @@ class FleetIT {
       }
     }
     return 0;
+  }
+
+  /** Returns the ms between the last NOTIFY a host logged before {@code serial} came in force, and that. */
+  private static long notifyToApplied(String log, long serial) {
+    java.time.Instant notified = null;
+    for (String line : log.split("\n")) {
+      if (line.contains("NOTIFY for " + ORIGIN)) {
+        notified = java.time.Instant.parse(line.substring(0, line.indexOf(' ')));
+      } else if (line.contains("policy zone " + ORIGIN) && line.contains(": serial " + serial + " in force") && notified != null) {
+        return Duration.between(notified, java.time.Instant.parse(line.substring(0, line.indexOf(' ')))).toMillis();
+      }
+    }
+    throw new AssertionError("no NOTIFY then serial " + serial + " in the host's log:\n" + log);
   }
 
   private static List<String> fieldNames(JsonNode node) {

@@ -40,6 +40,16 @@ public final class KnotPrimary implements AutoCloseable {
    */
   public static KnotPrimary start(Map<String, String> zones, String keyName, String secret, List<Integer> secondaries)
       throws IOException, InterruptedException {
+    return start(zones, java.util.Set.of(), keyName, secret, secondaries);
+  }
+
+  /**
+   * Starts like {@link #start(Map, String, String, List)}; the zones of {@code silent} send no
+   * NOTIFY, so secondaries see their changes only on the SOA refresh timer.
+   */
+  public static KnotPrimary start(
+      Map<String, String> zones, java.util.Set<String> silent, String keyName, String secret, List<Integer> secondaries)
+      throws IOException, InterruptedException {
     Path knotdBinary = Programs.require("knotd");
     Path dir = Files.createTempDirectory("allowdns-knot-primary-");
     Path run = Files.createDirectories(dir.resolve("run"));
@@ -86,13 +96,23 @@ public final class KnotPrimary implements AutoCloseable {
             zonefile-load: difference
             journal-content: changes
             acl: fleet
-            notify: [%s]
+            notify: [%2$s]
+          - id: silent
+            storage: "%1$s"
+            semantic-checks: off
+            zonefile-sync: -1
+            zonefile-load: difference
+            journal-content: changes
+            acl: fleet
         zone:
         """
             .formatted(storage, String.join(", ", ids)));
     for (Map.Entry<String, String> zone : zones.entrySet()) {
       Files.writeString(storage.resolve(zone.getKey() + ".zone"), zone.getValue(), StandardCharsets.UTF_8);
       conf.append("  - domain: %s\n    file: \"%s.zone\"\n".formatted(zone.getKey(), zone.getKey()));
+      if (silent.contains(zone.getKey())) {
+        conf.append("    template: silent\n");
+      }
     }
     Files.writeString(dir.resolve("knot.conf"), conf.toString(), StandardCharsets.UTF_8);
     ChildProcess knotd =
