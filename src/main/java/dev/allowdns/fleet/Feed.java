@@ -92,7 +92,7 @@ final class Feed {
         return new Transfer(now, "current");
       }
       if (xfr.isIXFR()) {
-        return new Transfer(now.apply(xfr.getIXFR()), "ixfr");
+        return new Transfer(now.apply(xfr.getIXFR().stream().map(ZoneCopy.Difference::of).toList()), "ixfr");
       }
       return new Transfer(ZoneCopy.of(origin, xfr.getAXFR()), "axfr");
     } catch (IllegalArgumentException e) {

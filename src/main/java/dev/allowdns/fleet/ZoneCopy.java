@@ -46,17 +46,24 @@ record ZoneCopy(Name origin, SOARecord soa, List<Record> records) {
     return soa.getSerial();
   }
 
+  /** One difference of an IXFR: from serial {@code start}, records deleted then added (each with its SOA). */
+  record Difference(long start, List<Record> deletes, List<Record> adds) {
+    static Difference of(ZoneTransferIn.Delta delta) {
+      return new Difference(delta.start, delta.deletes, delta.adds);
+    }
+  }
+
   /** Returns this copy with the differences of an IXFR applied, in order (RFC 1995 §4). */
-  ZoneCopy apply(List<ZoneTransferIn.Delta> deltas) {
+  ZoneCopy apply(List<Difference> differences) {
     Set<Record> set = new LinkedHashSet<>(records);
     SOARecord now = soa;
-    for (ZoneTransferIn.Delta delta : deltas) {
-      if (delta.start != now.getSerial()) {
+    for (Difference delta : differences) {
+      if (delta.start() != now.getSerial()) {
         throw new IllegalArgumentException(
-            origin + ": IXFR difference starts at serial " + delta.start + ", the copy is at " + now.getSerial());
+            origin + ": IXFR difference starts at serial " + delta.start() + ", the copy is at " + now.getSerial());
       }
-      delta.deletes.stream().filter(r -> r.getType() != Type.SOA).forEach(set::remove);
-      for (Record added : delta.adds) {
+      delta.deletes().stream().filter(r -> r.getType() != Type.SOA).forEach(set::remove);
+      for (Record added : delta.adds()) {
         if (added.getType() == Type.SOA) {
           now = (SOARecord) added;
         } else {
