@@ -45,9 +45,11 @@ public final class Fleet implements PolicySource, NotifyHandler, AutoCloseable {
   private final Feed policy;
   private final List<Feed> feeds;
   private final Map<String, ScheduledFuture<?>> pending = new HashMap<>();
+  /** Outcomes of the transfers before {@link #start}, counted once the meters exist. */
+  private final List<String[]> earlyOutcomes = new ArrayList<>();
   private ScheduledExecutorService timer;
-  private Applier applier;
-  private FleetMetrics metrics;
+  private volatile Applier applier;
+  private volatile FleetMetrics metrics;
 
   private Fleet(Config config, Feed policy, List<Feed> feeds) {
     this.config = config;
@@ -147,7 +149,10 @@ public final class Fleet implements PolicySource, NotifyHandler, AutoCloseable {
    */
   public synchronized void start(Applier applier, MeterRegistry registry) {
     this.applier = applier;
-    this.metrics = new FleetMetrics(registry);
+    FleetMetrics meters = new FleetMetrics(registry);
+    earlyOutcomes.forEach(outcome -> meters.transfer(outcome[0], outcome[1]));
+    earlyOutcomes.clear();
+    this.metrics = meters;
     for (Feed feed : feeds) {
       if (feed.kind == Feed.Kind.RPZ) {
         Gauge.builder("allowdns_rpz_serial", feed, f -> f.copy() == null ? Double.NaN : f.copy().serial())
@@ -213,8 +218,9 @@ public final class Fleet implements PolicySource, NotifyHandler, AutoCloseable {
       count("failed", feed);
       return false;
     }
-    if (metrics != null) {
-      metrics.transferType(transfer.type());
+    FleetMetrics meters = metrics;
+    if (meters != null) {
+      meters.transferType(transfer.type());
     }
     ZoneCopy before = feed.copy();
     if (transfer.copy() == before) {
@@ -260,8 +266,11 @@ public final class Fleet implements PolicySource, NotifyHandler, AutoCloseable {
   }
 
   private void count(String outcome, Feed feed) {
-    if (metrics != null) {
-      metrics.transfer(outcome, feed.kind.label());
+    FleetMetrics meters = metrics;
+    if (meters != null) {
+      meters.transfer(outcome, feed.kind.label());
+    } else {
+      earlyOutcomes.add(new String[] {outcome, feed.kind.label()}); // transferAll, before start
     }
   }
 
@@ -273,8 +282,9 @@ public final class Fleet implements PolicySource, NotifyHandler, AutoCloseable {
   public byte[] handle(Message notify, byte[] wire, InetAddress sender) {
     NotifyResponder.Verdict verdict = NotifyResponder.check(feeds, notify, wire, sender);
     if (verdict.feed() == null) {
-      if (metrics != null) {
-        metrics.notifyIgnored(verdict.reason());
+      FleetMetrics meters = metrics;
+      if (meters != null) {
+        meters.notifyIgnored(verdict.reason());
       }
       log.debug("NOTIFY from {} ignored: {}", sender.getHostAddress(), verdict.reason());
       return null;

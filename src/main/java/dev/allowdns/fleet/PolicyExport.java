@@ -47,7 +47,7 @@ public final class PolicyExport {
         new PolicyZone.Soa(serial, refresh.toSeconds(), retry.toSeconds(), EXPIRE, NEGATIVE_TTL);
     StringBuilder out = new StringBuilder();
     out.append("; allowdns policy zone ").append(originName).append(" serial ").append(serial)
-        .append(": ").append(sources.size()).append(" zone files of ").append(zonesDir)
+        .append(": the ").append(sources.size()).append(" zones of ").append(zonesDir)
         .append(" and ").append(policies.isEmpty() ? "the default policy" : policies.size() + " policies")
         .append('\n');
     for (Record record : PolicyZone.encode(originName, soa, TTL, sources, policies)) {
