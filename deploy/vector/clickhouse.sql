@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS allowdns.connections (
   reason LowCardinality(Nullable(String)),
   host Nullable(String),
   policy_generation Nullable(Int64),
+  policy_serial Nullable(Int64),
   path LowCardinality(Nullable(String)),
   via Nullable(String),
   proxy_status Nullable(Int32),
@@ -47,6 +48,7 @@ CREATE TABLE IF NOT EXISTS allowdns.queries (
   duration_us Nullable(Int64),
   reason LowCardinality(Nullable(String)),
   policy_generation Nullable(Int64),
+  policy_serial Nullable(Int64),
   allowdns_host LowCardinality(String)
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMM(timestamp)

@@ -57,6 +57,9 @@ public final class AdminServer implements AutoCloseable {
 
     /** Returns the policy generation in force. */
     long generation();
+
+    /** Returns the SOA serial of the transferred policy in force, {@code null} when not a secondary. */
+    Long policySerial();
   }
 
   /**
@@ -138,6 +141,15 @@ public final class AdminServer implements AutoCloseable {
 
   /** The request routing: path and method to a handler, errors to 4xx. */
   private record Routes(Api api, PrometheusMeterRegistry registry, EventHub events, String token) {
+    /** Returns {@code {"status":"ok","generation":N,"policy_serial":S}}, in that order. */
+    private Map<String, Object> health() {
+      Map<String, Object> health = new java.util.LinkedHashMap<>();
+      health.put("status", "ok");
+      health.put("generation", api.generation());
+      health.put("policy_serial", api.policySerial());
+      return health;
+    }
+
     void handle(HttpExchange exchange) throws IOException {
       try {
         route(exchange);
@@ -162,7 +174,7 @@ public final class AdminServer implements AutoCloseable {
       String method = exchange.getRequestMethod();
       switch (path) {
         case "/metrics" -> only(exchange, "GET", () -> metrics(exchange));
-        case "/healthz" -> only(exchange, "GET", () -> send(exchange, 200, Map.of("status", "ok", "generation", api.generation())));
+        case "/healthz" -> only(exchange, "GET", () -> send(exchange, 200, health()));
         case "/reload" -> only(exchange, "POST", () -> reload(exchange));
         case "/sandboxes" -> sandboxes(exchange, method);
         case "/events" -> only(exchange, "GET", () -> events(exchange));

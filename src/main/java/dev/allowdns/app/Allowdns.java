@@ -8,11 +8,13 @@ import dev.allowdns.audit.RecordLog;
 import dev.allowdns.config.Config;
 import dev.allowdns.config.Mode;
 import dev.allowdns.dns.DnsServer;
+import dev.allowdns.fleet.Fleet;
 import dev.allowdns.ledger.Ledger;
 import dev.allowdns.policy.Policy;
 import dev.allowdns.policy.PolicyChange;
 import dev.allowdns.policy.PolicyException;
 import dev.allowdns.policy.PolicySet;
+import dev.allowdns.policy.PolicySource;
 import dev.allowdns.policy.Zone;
 import dev.allowdns.parent.ParentRoutes;
 import dev.allowdns.proxy.ProxyServer;
@@ -53,6 +55,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private static final Duration LEDGER_KEEP_EXPIRED = Duration.ofHours(1);
 
   private final Config config;
+  private final Fleet fleet;
   private final AtomicReference<PolicySet> policies;
   private final SandboxRegistry sandboxes;
   private final PrometheusMeterRegistry registry;
@@ -70,14 +73,20 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private AdminServer admin;
   private ZoneWatcher zoneWatcher;
 
-  private Allowdns(Config config, PolicySet policies, SandboxRegistry sandboxes) {
+  private Allowdns(Config config, Fleet fleet, PolicySet policies, SandboxRegistry sandboxes) {
     this.config = config;
+    this.fleet = fleet;
     this.policies = new AtomicReference<>(policies);
     this.sandboxes = sandboxes;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Gauge.builder("allowdns_policy_generation", this, a -> a.policies.get().generation())
         .description("Generation of the policy set in force")
         .register(registry);
+    if (fleet.secondary()) {
+      Gauge.builder("allowdns_policy_serial", this, a -> a.policySerial() == null ? Double.NaN : a.policySerial())
+          .description("SOA serial of the transferred policy in force")
+          .register(registry);
+    }
     this.reloadsApplied = reloads("applied");
     this.reloadsFailed = reloads("failed");
   }
@@ -98,13 +107,28 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
    */
   public static Allowdns start(Config config, PolicySet policies, Path tokenFile)
       throws InterruptedException {
+    try {
+      return start(config, Fleet.open(config), policies, tokenFile);
+    } catch (IOException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Starts like {@link #start(Config, PolicySet, Path)}, with {@code fleet} as the source every
+   * reload reads; it transfers and refreshes its zones while the server runs.
+   *
+   * @param policies what {@code fleet} held at start, generation 1
+   */
+  public static Allowdns start(Config config, Fleet fleet, PolicySet policies, Path tokenFile)
+      throws InterruptedException {
     SandboxRegistry sandboxes;
     try {
       sandboxes = SandboxRegistry.open(config.stateDir(), config.sandboxes(), PolicySet.DEFAULT_POLICY);
     } catch (IOException e) {
       throw new IllegalStateException(e.getMessage(), e);
     }
-    Allowdns allowdns = new Allowdns(config, policies, sandboxes);
+    Allowdns allowdns = new Allowdns(config, fleet, policies, sandboxes);
     try {
       allowdns.startParts(tokenFile);
     } catch (RuntimeException | InterruptedException e) {
@@ -124,7 +148,9 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
           .description("(sandbox, address) pairs in the DNS ledger")
           .register(registry);
     }
-    dns = DnsServer.start(config, policies.get(), sandboxes::current, registry, queryLog, ledger);
+    dns =
+        DnsServer.start(
+            config, policies.get(), sandboxes::current, registry, queryLog, ledger, fleet.secondary() || !config.rpz().isEmpty() ? fleet : null);
     if (relaying) {
       ParentRoutes parents;
       try {
@@ -160,6 +186,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     admin = AdminServer.start(config.adminListen(), tokenFile, this, registry, events);
+    fleet.start(source -> reload(source, false).errors(), registry);
     if (config.watchZones()) {
       try {
         zoneWatcher = ZoneWatcher.start(config.zones(), () -> reload(false));
@@ -187,11 +214,19 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
 
   @Override
   public ReloadReport reload(boolean dryRun) {
+    return reload(fleet, dryRun);
+  }
+
+  /**
+   * Loads the next generation from {@code source} (the zones directory, or a transferred zone),
+   * validates it whole and swaps it in; a failure keeps the policy in force and reports why.
+   */
+  private ReloadReport reload(PolicySource source, boolean dryRun) {
     synchronized (reloading) {
       PolicySet before = policies.get();
       PolicySet after;
       try {
-        after = PolicySet.load(config.zones(), config.policies(), before.generation() + 1);
+        after = source.load(before.generation() + 1);
       } catch (PolicyException e) {
         return failed(dryRun, before, e.errors());
       }
@@ -201,7 +236,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
       }
       Map<String, PolicyChange> changes = PolicyChange.between(before, after);
       if (dryRun) {
-        return new ReloadReport(false, true, before.generation(), List.of(), changes);
+        return new ReloadReport(false, true, before.generation(), after.serial(), List.of(), changes);
       }
       policies.set(after);
       dns.reload(after);
@@ -211,8 +246,12 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
         ledger.retainIf((sandbox, name) -> allows(after, current, sandbox, name));
       }
       reloadsApplied.increment();
-      log.info("reloaded policies: generation {}, {}", after.generation(), describe(changes));
-      return new ReloadReport(true, false, after.generation(), List.of(), changes);
+      log.info(
+          "reloaded policies: generation {}{}, {}",
+          after.generation(),
+          after.serial() == null ? "" : " (policy serial " + after.serial() + ")",
+          describe(changes));
+      return new ReloadReport(true, false, after.generation(), after.serial(), List.of(), changes);
     }
   }
 
@@ -221,7 +260,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
       reloadsFailed.increment();
       log.warn("reload failed, generation {} stays in force:\n  {}", before.generation(), String.join("\n  ", errors));
     }
-    return new ReloadReport(false, dryRun, before.generation(), errors, Map.of());
+    return new ReloadReport(false, dryRun, before.generation(), before.serial(), errors, Map.of());
   }
 
   private static boolean allows(PolicySet policySet, Sandboxes directory, String sandboxId, String name) {
@@ -289,6 +328,11 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
     return policies.get().generation();
   }
 
+  @Override
+  public Long policySerial() {
+    return policies.get().serial();
+  }
+
   /** Returns the one line that says what this process serves, printed once it is ready. */
   public String readyLine(String version) {
     PolicySet policySet = policies.get();
@@ -303,6 +347,12 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
         + policyText
         + "; generation "
         + policySet.generation()
+        + (policySet.serial() == null
+            ? ""
+            : "; policy serial " + policySet.serial() + " of " + config.policySource().zone() + " from " + config.policySource().primary())
+        + policySet.denyLists().stream()
+            .map(d -> "; rpz " + d.zone() + " serial " + d.serial() + " (" + d.size() + " triggers)")
+            .collect(Collectors.joining())
         + (config.mode() == Mode.AUDIT ? "; mode audit (nothing is blocked)" : "")
         + (config.watchZones() ? "; watching " + config.zones() : "")
         + "; upstreams "
@@ -331,6 +381,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
    * for {@code grace} and records them, the resolver stops answering, and the logs write out.
    */
   public void stop(Duration grace) {
+    fleet.close();
     if (zoneWatcher != null) {
       zoneWatcher.close();
     }

@@ -21,6 +21,8 @@ import java.io.IOException;
  * @param reason why it was refused or ended abnormally; {@code null} for a normal allowed one
  * @param host the HTTP Host header, when one was seen
  * @param policyGeneration the policy generation that decided
+ * @param policySerial the SOA serial of the transferred policy that decided, {@code null} when the
+ *     policy came from a zones directory
  * @param path {@code transparent} (redirected by iptables) or {@code proxy} (the explicit proxy)
  * @param via the parent proxy's {@code HOST:PORT} the connection went through, {@code null} for
  *     direct
@@ -47,6 +49,7 @@ public record ConnectionRecord(
     String reason,
     String host,
     long policyGeneration,
+    Long policySerial,
     String path,
     String via,
     Integer proxyStatus)
@@ -75,6 +78,7 @@ public record ConnectionRecord(
   private static final SerializableString REASON = new SerializedString("reason");
   private static final SerializableString HOST = new SerializedString("host");
   private static final SerializableString POLICY_GENERATION = new SerializedString("policy_generation");
+  private static final SerializableString POLICY_SERIAL = new SerializedString("policy_serial");
   private static final SerializableString PATH = new SerializedString("path");
   private static final SerializableString VIA = new SerializedString("via");
   private static final SerializableString PROXY_STATUS = new SerializedString("proxy_status");
@@ -120,6 +124,12 @@ public record ConnectionRecord(
     json.writeString(host);
     json.writeFieldName(POLICY_GENERATION);
     json.writeNumber(policyGeneration);
+    json.writeFieldName(POLICY_SERIAL);
+    if (policySerial == null) {
+      json.writeNull();
+    } else {
+      json.writeNumber(policySerial.longValue());
+    }
     json.writeFieldName(PATH);
     json.writeString(path);
     json.writeFieldName(VIA);

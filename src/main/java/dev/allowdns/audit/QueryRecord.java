@@ -26,6 +26,8 @@ import org.xbill.DNS.Type;
  * @param cached whether the answer came without an upstream query of its own
  * @param reason why a query was not answered normally ({@code denied}, {@code not_allowed},
  *     {@code unknown_sandbox}, {@code upstream_failed}, {@code stale}, ...), {@code null} otherwise
+ * @param policySerial the SOA serial of the transferred policy in force, {@code null} when the
+ *     policy came from a zones directory
  */
 public record QueryRecord(
     long timestampMillis,
@@ -34,7 +36,8 @@ public record QueryRecord(
     boolean cached,
     long durationUs,
     String reason,
-    long policyGeneration)
+    long policyGeneration,
+    Long policySerial)
     implements JsonLine {
 
   // Field names encoded once: the writer thread spends its time on values, not on names.
@@ -53,6 +56,7 @@ public record QueryRecord(
   private static final SerializableString DURATION_US = new SerializedString("duration_us");
   private static final SerializableString REASON = new SerializedString("reason");
   private static final SerializableString POLICY_GENERATION = new SerializedString("policy_generation");
+  private static final SerializableString POLICY_SERIAL = new SerializedString("policy_serial");
   private static final SerializableString ANSWERS = new SerializedString("answers");
   // Type and rcode names quoted once (dnsjava looks them up in a map of boxed integers).
   private static final SerializableString[] TYPE_NAMES = names(Type::string, 512);
@@ -90,6 +94,12 @@ public record QueryRecord(
     json.writeString(reason);
     json.writeFieldName(POLICY_GENERATION);
     json.writeNumber(policyGeneration);
+    json.writeFieldName(POLICY_SERIAL);
+    if (policySerial == null) {
+      json.writeNull();
+    } else {
+      json.writeNumber(policySerial.longValue());
+    }
     json.writeEndObject();
   }
 

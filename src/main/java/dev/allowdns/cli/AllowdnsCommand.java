@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       CheckCommand.class,
       ValidateCommand.class,
+      ZonesCommand.class,
       ReloadCommand.class,
       SandboxCommand.class,
       LogsCommand.class,

@@ -3,8 +3,10 @@ package dev.allowdns.cli;
 import dev.allowdns.config.Config;
 import dev.allowdns.config.ConfigException;
 import dev.allowdns.config.ConfigFile;
+import dev.allowdns.fleet.Fleet;
 import dev.allowdns.policy.PolicyException;
 import dev.allowdns.policy.PolicySet;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,8 +35,8 @@ final class ConfigOptions {
     return configFile == null ? ConfigFile.EMPTY : ConfigFile.read(configFile);
   }
 
-  /** A loaded configuration and policy set. */
-  record Loaded(Config config, PolicySet policies) {}
+  /** A loaded configuration and policy set, and the fleet that is its source. */
+  record Loaded(Config config, PolicySet policies, Fleet fleet) {}
 
   /**
    * Loads the configuration and the policies it names.
@@ -44,11 +46,26 @@ final class ConfigOptions {
    * @throws ConfigException listing every error of the configuration and of the zones
    */
   Loaded load(ConfigFile flags, Path resolvConf) throws ConfigException {
-    ConfigFile said = file().overriddenBy(flags).overriddenBy(zonesFlag());
-    Config config = Config.resolve(said, resolvConf);
+    return load(flags, resolvConf, false);
+  }
+
+  /**
+   * Loads like {@link #load(ConfigFile, Path)}; a secondary decides by its last good copy, after
+   * one transfer from its primary first when {@code transfer} (serve).
+   */
+  Loaded load(ConfigFile flags, Path resolvConf, boolean transfer) throws ConfigException {
+    Config config = config(flags, resolvConf);
+    Fleet fleet;
     PolicySet policies;
     try {
-      policies = PolicySet.load(config.zones(), config.policies(), 1);
+      fleet = Fleet.open(config);
+      if (transfer) {
+        fleet.transferAll();
+      }
+      fleet.requireCopy();
+      policies = fleet.load(1);
+    } catch (IOException e) {
+      throw new ConfigException(e.getMessage());
     } catch (PolicyException e) {
       throw new ConfigException(e.errors());
     }
@@ -71,7 +88,13 @@ final class ConfigOptions {
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }
-    return new Loaded(config, policies);
+    return new Loaded(config, policies, fleet);
+  }
+
+  /** Resolves the configuration alone, without loading any policy. */
+  Config config(ConfigFile flags, Path resolvConf) throws ConfigException {
+    ConfigFile said = file().overriddenBy(flags).overriddenBy(zonesFlag());
+    return Config.resolve(said, resolvConf);
   }
 
   /**

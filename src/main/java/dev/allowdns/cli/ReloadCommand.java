@@ -47,10 +47,11 @@ final class ReloadCommand implements Callable<Integer> {
       report.errors().forEach(err::println);
       return ExitCodes.INPUT_ERROR;
     }
+    String serial = report.policySerial() == null ? "" : ", policy serial " + report.policySerial();
     String status =
         report.dryRun()
-            ? "dry run: nothing applied, generation " + report.generation() + " stays in force"
-            : "reloaded: generation " + report.generation() + " in force";
+            ? "dry run: nothing applied, generation " + report.generation() + serial + " stays in force"
+            : "reloaded: generation " + report.generation() + serial + " in force";
     if (report.changes().isEmpty()) {
       out.println("no change (" + status + ")");
       return ExitCodes.OK;

@@ -103,12 +103,21 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--admin-token-file", paramLabel = "FILE", description = "Bearer token the admin API requires; needed for a non-loopback --admin-listen.")
   Path adminTokenFile;
 
+  @Option(names = "--policy-primary", paramLabel = "HOST:PORT", description = "Be a secondary: transfer the policy zone from this primary (no zones directory).")
+  String policyPrimary;
+
+  @Option(names = "--policy-zone", paramLabel = "NAME", description = "The policy zone to transfer, e.g. policy.corp.example.")
+  String policyZone;
+
+  @Option(names = "--policy-tsig-key-file", paramLabel = "FILE", description = "TSIG key for transfers and NOTIFY (BIND key clause or keymgr -t output).")
+  String policyTsigKeyFile;
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
     ConfigOptions.Loaded loaded;
     try {
-      loaded = configOptions.load(flags(), Config.RESOLV_CONF);
+      loaded = configOptions.load(flags(), Config.RESOLV_CONF, true);
     } catch (ConfigException e) {
       e.errors().forEach(err::println);
       err.flush();
@@ -117,7 +126,7 @@ final class ServeCommand implements Callable<Integer> {
     Config config = loaded.config();
     Allowdns allowdns;
     try {
-      allowdns = Allowdns.start(config, loaded.policies(), adminTokenFile);
+      allowdns = Allowdns.start(config, loaded.fleet(), loaded.policies(), adminTokenFile);
     } catch (IllegalStateException e) {
       err.println(e.getMessage());
       err.flush();
@@ -167,6 +176,13 @@ final class ServeCommand implements Callable<Integer> {
     flags.put("upstream_proxy", upstreamProxy);
     flags.put("upstream_proxy_auth_file", upstreamProxyAuthFile);
     flags.put("no_proxy", noProxy);
+    if (policyPrimary != null || policyZone != null || policyTsigKeyFile != null) {
+      Map<String, String> source = new HashMap<>();
+      source.put("primary", policyPrimary);
+      source.put("zone", policyZone);
+      source.put("tsig_key_file", policyTsigKeyFile);
+      flags.put("policy_source", source);
+    }
     return ConfigFile.of(flags);
   }
 }

@@ -18,6 +18,9 @@ import java.util.function.Function;
  * @param relayListen {@code null} when the relay is off
  * @param proxying the explicit proxy and the parent proxy
  * @param policies zone names per policy; empty means one policy {@code default} of every zone
+ * @param policySource the primary this server's policy is transferred from, {@code null} when it
+ *     reads a zones directory
+ * @param rpz the RPZ feeds applied on top of the policy
  */
 public record Config(
     List<HostPort> listen,
@@ -43,7 +46,9 @@ public record Config(
     boolean watchZones,
     Proxying proxying,
     Map<String, List<String>> policies,
-    List<Sandboxes.Entry> sandboxes) {
+    List<Sandboxes.Entry> sandboxes,
+    FeedSource policySource,
+    List<FeedSource> rpz) {
 
   public static final String DEFAULT_LISTEN = "127.0.0.1:1053";
   public static final String DEFAULT_ADMIN_LISTEN = "127.0.0.1:9153";
@@ -72,6 +77,7 @@ public record Config(
     upstreams = List.copyOf(upstreams);
     policies = Map.copyOf(policies);
     sandboxes = List.copyOf(sandboxes);
+    rpz = List.copyOf(rpz);
   }
 
   /**
@@ -127,6 +133,19 @@ public record Config(
     Proxying proxying = v.proxying(said);
     Map<String, List<String>> policies = said.policies() == null ? Map.of() : new LinkedHashMap<>(said.policies());
     List<Sandboxes.Entry> sandboxes = v.sandboxes(said.sandboxes(), policies);
+    FeedSource policySource =
+        said.policySource() == null ? null : FeedSource.parse("policy_source", said.policySource(), errors);
+    if (policySource != null && said.policies() != null) {
+      errors.add("policies: a secondary takes its policies from zone " + policySource.zone() + ", not from the config file");
+    }
+    List<FeedSource> rpz = new ArrayList<>();
+    List<ConfigFile.FeedEntry> feeds = said.rpz() == null ? List.of() : said.rpz();
+    for (int i = 0; i < feeds.size(); i++) {
+      FeedSource feed = FeedSource.parse("rpz[" + i + "]", feeds.get(i), errors);
+      if (feed != null) {
+        rpz.add(feed);
+      }
+    }
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }
@@ -154,7 +173,9 @@ public record Config(
         Boolean.TRUE.equals(said.watchZones()),
         proxying,
         policies,
-        sandboxes);
+        sandboxes,
+        policySource,
+        rpz);
   }
 
   private static String orElse(String value, String fallback) {

@@ -46,10 +46,15 @@ public record ConfigFile(
     String upstreamProxyAuthFile,
     List<String> noProxy,
     Map<String, List<String>> policies,
-    List<SandboxEntry> sandboxes) {
+    List<SandboxEntry> sandboxes,
+    FeedEntry policySource,
+    List<FeedEntry> rpz) {
 
   /** One {@code sandboxes:} item of the YAML file. */
   public record SandboxEntry(String cidr, String id, String taskId, String user, String policy) {}
+
+  /** A zone transferred from a primary: {@code policy_source:} or one {@code rpz:} item. */
+  public record FeedEntry(String primary, String zone, String tsigKeyFile) {}
 
   /**
    * Made on first use: Jackson's YAML and databind classes take a few hundred milliseconds to
@@ -76,7 +81,7 @@ public record ConfigFile(
   public static final ConfigFile EMPTY =
       new ConfigFile(
           null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-          null, null, null, null, null, null, null, null, null, null, null, null);
+          null, null, null, null, null, null, null, null, null, null, null, null, null, null);
 
   /**
    * Reads a YAML config file.
@@ -168,6 +173,8 @@ public record ConfigFile(
         value(values, "upstream_proxy_auth_file", String.class),
         strings(values, "no_proxy"),
         null,
+        null,
+        null,
         null);
   }
 
@@ -227,7 +234,18 @@ public record ConfigFile(
         either(flags.upstreamProxyAuthFile, upstreamProxyAuthFile),
         either(flags.noProxy, noProxy),
         either(flags.policies, policies),
-        either(flags.sandboxes, sandboxes));
+        either(flags.sandboxes, sandboxes),
+        feedEither(flags.policySource, policySource),
+        either(flags.rpz, rpz));
+  }
+
+  /** Returns the file's feed with each part the flags say replaced. */
+  private static FeedEntry feedEither(FeedEntry flag, FeedEntry file) {
+    if (flag == null || file == null) {
+      return flag == null ? file : flag;
+    }
+    return new FeedEntry(
+        either(flag.primary, file.primary), either(flag.zone, file.zone), either(flag.tsigKeyFile, file.tsigKeyFile));
   }
 
   /** Returns what the flag says, unless it says nothing (unset, or an empty list). */

@@ -88,6 +88,22 @@ public final class DnsServer implements AutoCloseable {
       RecordLog queryLog,
       Ledger ledger)
       throws InterruptedException {
+    return start(config, policies, sandboxes, registry, queryLog, ledger, null);
+  }
+
+  /**
+   * Binds and starts answering like {@link #start(Config, PolicySet, Supplier, MeterRegistry,
+   * RecordLog, Ledger)}, with {@code notify} answering NOTIFY messages ({@code null}: NOTIMP).
+   */
+  public static DnsServer start(
+      Config config,
+      PolicySet policies,
+      Supplier<Sandboxes> sandboxes,
+      MeterRegistry registry,
+      RecordLog queryLog,
+      Ledger ledger,
+      NotifyHandler notify)
+      throws InterruptedException {
     Transport transport = Transport.best();
     int threads = Runtime.getRuntime().availableProcessors();
     EventLoopGroup loops = transport.newGroup(threads, "dns");
@@ -108,7 +124,8 @@ public final class DnsServer implements AutoCloseable {
             ledger,
             config.mode() == Mode.AUDIT,
             // Longer than a ledger entry lives (its minimum TTL, then an hour kept expired).
-            new SyntheticAddresses(config.ledgerMinTtl().plus(Duration.ofHours(2))));
+            new SyntheticAddresses(config.ledgerMinTtl().plus(Duration.ofHours(2))),
+            notify);
     server.lookup = new NameLookup(pipeline);
     try {
       for (HostPort listen : config.listen()) {

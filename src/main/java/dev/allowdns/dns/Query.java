@@ -31,6 +31,7 @@ final class Query {
   private Message message;
   Sandbox sandbox;
   long generation;
+  Long serial;
   String rule;
   List<String> answers = List.of();
   String upstream;

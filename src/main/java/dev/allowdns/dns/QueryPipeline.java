@@ -57,6 +57,7 @@ final class QueryPipeline {
   private final Clock clock;
   private final Askers askers = new Askers();
   private final SyntheticAddresses synthetic;
+  private final NotifyHandler notify;
 
   QueryPipeline(
       Supplier<Routing> routing,
@@ -68,9 +69,11 @@ final class QueryPipeline {
       Clock clock,
       Ledger ledger,
       boolean audit,
-      SyntheticAddresses synthetic) {
+      SyntheticAddresses synthetic,
+      NotifyHandler notify) {
     this.synthetic = synthetic;
     this.ledger = ledger;
+    this.notify = notify;
     this.audit = audit;
     this.routing = routing;
     this.sandboxes = sandboxes;
@@ -120,6 +123,10 @@ final class QueryPipeline {
   }
 
   private CompletableFuture<byte[]> answer(Query q) {
+    if (q.opcode == Opcode.NOTIFY && notify != null) {
+      // Not a sandbox's query: answered (or ignored) by the handler, and recorded nowhere.
+      return CompletableFuture.completedFuture(notify.handle(q.message(), q.wire, q.client));
+    }
     if (q.opcode != Opcode.QUERY) {
       return done(q, Responses.error(q.message(), Rcode.NOTIMP, q.ednsPayload, null, q.maxSize), "error", "not_a_query");
     }
@@ -153,6 +160,7 @@ final class QueryPipeline {
     }
     q.sandbox = sandbox;
     q.generation = now.policies().generation();
+    q.serial = now.policies().serial();
     Decision decision = policy.decide(q.name);
     q.rule = decision.ruleLabel();
     if (!decision.allowed()) {
@@ -201,10 +209,10 @@ final class QueryPipeline {
     // The chain is trusted, but a deny rule applies to every name in it (DESIGN.md).
     for (String name : answer.chainNames()) {
       Decision decision = policy.decide(name);
-      if (decision.reason().equals(Decision.DENIED)) {
+      if (decision.denied()) {
         q.rule = decision.ruleLabel();
         if (audit) {
-          q.wouldBlock = Decision.DENIED;
+          q.wouldBlock = decision.reason();
           break;
         }
         q.answers = answer.answerText();
@@ -271,9 +279,12 @@ final class QueryPipeline {
 
   private byte[] blocked(Query q, Policy policy, String name, Decision decision) {
     String why =
-        decision.reason().equals(Decision.DENIED)
-            ? name + " is denied by " + decision.ruleLabel() + " (" + decision.rule().text() + ")"
-            : name + " is not on the allowlist";
+        switch (decision.reason()) {
+          case Decision.DENIED ->
+              name + " is denied by " + decision.ruleLabel() + " (" + decision.rule().text() + ")";
+          case Decision.RPZ -> name + " is listed by RPZ zone " + decision.rule().zone();
+          default -> name + " is not on the allowlist";
+        };
     String text = "allowdns policy '" + policy.name() + "': " + why;
     byte[] out = Responses.blocked(q.wire, q.questionEnd, text, q.generation, q.ednsPayload, q.maxSize);
     if (out == null) {
@@ -317,7 +328,8 @@ final class QueryPipeline {
             q.cached,
             elapsed / 1_000,
             reason,
-            q.generation));
+            q.generation,
+            q.serial));
   }
 
   private static int rcodeOf(byte[] response) {

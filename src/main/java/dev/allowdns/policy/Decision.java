@@ -8,13 +8,15 @@ import java.util.Objects;
  * @param verdict allowed or blocked
  * @param policy the name of the policy that decided
  * @param rule the deciding rule, or {@code null} when no rule matched (blocked by default)
- * @param reason {@code allowed}, {@code denied} (a {@code !} rule matched) or {@code not_allowed}
- *     (no allow rule matched): a metric-safe label
+ * @param reason {@code allowed}, {@code denied} (a {@code !} rule matched), {@code rpz} (a trigger
+ *     of a deny list matched; the rule's zone is the RPZ zone) or {@code not_allowed} (no allow
+ *     rule matched): a metric-safe label
  */
 public record Decision(Verdict verdict, String policy, Rule rule, String reason) {
   public static final String ALLOWED = "allowed";
   public static final String DENIED = "denied";
   public static final String NOT_ALLOWED = "not_allowed";
+  public static final String RPZ = "rpz";
 
   public Decision {
     Objects.requireNonNull(verdict, "verdict");
@@ -26,8 +28,19 @@ public record Decision(Verdict verdict, String policy, Rule rule, String reason)
     return verdict == Verdict.ALLOWED;
   }
 
-  /** Returns {@code POLICY:ZONE} of the deciding rule, or {@code null} when no rule decided. */
+  /** Returns whether a rule blocked the name: a {@code !} rule or an RPZ trigger. */
+  public boolean denied() {
+    return reason.equals(DENIED) || reason.equals(RPZ);
+  }
+
+  /**
+   * Returns {@code POLICY:ZONE} of the deciding rule ({@code rpz:ZONE} for an RPZ trigger), or
+   * {@code null} when no rule decided.
+   */
   public String ruleLabel() {
-    return rule == null ? null : policy + ":" + rule.zone();
+    if (rule == null) {
+      return null;
+    }
+    return (reason.equals(RPZ) ? RPZ : policy) + ":" + rule.zone();
   }
 }

@@ -16,11 +16,18 @@ public final class Policy {
   private final RuleIndex denies;
   private final RuleIndex allows;
   private final List<IpRange> ipRanges = new ArrayList<>();
+  private final List<DenyList> denyLists;
   private final Decision notAllowed;
 
   public Policy(String name, List<Zone> zones) {
+    this(name, zones, List.of());
+  }
+
+  /** Makes a policy of {@code zones} with {@code denyLists} (RPZ feeds) on top of them. */
+  public Policy(String name, List<Zone> zones, List<DenyList> denyLists) {
     this.name = Objects.requireNonNull(name, "name");
     this.zones = List.copyOf(zones);
+    this.denyLists = List.copyOf(denyLists);
     List<Rule> denyRules = new ArrayList<>();
     List<Rule> allowRules = new ArrayList<>();
     for (Zone zone : this.zones) {
@@ -44,8 +51,8 @@ public final class Policy {
   }
 
   /**
-   * Decides whether {@code name} may be resolved. A deny rule of any zone wins over every allow;
-   * among allows the most specific wins: exact, then {@code *.}, then the {@code **.} with the
+   * Decides whether {@code name} may be resolved. A deny rule of any zone wins over every allow,
+   * then a blocking trigger of a deny list (RPZ); among allows the most specific wins: exact, then {@code *.}, then the {@code **.} with the
    * longest parent, then the first regex.
    *
    * @param name a name already in {@link DomainName#normalize normal form}; upper case or a
@@ -59,6 +66,12 @@ public final class Policy {
     Rule deny = denies.match(normal);
     if (deny != null) {
       return new Decision(Verdict.BLOCKED, this.name, deny, Decision.DENIED);
+    }
+    for (DenyList list : denyLists) {
+      Rule trigger = list.blocking(normal);
+      if (trigger != null) {
+        return new Decision(Verdict.BLOCKED, this.name, trigger, Decision.RPZ);
+      }
     }
     Rule allow = allows.match(normal);
     if (allow != null) {

@@ -26,18 +26,23 @@ public final class PolicySet {
   /** The policy a client gets when nothing names another. */
   public static final String DEFAULT_POLICY = "default";
 
-  private static final String ZONE_SUFFIX = ".zone";
+  static final String ZONE_SUFFIX = ".zone";
   // Zone names appear in POLICY:ZONE labels of logs and metrics: keep them plain.
   private static final Pattern ZONE_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]*");
 
   private final long generation;
+  private final Long serial;
   private final Map<String, Policy> policies;
   private final List<Zone> zones;
+  private final List<DenyList> denyLists;
 
-  private PolicySet(long generation, Map<String, Policy> policies, List<Zone> zones) {
+  private PolicySet(
+      long generation, Long serial, Map<String, Policy> policies, List<Zone> zones, List<DenyList> denyLists) {
     this.generation = generation;
+    this.serial = serial;
     this.policies = Collections.unmodifiableMap(new TreeMap<>(policies));
     this.zones = List.copyOf(zones);
+    this.denyLists = List.copyOf(denyLists);
   }
 
   /**
@@ -53,21 +58,71 @@ public final class PolicySet {
    */
   public static PolicySet load(Path zonesDir, Map<String, List<String>> policyZones, long generation)
       throws PolicyException {
-    Objects.requireNonNull(zonesDir, "zonesDir");
-    Objects.requireNonNull(policyZones, "policyZones");
+    return load(zonesDir, policyZones, generation, List.of());
+  }
+
+  /** Loads like {@link #load(Path, Map, long)}, with {@code denyLists} on top of every policy. */
+  public static PolicySet load(
+      Path zonesDir, Map<String, List<String>> policyZones, long generation, List<DenyList> denyLists)
+      throws PolicyException {
     List<String> errors = new ArrayList<>();
-    List<Path> files = listZoneFiles(zonesDir, errors);
-    if (!errors.isEmpty()) {
+    List<ZoneSource> sources = readZones(zonesDir, errors);
+    return build(sources, errors, policyZones, generation, null, denyLists);
+  }
+
+  /**
+   * Reads the text of every {@code *.zone} file of {@code zonesDir}, in name order, without
+   * parsing it; a file that cannot be read adds {@code file: reason} to {@code errors}.
+   */
+  public static List<ZoneSource> readZones(Path zonesDir, List<String> errors) {
+    Objects.requireNonNull(zonesDir, "zonesDir");
+    List<ZoneSource> sources = new ArrayList<>();
+    for (Path file : listZoneFiles(zonesDir, errors)) {
+      List<String> lines = readLines(file, errors);
+      if (lines != null) {
+        sources.add(new ZoneSource(file.toString(), lines));
+      }
+    }
+    return sources;
+  }
+
+  /**
+   * Builds the policies from zone texts read elsewhere (a zones directory, a zone transfer),
+   * checked exactly as {@link #load} checks a directory.
+   *
+   * @param serial the SOA serial of the transferred zone the texts came from, {@code null} when
+   *     they came from a directory
+   * @param denyLists deny lists applied on top of every policy (RPZ feeds)
+   * @throws PolicyException listing every error as {@code file:line: reason}; nothing is loaded
+   */
+  public static PolicySet build(
+      List<ZoneSource> sources,
+      Map<String, List<String>> policyZones,
+      long generation,
+      Long serial,
+      List<DenyList> denyLists)
+      throws PolicyException {
+    return build(sources, new ArrayList<>(), policyZones, generation, serial, denyLists);
+  }
+
+  private static PolicySet build(
+      List<ZoneSource> sources,
+      List<String> errors,
+      Map<String, List<String>> policyZones,
+      long generation,
+      Long serial,
+      List<DenyList> denyLists)
+      throws PolicyException {
+    Objects.requireNonNull(policyZones, "policyZones");
+    if (!errors.isEmpty() && sources.isEmpty()) {
       throw new PolicyException(errors);
     }
-
     Set<String> zoneNames = new HashSet<>();
     Map<String, Zone> zones = new TreeMap<>();
-    for (Path file : files) {
-      String fileName = file.getFileName().toString();
-      String zoneName = fileName.substring(0, fileName.length() - ZONE_SUFFIX.length());
+    for (ZoneSource source : sources) {
+      String zoneName = source.zoneName();
       zoneNames.add(zoneName);
-      Zone zone = loadZone(zoneName, file, errors);
+      Zone zone = parseZone(source, errors);
       if (zone != null) {
         zones.put(zoneName, zone);
       }
@@ -75,7 +130,7 @@ public final class PolicySet {
 
     Map<String, Policy> policies = new LinkedHashMap<>();
     if (policyZones.isEmpty()) {
-      policies.put(DEFAULT_POLICY, new Policy(DEFAULT_POLICY, List.copyOf(zones.values())));
+      policies.put(DEFAULT_POLICY, new Policy(DEFAULT_POLICY, List.copyOf(zones.values()), denyLists));
     } else {
       for (Map.Entry<String, List<String>> entry : new TreeMap<>(policyZones).entrySet()) {
         String policyName = entry.getKey();
@@ -88,14 +143,14 @@ public final class PolicySet {
             members.add(zones.get(zoneName));
           }
         }
-        policies.put(policyName, new Policy(policyName, members));
+        policies.put(policyName, new Policy(policyName, members, denyLists));
       }
     }
 
     if (!errors.isEmpty()) {
       throw new PolicyException(errors);
     }
-    return new PolicySet(generation, policies, List.copyOf(zones.values()));
+    return new PolicySet(generation, serial, policies, List.copyOf(zones.values()), denyLists);
   }
 
   private static List<Path> listZoneFiles(Path zonesDir, List<String> errors) {
@@ -123,26 +178,28 @@ public final class PolicySet {
     }
   }
 
-  private static Zone loadZone(String zoneName, Path file, List<String> errors) {
+  private static List<String> readLines(Path file, List<String> errors) {
+    try {
+      return Files.readAllLines(file, StandardCharsets.UTF_8);
+    } catch (CharacterCodingException e) {
+      errors.add(file + ": is not UTF-8 text");
+    } catch (IOException e) {
+      errors.add(file + ": cannot read: " + describe(e));
+    }
+    return null;
+  }
+
+  private static Zone parseZone(ZoneSource source, List<String> errors) {
+    String zoneName = source.zoneName();
     if (!ZONE_NAME.matcher(zoneName).matches()) {
       errors.add(
-          file
+          source.file()
               + ": zone name '"
               + zoneName
               + "' must be letters, digits, '.', '_' or '-' (it names the zone in logs)");
       return null;
     }
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    } catch (CharacterCodingException e) {
-      errors.add(file + ": is not UTF-8 text");
-      return null;
-    } catch (IOException e) {
-      errors.add(file + ": cannot read: " + describe(e));
-      return null;
-    }
-    return ZoneParser.parse(zoneName, file.toString(), lines, errors);
+    return ZoneParser.parse(zoneName, source.file(), source.lines(), errors);
   }
 
   private static String describe(Exception e) {
@@ -162,6 +219,16 @@ public final class PolicySet {
     return generation;
   }
 
+  /** Returns the SOA serial of the transferred zone in force, {@code null} when not a secondary. */
+  public Long serial() {
+    return serial;
+  }
+
+  /** Returns the deny lists (RPZ feeds) every policy applies on top of its zones. */
+  public List<DenyList> denyLists() {
+    return denyLists;
+  }
+
   public Optional<Policy> policy(String name) {
     return Optional.ofNullable(policies.get(name));
   }
@@ -178,6 +245,6 @@ public final class PolicySet {
 
   @Override
   public String toString() {
-    return "PolicySet[generation=" + generation + ", policies=" + policies.keySet() + "]";
+    return "PolicySet[generation=" + generation + ", serial=" + serial + ", policies=" + policies.keySet() + "]";
   }
 }

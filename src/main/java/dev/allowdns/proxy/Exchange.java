@@ -20,6 +20,7 @@ final class Exchange {
   private final InetSocketAddress client;
   final Sandbox sandbox;
   final long generation;
+  final Long serial;
   final Target target;
   ProxyDecision decision;
   InetAddress destination;
@@ -30,10 +31,11 @@ final class Exchange {
   long bytesToSandbox;
   private boolean recorded;
 
-  Exchange(InetSocketAddress client, Sandbox sandbox, long generation, Target target) {
+  Exchange(InetSocketAddress client, Sandbox sandbox, long generation, Long serial, Target target) {
     this.client = client;
     this.sandbox = sandbox;
     this.generation = generation;
+    this.serial = serial;
     this.target = target;
   }
 
@@ -75,6 +77,7 @@ final class Exchange {
         reason,
         target == null || target.originForm() == null ? null : target.authority(),
         generation,
+        serial,
         ConnectionRecord.PROXY,
         via == null ? null : via.label(),
         proxyStatus);

@@ -145,6 +145,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
         new Tunnel(
             exchange.sandbox,
             exchange.generation,
+            exchange.serial,
             destination,
             exchange.decision.domain(),
             exchange.decision.rule(),
@@ -238,7 +239,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private Exchange exchange(ChannelHandlerContext ctx, Target target) {
     InetSocketAddress client = clientOf(ctx);
     Sandbox sandbox = core.sandboxes().identify(client.getAddress()).orElse(null);
-    return new Exchange(client, sandbox, core.policies().generation(), target);
+    PolicySet policies = core.policies();
+    return new Exchange(client, sandbox, policies.generation(), policies.serial(), target);
   }
 
   private Policy policyOf(Sandbox sandbox) {

@@ -25,6 +25,7 @@ final class Connection {
   InetSocketAddress destination;
   Sandbox sandbox;
   long generation;
+  Long serial;
   Verdict verdict;
   PeekResult peek;
   String endReason;
@@ -90,6 +91,7 @@ final class Connection {
         reason,
         peek == null ? null : peek.host(),
         generation,
+        serial,
         path,
         via == null ? null : via.label(),
         proxyStatus);

@@ -95,6 +95,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     PolicySet policySet = core.policies.get();
     connection.sandbox = sandbox;
     connection.generation = policySet.generation();
+    connection.serial = policySet.serial();
     policy = sandbox == null ? null : policySet.policy(sandbox.policy()).orElse(null);
     Verdict verdict =
         Gate.beforePeek(
@@ -120,6 +121,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     connection.destination = tunnel.destination();
     connection.sandbox = tunnel.sandbox();
     connection.generation = tunnel.generation();
+    connection.serial = tunnel.serial();
     connection.verdict = new Verdict(true, tunnel.wouldBlock(), tunnel.domain(), tunnel.rule());
     policy = core.policies.get().policy(tunnel.sandbox().policy()).orElse(null);
     core.metrics.opened();

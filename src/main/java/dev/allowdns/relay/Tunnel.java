@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
  *
  * @param sandbox the client's sandbox
  * @param generation the policy generation that decided
+ * @param serial the SOA serial of that policy when it was transferred, else {@code null}
  * @param destination the address to connect to, or an unresolved {@code name:port} when only the
  *     parent proxy resolves the name
  * @param domain the allowed name, or {@code null} for an IP literal
@@ -17,6 +18,7 @@ import java.net.InetSocketAddress;
 public record Tunnel(
     Sandbox sandbox,
     long generation,
+    Long serial,
     InetSocketAddress destination,
     String domain,
     String rule,

@@ -45,6 +45,7 @@ enum RecordTable {
           "reason", TEXT,
           "host", TEXT,
           "policy_generation", BIGINT,
+          "policy_serial", BIGINT,
           "path", TEXT,
           "via", TEXT,
           "proxy_status", INTEGER)),
@@ -66,7 +67,8 @@ enum RecordTable {
           "cached", BOOLEAN,
           "duration_us", BIGINT,
           "reason", TEXT,
-          "policy_generation", BIGINT));
+          "policy_generation", BIGINT,
+          "policy_serial", BIGINT));
 
   /** The column of the fields that are not among the known ones. */
   static final String OTHER_FIELDS = "other_fields";

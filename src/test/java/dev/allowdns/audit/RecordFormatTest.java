@@ -46,7 +46,7 @@ class RecordFormatTest {
             new ConnectionRecord(
                 "2026-04-21T14:32:07.000Z", "task_abc123", "developer@company.com", "egress",
                 "registry.npmjs.org", 443, "https", "registry.npmjs.org", 1024, 458752, 340,
-                "allowed", "default:npm", "vm-7", "172.16.0.2", "104.16.1.34", null, null, 3,
+                "allowed", "default:npm", "vm-7", "172.16.0.2", "104.16.1.34", null, null, 3, null,
                 "proxy", "10.0.0.3:3128", null));
     assertEquals(
         List.of(
@@ -72,7 +72,8 @@ class RecordFormatTest {
                 false,
                 12,
                 "not_allowed",
-                2));
+                2,
+                2026120201L));
     assertEquals(
         List.of(
             "timestamp", "sandbox", "task_id", "user", "client_ip", "name", "type", "result",
@@ -82,10 +83,14 @@ class RecordFormatTest {
     assertEquals("fd00:200::2", line.path("client_ip").asText());
     assertEquals("AAAA", line.path("type").asText());
     assertEquals("NXDOMAIN", line.path("rcode").asText());
+    assertEquals(2026120201L, line.path("policy_serial").asLong());
+    assertEquals(
+        List.of("policy_generation", "policy_serial"),
+        fieldNames(line).subList(fieldNames(line).indexOf("policy_generation"), fieldNames(line).size()));
   }
 
   private static QueryRecord queryRecord(QueryRecord.Asker asker, QueryRecord.Outcome outcome) {
-    return new QueryRecord(1_776_781_927_042L, asker, outcome, true, 7, "stale", 3);
+    return new QueryRecord(1_776_781_927_042L, asker, outcome, true, 7, "stale", 3, null);
   }
 
   private static final QueryRecord.Asker ASKER =
@@ -104,7 +109,7 @@ class RecordFormatTest {
         "{\"timestamp\":\"2026-04-21T14:32:07.042Z\",\"sandbox\":\"vm-7\",\"task_id\":\"task \\\"quoted\\\"\","
             + "\"user\":null,\"client_ip\":\"127.0.0.1\",\"name\":\"a.test\",\"type\":\"A\",\"result\":\"allowed\","
             + "\"rcode\":\"NOERROR\",\"allowlist_rule\":\"default:npm\",\"answers\":[\"CNAME b.test.\",\"A 192.0.2.1\"],"
-            + "\"upstream\":\"192.0.2.53:53\",\"cached\":true,\"duration_us\":7,\"reason\":\"stale\",\"policy_generation\":3}\n",
+            + "\"upstream\":\"192.0.2.53:53\",\"cached\":true,\"duration_us\":7,\"reason\":\"stale\",\"policy_generation\":3,\"policy_serial\":null}\n",
         plain);
   }
 

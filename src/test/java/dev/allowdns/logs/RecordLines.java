@@ -41,7 +41,8 @@ final class RecordLines {
             false,
             100,
             reason,
-            1);
+            1,
+            null);
     StringWriter line = new StringWriter();
     try (JsonGenerator json = new JsonFactory().createGenerator(line)) {
       record.writeTo(json); // the query log's own writing path
@@ -82,6 +83,7 @@ final class RecordLines {
             reason,
             null,
             1,
+            null,
             "transparent",
             null,
             null));

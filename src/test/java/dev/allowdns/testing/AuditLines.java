@@ -60,6 +60,7 @@ public final class AuditLines {
             reason,
             null,
             3,
+            null,
             ConnectionRecord.TRANSPARENT,
             null,
             null));
@@ -83,7 +84,8 @@ public final class AuditLines {
             false,
             120,
             reason,
-            3));
+            3,
+            null));
   }
 
   /** Writes {@code lines}, each ended by a newline. */
