@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.allowdns.testing.ChildProcess;
+import dev.allowdns.testing.TempDirs;
 import dev.allowdns.testing.netns.AllowdnsInNamespace;
 import dev.allowdns.testing.netns.AuthoritativeDns;
 import dev.allowdns.testing.netns.ByteService;
@@ -28,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -213,7 +213,7 @@ class RelayEndToEndIT {
         System.out.println("allowdns output:\n" + allowdns.describe());
         System.out.println(allowdns.connections().describe());
       }
-      deleteRecursively(dir);
+      TempDirs.deleteQuietly(dir);
     }
   }
 
@@ -748,14 +748,5 @@ class RelayEndToEndIT {
     return "sandboxes:\n"
         + "  - {cidr: " + topology.sandboxV4() + "/32" + identity + "\n"
         + "  - {cidr: \"" + topology.sandboxV6() + "/128\"" + identity + "\n";
-  }
-
-  private static void deleteRecursively(Path root) throws IOException {
-    if (root == null || !Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
   }
 }
