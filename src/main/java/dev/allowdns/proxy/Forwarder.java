@@ -1,6 +1,7 @@
 package dev.allowdns.proxy;
 
 import dev.allowdns.config.ParentProxy;
+import dev.allowdns.parent.ParentAddress;
 import dev.allowdns.parent.ParentConnect;
 import dev.allowdns.relay.RelayCore;
 import io.netty.bootstrap.Bootstrap;
@@ -167,10 +168,24 @@ final class Forwarder {
 
     void connect(InetAddress address) {
       ParentProxy via = exchange.via;
-      InetSocketAddress to =
-          via != null
-              ? new InetSocketAddress(via.host(), via.port())
-              : new InetSocketAddress(address, exchange.target.port());
+      if (via == null) {
+        connect(new InetSocketAddress(address, exchange.target.port()));
+        return;
+      }
+      ParentAddress.of(via)
+          .whenComplete(
+              (to, error) ->
+                  client.executor().execute(() -> {
+                    if (error != null) {
+                      fail(ParentConnect.UNREACHABLE, null);
+                    } else {
+                      connect(to);
+                    }
+                  }));
+    }
+
+    private void connect(InetSocketAddress to) {
+      ParentProxy via = exchange.via;
       ChannelFuture connecting =
           new Bootstrap()
               .group(client.channel().eventLoop())

@@ -2,6 +2,7 @@ package dev.allowdns.relay;
 
 import com.google.common.net.InetAddresses;
 import dev.allowdns.config.ParentProxy;
+import dev.allowdns.parent.ParentAddress;
 import dev.allowdns.parent.ParentConnect;
 import dev.allowdns.policy.Policy;
 import io.netty.channel.ChannelFuture;
@@ -11,9 +12,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import java.net.InetSocketAddress;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -27,15 +25,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Dialer {
   private static final Logger log = LoggerFactory.getLogger(Dialer.class);
-  /** Resolves parent proxies given by name, off the event loops (the JVM caches the answers). */
-  private static final Executor PARENT_RESOLVER =
-      Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "parent-proxy-resolver");
-            t.setDaemon(true);
-            return t;
-          });
-
   private final RelayCore core;
   private final ChannelHandlerContext ctx;
   private final Connection connection;
@@ -105,7 +94,7 @@ final class Dialer {
       // Now, while the HTTP peek reports: its buffered request goes through the codec.
       AbsoluteForm.install(ctx, connection, authority, authorization);
     }
-    parentAddress(parent)
+    ParentAddress.of(parent)
         .whenComplete(
             (address, error) ->
                 ctx.executor()
@@ -157,6 +146,13 @@ final class Dialer {
 
   private void refusedByParent(Integer status, String reason) {
     connection.proxyStatus = status;
+    if (connection.peek != null && "http".equals(connection.peek.protocol()) && connection.via != null) {
+      // Plain HTTP is connected once the parent accepts TCP; its 407 comes with the answer.
+      connection.endReason = reason;
+      ctx.channel().config().setOption(io.netty.channel.ChannelOption.SO_LINGER, 0);
+      ctx.close();
+      return;
+    }
     failed.accept(ctx, reason);
   }
 
@@ -164,21 +160,5 @@ final class Dialer {
     SocketChannel backend = (SocketChannel) connecting.channel();
     connection.backend = backend;
     backend.closeFuture().addListener(closed -> backendClosed.run());
-  }
-
-  private static CompletableFuture<InetSocketAddress> parentAddress(ParentProxy parent) {
-    if (InetAddresses.isInetAddress(parent.host())) {
-      return CompletableFuture.completedFuture(
-          new InetSocketAddress(InetAddresses.forString(parent.host()), parent.port()));
-    }
-    return CompletableFuture.supplyAsync(
-        () -> {
-          InetSocketAddress resolved = new InetSocketAddress(parent.host(), parent.port());
-          if (resolved.isUnresolved()) {
-            throw new IllegalStateException("cannot resolve parent proxy " + parent.host());
-          }
-          return resolved;
-        },
-        PARENT_RESOLVER);
   }
 }

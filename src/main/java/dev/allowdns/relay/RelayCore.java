@@ -82,12 +82,11 @@ public final class RelayCore {
   /** Writes the record of a connection counted by {@link #opened}, once it has ended. */
   public void closed(ConnectionRecord record) {
     metrics.closed(record.result(), record.reason(), record.path());
+    if (!"blocked".equals(record.result())) { // a refused head never reached a destination
+      metrics.bytes(RelayMetrics.TO_DESTINATION, record.allowlistRule()).increment(record.bytesSent());
+      metrics.bytes(RelayMetrics.TO_SANDBOX, record.allowlistRule()).increment(record.bytesReceived());
+    }
     records.record(record);
-  }
-
-  /** Returns the counters of payload bytes by direction for {@code rule}, as relayed ones count. */
-  public io.micrometer.core.instrument.Counter bytesCounter(boolean fromSandbox, String rule) {
-    return metrics.bytes(fromSandbox ? RelayMetrics.TO_DESTINATION : RelayMetrics.TO_SANDBOX, rule);
   }
 
   /** Returns the relay's settings (timeouts, audit mode), which the explicit proxy shares. */

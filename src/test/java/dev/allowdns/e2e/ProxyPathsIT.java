@@ -116,7 +116,7 @@ class ProxyPathsIT {
             Files.createDirectories(dir.resolve("allowdns")),
             Map.of(
                 "px.zone", "@allow-private\n" + WWW + "\n" + CORP + "\n",
-                "wrong.zone", "@proxy http://" + dns + ":" + SQUID_WRONG_PORT + "\n" + WRONG + "\n",
+                "wrong.zone", "@allow-private\n@proxy http://" + dns + ":" + SQUID_WRONG_PORT + "\n" + WRONG + "\n",
                 "down.zone", "@proxy http://" + dns + ":" + NOTHING_PORT + "\n" + DOWN + "\n",
                 "hidden.zone", "@proxy http://" + dns + ":" + SQUID_PORT + " synthesize\n" + HIDDEN + "\n"),
             "sandboxes:\n  - {cidr: " + topology.sandboxV4() + "/32, id: " + SANDBOX_ID + "}\n"
@@ -378,6 +378,14 @@ class ProxyPathsIT {
     List<String> log = squid.accessLog();
     assertTrue(log.stream().anyMatch(l -> l.contains("GET http://" + CORP + "/absolute")), "absolute form at Squid: " + log);
     assertTrue(log.stream().anyMatch(l -> l.contains("CONNECT " + CORP + ":443")), "Squid: " + log);
+
+    Output refused = curl("http://" + WRONG + "/transparent-407");
+    assertFalse(refused.stdout().contains("hello from"), refused.describe());
+    JsonNode proxyRefused =
+        awaitRecord(r -> "transparent".equals(r.path("path").asText()) && WRONG.equals(r.path("domain").asText()));
+    assertEquals("blocked", proxyRefused.path("result").asText(), proxyRefused.toString());
+    assertEquals("proxy_refused", proxyRefused.path("reason").asText(), proxyRefused.toString());
+    assertEquals(407, proxyRefused.path("proxy_status").asInt(), proxyRefused.toString());
 
     Output direct = curl("--cacert", ca(), "https://" + WWW + "/transparent-direct");
     assertTrue(direct.succeeded(), direct.describe());
