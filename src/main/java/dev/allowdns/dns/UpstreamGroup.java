@@ -36,8 +36,10 @@ import org.xbill.DNS.Section;
  * socket (a random source port, connected, so the kernel drops datagrams from other peers), is
  * retried over TCP when the reply is truncated, and fails over to the next server on a timeout
  * or an error answer. Thread-safe.
+ *
+ * <p>Not final only so that tests can replace the network ({@link #exchange}) with a fake peer.
  */
-final class UpstreamGroup {
+class UpstreamGroup {
   /** RFC 9715 / DNS flag day 2020: a payload that avoids IP fragmentation. */
   static final int EDNS_PAYLOAD = 1232;
 
@@ -125,7 +127,8 @@ final class UpstreamGroup {
     return rcode == Rcode.NOERROR || rcode == Rcode.NXDOMAIN;
   }
 
-  private CompletableFuture<Message> exchange(Message query, HostPort server, boolean tcp) {
+  /** Sends {@code query} to {@code server} once; completes with the first reply that answers it. */
+  CompletableFuture<Message> exchange(Message query, HostPort server, boolean tcp) {
     EventLoop loop = loops.next();
     CompletableFuture<Message> reply = new CompletableFuture<>();
     byte[] wire = query.toWire();
