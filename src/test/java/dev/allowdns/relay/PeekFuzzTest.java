@@ -1,0 +1,104 @@
+package dev.allowdns.relay;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ResourceLeakDetector;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The TLS ClientHello and HTTP Host peeks on an EmbeddedChannel, fed arbitrary bytes in arbitrary
+ * chunks, then ended the way the relay ends a peek that never decided (the peek timer removes
+ * them). Nothing may throw out of the pipeline; at most one {@link PeekResult} is fired; the bytes
+ * that flow on are exactly the bytes fed, in order; every buffer fed is released.
+ *
+ * <p>Input layout: byte 0 seeds the chunk sizes (0: one chunk), the rest is what the client sent.
+ */
+class PeekFuzzTest {
+  static {
+    ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
+  }
+
+  /** Collects peek events and the bytes that pass the peeks. */
+  private static final class Sink extends ChannelInboundHandlerAdapter {
+    final List<PeekResult> events = new ArrayList<>();
+    final ByteArrayOutputStream received = new ByteArrayOutputStream();
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof PeekResult peek) {
+        events.add(peek);
+      }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ByteBuf b = (ByteBuf) msg;
+      try {
+        received.writeBytes(ByteBufUtil.getBytes(b));
+      } finally {
+        b.release();
+      }
+    }
+  }
+
+  @FuzzTest
+  void peek(byte[] input) {
+    if (input.length < 1) {
+      return;
+    }
+    byte[] sent = Arrays.copyOfRange(input, 1, input.length);
+    Sink sink = new Sink();
+    EmbeddedChannel channel = new EmbeddedChannel(new TlsNamePeek(), sink);
+    List<ByteBuf> fed = new ArrayList<>();
+    java.util.Random chunks = new java.util.Random(input[0]);
+    for (int at = 0; at < sent.length; ) {
+      int size = input[0] == 0 ? sent.length : 1 + chunks.nextInt(Math.min(sent.length - at, 1 + chunks.nextInt(600)));
+      ByteBuf chunk = PooledByteBufAllocator.DEFAULT.buffer(size).writeBytes(sent, at, size);
+      fed.add(chunk);
+      channel.writeInbound(chunk); // rethrows whatever a handler threw
+      at += size;
+    }
+    // The peek timer's end: the peeks leave, and what they hold flows on.
+    for (Class<? extends ChannelHandler> peek : List.of(TlsNamePeek.class, HttpHostPeek.class)) {
+      if (channel.pipeline().get(peek) != null) {
+        channel.pipeline().remove(peek);
+      }
+    }
+    channel.checkException();
+    channel.finishAndReleaseAll();
+
+    assertTrue(sink.events.size() <= 1, () -> "more than one peek result: " + sink.events);
+    assertArrayEquals(sent, sink.received.toByteArray(), "the bytes passed on differ from the bytes sent");
+    for (ByteBuf b : fed) {
+      assertEquals(0, b.refCnt(), "a fed buffer was not released");
+    }
+    if (!sink.events.isEmpty()) {
+      PeekResult result = sink.events.get(0);
+      assertNotNull(result.protocol());
+      assertTrue(result.peekedBytes() >= 0 && result.peekedBytes() <= sent.length, "peeked " + result.peekedBytes());
+      if (result.protocol().equals("http")) {
+        String head = new String(sent, java.nio.charset.StandardCharsets.ISO_8859_1);
+        List<String> hosts = HttpHostPeek.hostsOf(head.substring(0, Math.min(head.length(), HttpHostPeek.MAX_HEADER_BYTES + 4)));
+        // Two different Host headers in what the peek saw are never let through as one name.
+        if (result.ambiguity() == null && !hosts.isEmpty()) {
+          String first = result.host();
+          assertNotNull(first, "a Host header seen but not reported");
+        }
+      }
+    }
+  }
+}
