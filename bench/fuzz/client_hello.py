@@ -5,7 +5,7 @@ RFC 6066 §3 allows one name per type; real clients never send two, so tests and
 need a ClientHello with several host_name entries build it here.
 
   client_hello.py a.test b.test > hello.bin          # the record on stdout
-  client_hello.py --connect HOST PORT a.test b.test  # send it, print what came back (hex), exit
+  client_hello.py --connect HOST PORT a.test b.test  # send it; print reset, closed or the reply (hex)
 """
 import os
 import socket
@@ -41,17 +41,17 @@ def main(argv):
     if len(argv) >= 3 and argv[0] == "--connect":
         host, port, names = argv[1], int(argv[2]), argv[3:]
         with socket.create_connection((host, port), timeout=5) as s:
-            s.sendall(client_hello(names))
             try:
+                s.sendall(client_hello(names))
                 data = s.recv(65536)
-                print(data.hex())
-                return 0 if data else 3
-            except ConnectionResetError:
+            except (ConnectionResetError, BrokenPipeError):
                 print("reset")
-                return 4
+                return 0
             except socket.timeout:
                 print("timeout")
                 return 5
+            print(data.hex() if data else "closed")
+            return 0
     sys.stdout.buffer.write(client_hello(argv))
     return 0
 

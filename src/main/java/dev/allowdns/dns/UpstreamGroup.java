@@ -122,7 +122,7 @@ class UpstreamGroup {
   }
 
   /** RFC 1035 §4.1.1: only NOERROR and NXDOMAIN are answers; other rcodes mean try elsewhere. */
-  private static boolean usable(Message reply) {
+  static boolean usable(Message reply) {
     int rcode = reply.getRcode();
     return rcode == Rcode.NOERROR || rcode == Rcode.NXDOMAIN;
   }

@@ -46,6 +46,9 @@ class UpstreamReplyFuzzTest {
     } catch (IOException | RuntimeException notDns) {
       return; // the upstream exchange discards what dnsjava cannot read
     }
+    if (!UpstreamGroup.usable(reply)) {
+      return; // another server is asked: only NOERROR and NXDOMAIN reach the cache
+    }
     Record question = reply.getQuestion();
     if (question == null) {
       question = Record.newRecord(FALLBACK, Type.A, DClass.IN);

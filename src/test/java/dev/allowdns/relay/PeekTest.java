@@ -98,4 +98,86 @@ class PeekTest {
     assertNull(HttpHostPeek.hostOf("GET / HTTP/1.1\r\nX-Host: a.test\r\n: b.test"));
     assertNull(HttpHostPeek.hostOf(""));
   }
+
+  /** A ClientHello record whose server_name extension lists {@code names} (RFC 6066 §3). */
+  static ByteBuf clientHelloNaming(String... names) {
+    return clientHelloNaming(new int[names.length], names);
+  }
+
+  /** A ClientHello record whose server_name list has an entry of {@code types[i]} for each name. */
+  static ByteBuf clientHelloNaming(int[] types, String... names) {
+    ByteBuf list = Unpooled.buffer();
+    for (int i = 0; i < names.length; i++) {
+      byte[] ascii = names[i].getBytes(StandardCharsets.US_ASCII);
+      list.writeByte(types[i]).writeShort(ascii.length).writeBytes(ascii);
+    }
+    ByteBuf extensions = Unpooled.buffer();
+    extensions.writeShort(0).writeShort(list.readableBytes() + 2).writeShort(list.readableBytes()).writeBytes(list);
+    ByteBuf body = Unpooled.buffer();
+    body.writeShort(0x0303).writeZero(32).writeByte(0); // version, random, no session id
+    body.writeShort(2).writeShort(0x002f).writeByte(1).writeByte(0); // one suite, null compression
+    body.writeShort(extensions.readableBytes()).writeBytes(extensions);
+    ByteBuf record = Unpooled.buffer();
+    record.writeByte(0x16).writeShort(0x0301).writeShort(body.readableBytes() + 4);
+    record.writeByte(1).writeMedium(body.readableBytes()).writeBytes(body);
+    list.release();
+    extensions.release();
+    body.release();
+    return record;
+  }
+
+  @Test
+  void tls_sniListWithTwoDifferentHostNames_isReportedAmbiguous() {
+    Sink sink = new Sink();
+    EmbeddedChannel ch = new EmbeddedChannel(new TlsNamePeek(), sink);
+    ByteBuf hello = clientHelloNaming("allowed.test", "evil.test");
+    int total = hello.readableBytes();
+    ch.writeInbound(hello);
+    assertEquals(
+        List.of(new PeekResult("https", "allowed.test", null, total, "2 SNI host names that differ: allowed.test, evil.test")),
+        sink.events);
+    assertEquals(total, sink.received.readableBytes());
+  }
+
+  @Test
+  void tls_sniListNamingOneHostTwice_isNotAmbiguous() {
+    Sink sink = new Sink();
+    EmbeddedChannel ch = new EmbeddedChannel(new TlsNamePeek(), sink);
+    ByteBuf hello = clientHelloNaming("allowed.test", "ALLOWED.test");
+    int total = hello.readableBytes();
+    ch.writeInbound(hello);
+    assertEquals(List.of(new PeekResult("https", "allowed.test", null, total)), sink.events);
+  }
+
+  @Test
+  void http_twoDifferentHostHeaders_isReportedAmbiguous() {
+    Sink sink = new Sink();
+    EmbeddedChannel ch = new EmbeddedChannel(new TlsNamePeek(), sink);
+    String request = "GET / HTTP/1.1\r\nHost: allowed.test\r\nhost: evil.test\r\n\r\n";
+    ch.writeInbound(Unpooled.copiedBuffer(request, StandardCharsets.US_ASCII));
+    assertEquals(
+        List.of(new PeekResult("http", null, "allowed.test", request.length(), "2 Host headers that differ: allowed.test, evil.test")),
+        sink.events);
+    assertEquals(request, sink.received.toString(StandardCharsets.US_ASCII));
+  }
+
+  @Test
+  void http_sameHostTwice_isNotAmbiguous() {
+    Sink sink = new Sink();
+    EmbeddedChannel ch = new EmbeddedChannel(new TlsNamePeek(), sink);
+    String request = "GET / HTTP/1.1\r\nHost: allowed.test\r\nHost: Allowed.Test\r\n\r\n";
+    ch.writeInbound(Unpooled.copiedBuffer(request, StandardCharsets.US_ASCII));
+    assertEquals(List.of(new PeekResult("http", null, "allowed.test", request.length())), sink.events);
+  }
+
+  @Test
+  void tls_hostNameAfterAnEntryOfAnotherType_isStillChecked() {
+    // Netty reads only the first entry, and gives up when it is not a host_name.
+    Sink sink = new Sink();
+    EmbeddedChannel ch = new EmbeddedChannel(new TlsNamePeek(), sink);
+    ByteBuf hello = clientHelloNaming(new int[] {1, 0}, "other.test", "evil.test");
+    int total = hello.readableBytes();
+    ch.writeInbound(hello);
+    assertEquals(List.of(new PeekResult("https", "evil.test", null, total)), sink.events);
+  }
 }
