@@ -10,11 +10,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ResourceLeakDetector;
-import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,36 +30,13 @@ class PeekFuzzTest {
     ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
   }
 
-  /** Collects peek events and the bytes that pass the peeks. */
-  private static final class Sink extends ChannelInboundHandlerAdapter {
-    final List<PeekResult> events = new ArrayList<>();
-    final ByteArrayOutputStream received = new ByteArrayOutputStream();
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      if (evt instanceof PeekResult peek) {
-        events.add(peek);
-      }
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      ByteBuf b = (ByteBuf) msg;
-      try {
-        received.writeBytes(ByteBufUtil.getBytes(b));
-      } finally {
-        b.release();
-      }
-    }
-  }
-
   @FuzzTest
   void peek(byte[] input) {
     if (input.length < 1) {
       return;
     }
     byte[] sent = Arrays.copyOfRange(input, 1, input.length);
-    Sink sink = new Sink();
+    PeekTest.Sink sink = new PeekTest.Sink();
     EmbeddedChannel channel = new EmbeddedChannel(new TlsNamePeek(), sink);
     List<ByteBuf> fed = new ArrayList<>();
     java.util.Random chunks = new java.util.Random(input[0]);
@@ -81,9 +55,11 @@ class PeekFuzzTest {
     }
     channel.checkException();
     channel.finishAndReleaseAll();
+    byte[] passed = ByteBufUtil.getBytes(sink.received);
+    sink.received.release();
 
     assertTrue(sink.events.size() <= 1, () -> "more than one peek result: " + sink.events);
-    assertArrayEquals(sent, sink.received.toByteArray(), "the bytes passed on differ from the bytes sent");
+    assertArrayEquals(sent, passed, "the bytes passed on differ from the bytes sent");
     for (ByteBuf b : fed) {
       assertEquals(0, b.refCnt(), "a fed buffer was not released");
     }

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 /** The peek handlers on an EmbeddedChannel: what they report, and that every byte flows on. */
 class PeekTest {
   /** Collects peek events and the bytes that reach the handler after the peeks. */
-  private static final class Sink extends ChannelInboundHandlerAdapter {
+  static final class Sink extends ChannelInboundHandlerAdapter {
     final List<PeekResult> events = new ArrayList<>();
     final ByteBuf received = Unpooled.buffer();
 
