@@ -304,25 +304,20 @@ public final class AdminServer implements AutoCloseable {
   }
 
   /**
-   * Returns the parameters of a request's query string.
-   *
-   * @throws BadRequest for a bad {@code %} escape
+   * Returns the parameters of a request's query string. The HTTP server has parsed the URI, so
+   * every {@code %} is followed by two hex digits, as URLDecoder needs.
    */
-  static Map<String, String> query(URI uri) throws BadRequest {
+  static Map<String, String> query(URI uri) {
     Map<String, String> params = new HashMap<>();
     String raw = uri.getRawQuery();
     if (raw == null) {
       return params;
     }
-    try {
-      for (String pair : raw.split("&")) {
-        int eq = pair.indexOf('=');
-        String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-        String value = eq < 0 ? "true" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-        params.put(key, value);
-      }
-    } catch (IllegalArgumentException e) { // URLDecoder: a '%' not followed by two hex digits
-      throw new BadRequest("bad query string: " + e.getMessage());
+    for (String pair : raw.split("&")) {
+      int eq = pair.indexOf('=');
+      String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+      String value = eq < 0 ? "true" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      params.put(key, value);
     }
     return params;
   }

@@ -17,7 +17,8 @@ import java.util.List;
 
 /**
  * What the admin API reads from a client: the body of {@code POST /sandboxes}, parsed and then
- * registered as the server does, and the query string of any request. A bad request is a
+ * registered as the server does, and the query string of any request (as the HTTP server has
+ * parsed it into a URI). A bad request is a
  * {@link AdminServer.BadRequest} (400) or, from the registry, an {@link IllegalArgumentException}
  * (400); anything else would be a 500.
  *
@@ -51,11 +52,7 @@ class SandboxBodyFuzzTest {
       uri = null; // the HTTP server rejects such a request line before any handler sees it
     }
     if (uri != null) {
-      try {
-        assertNotNull(AdminServer.query(uri));
-      } catch (AdminServer.BadRequest e) {
-        assertNotNull(e.getMessage());
-      }
+      assertNotNull(AdminServer.query(uri));
     }
 
     SandboxRegistry.Registration registration;
