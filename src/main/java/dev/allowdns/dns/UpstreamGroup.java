@@ -230,10 +230,14 @@ class UpstreamGroup {
     }
   }
 
-  /** RFC 5452 §9.1: a reply must match the query's ID and question. */
+  /**
+   * RFC 5452 §9.1: a reply must match the query's ID and question; RFC 1035 §4.1.1: and its
+   * opcode (an UPDATE "reply" may hold records without data, which a QUERY answer cannot carry).
+   */
   static boolean answers(Message query, Message candidate) {
     if (candidate.getHeader().getID() != query.getHeader().getID()
-        || !candidate.getHeader().getFlag(Flags.QR)) {
+        || !candidate.getHeader().getFlag(Flags.QR)
+        || candidate.getHeader().getOpcode() != query.getHeader().getOpcode()) {
       return false;
     }
     Record asked = query.getQuestion();

@@ -24,6 +24,18 @@ final class TlsNamePeek extends AbstractSniHandler<String> {
   private List<String> hostNames = List.of();
 
   @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+    // A client's first TLS record is a handshake (RFC 8446 §5.1). Netty's parser drops the bytes
+    // and closes the channel when the first record is an alert or change_cipher_spec that does
+    // not parse (found by PeekFuzzTest); such bytes are simply not TLS, and are handed on.
+    if (in.isReadable() && in.getUnsignedByte(in.readerIndex()) != TLS_HANDSHAKE) {
+      handOn(ctx, in);
+      return;
+    }
+    super.decode(ctx, in, out);
+  }
+
+  @Override
   protected Future<String> lookup(ChannelHandlerContext ctx, ByteBuf clientHello) throws Exception {
     hostNames = clientHello == null ? List.of() : hostNames(clientHello);
     return super.lookup(ctx, clientHello);
@@ -45,7 +57,14 @@ final class TlsNamePeek extends AbstractSniHandler<String> {
       String ambiguity = PeekResult.ambiguity("SNI host names", hostNames);
       ctx.fireUserEventTriggered(new PeekResult("https", sni, null, seen.readableBytes(), ambiguity));
       ctx.pipeline().remove(this);
-    } else if (HttpHostPeek.startsLikeHttp(seen)) {
+    } else {
+      handOn(ctx, seen);
+    }
+  }
+
+  /** Passes bytes that are not TLS to the HTTP peek, or reports them as {@code tcp}. */
+  private void handOn(ChannelHandlerContext ctx, ByteBuf seen) {
+    if (HttpHostPeek.startsLikeHttp(seen)) {
       ctx.pipeline().replace(this, "http-host-peek", new HttpHostPeek());
     } else {
       ctx.fireUserEventTriggered(PeekResult.nothing(seen.readableBytes()));

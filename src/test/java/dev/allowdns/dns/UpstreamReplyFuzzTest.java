@@ -46,12 +46,14 @@ class UpstreamReplyFuzzTest {
     } catch (IOException | RuntimeException notDns) {
       return; // the upstream exchange discards what dnsjava cannot read
     }
-    if (!UpstreamGroup.usable(reply)) {
-      return; // another server is asked: only NOERROR and NXDOMAIN reach the cache
-    }
     Record question = reply.getQuestion();
     if (question == null) {
       question = Record.newRecord(FALLBACK, Type.A, DClass.IN);
+    }
+    Message query = Message.newQuery(question);
+    query.getHeader().setID(reply.getHeader().getID());
+    if (!UpstreamGroup.answers(query, reply) || !UpstreamGroup.usable(reply)) {
+      return; // discarded, or another server is asked: the cache never sees it
     }
     if (!allowPrivate) {
       int before = addresses(reply);
@@ -65,7 +67,7 @@ class UpstreamReplyFuzzTest {
         assertFalse(RebindingGuard.isInternal(address), "cached an internal address " + address);
       }
     }
-    Message query = Message.newQuery(question);
+    query = Message.newQuery(question);
     if (edns) {
       query.addRecord(new OPTRecord(1232, 0, 0), Section.ADDITIONAL);
     }

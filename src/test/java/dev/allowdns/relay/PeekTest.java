@@ -2,6 +2,7 @@ package dev.allowdns.relay;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -83,6 +84,18 @@ class PeekTest {
     ch.writeInbound(Unpooled.copiedBuffer("SSH-2.0-OpenSSH_9.2\r\n", StandardCharsets.US_ASCII));
     assertEquals(List.of(PeekResult.nothing(21)), sink.events);
     assertEquals(21, sink.received.readableBytes());
+  }
+
+  @Test
+  void other_protocol_startingLikeATlsAlert_isReportedAsTcp_notClosed() {
+    // Netty's ClientHello parser drops such bytes and closes the channel (found by PeekFuzzTest).
+    Sink sink = new Sink();
+    EmbeddedChannel ch = new EmbeddedChannel(new TlsNamePeek(), sink);
+    byte[] sent = {0x15, 0x58, 0x01, 0x00, 0x6b, 0x03, 0x01, 0x51};
+    ch.writeInbound(Unpooled.wrappedBuffer(sent));
+    assertEquals(List.of(PeekResult.nothing(sent.length)), sink.events);
+    assertEquals(sent.length, sink.received.readableBytes());
+    assertTrue(ch.isOpen());
   }
 
   @Test
