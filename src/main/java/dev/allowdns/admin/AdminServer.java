@@ -222,18 +222,7 @@ public final class AdminServer implements AutoCloseable {
       switch (method) {
         case "GET" -> send(exchange, 200, api.sandboxes());
         case "POST" -> {
-          SandboxRegistry.Registration registration;
-          byte[] body = body(exchange);
-          try {
-            registration = JSON.readValue(body, SandboxRegistry.Registration.class);
-          } catch (UnrecognizedPropertyException e) {
-            throw new BadRequest("unknown field '" + e.getPropertyName() + "' (known: cidr, id, task_id, user, policy)");
-          } catch (JsonProcessingException e) {
-            throw new BadRequest("body is not a sandbox JSON object: " + e.getOriginalMessage());
-          }
-          if (registration == null) {
-            throw new BadRequest("body is empty: expected {\"id\": ..., \"cidr\": ...}");
-          }
+          SandboxRegistry.Registration registration = registrationOf(body(exchange));
           try {
             api.addSandbox(registration);
           } catch (IllegalArgumentException e) {
@@ -292,21 +281,6 @@ public final class AdminServer implements AutoCloseable {
       }
     }
 
-    private static Map<String, String> query(URI uri) {
-      Map<String, String> params = new HashMap<>();
-      String raw = uri.getRawQuery();
-      if (raw == null) {
-        return params;
-      }
-      for (String pair : raw.split("&")) {
-        int eq = pair.indexOf('=');
-        String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-        String value = eq < 0 ? "true" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-        params.put(key, value);
-      }
-      return params;
-    }
-
     private static void send(HttpExchange exchange, int status, Object body) throws IOException {
       byte[] bytes = JSON.writeValueAsBytes(body);
       exchange.getResponseHeaders().add("Content-Type", "application/json");
@@ -317,8 +291,51 @@ public final class AdminServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Reads the body of {@code POST /sandboxes}.
+   *
+   * @throws BadRequest when it is not one sandbox JSON object
+   */
+  static SandboxRegistry.Registration registrationOf(byte[] body) throws BadRequest {
+    SandboxRegistry.Registration registration;
+    try {
+      registration = JSON.readValue(body, SandboxRegistry.Registration.class);
+    } catch (UnrecognizedPropertyException e) {
+      throw new BadRequest("unknown field '" + e.getPropertyName() + "' (known: cidr, id, task_id, user, policy)");
+    } catch (IOException e) { // JsonProcessingException, and CharConversionException for bad bytes
+      throw new BadRequest("body is not a sandbox JSON object: " + originalMessage(e));
+    }
+    if (registration == null) {
+      throw new BadRequest("body is empty: expected {\"id\": ..., \"cidr\": ...}");
+    }
+    return registration;
+  }
+
+  private static String originalMessage(IOException e) {
+    return e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.getMessage();
+  }
+
+  /**
+   * Returns the parameters of a request's query string. The HTTP server has parsed the URI, so
+   * every {@code %} is followed by two hex digits, as URLDecoder needs.
+   */
+  static Map<String, String> query(URI uri) {
+    Map<String, String> params = new HashMap<>();
+    String raw = uri.getRawQuery();
+    if (raw == null) {
+      return params;
+    }
+    for (String pair : raw.split("&")) {
+      int eq = pair.indexOf('=');
+      String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+      String value = eq < 0 ? "true" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      params.put(key, value);
+    }
+    return params;
+  }
+
   /** A request the client got wrong: answered 400 with its message. */
-  private static final class BadRequest extends IOException {
+  static final class BadRequest extends IOException {
     BadRequest(String message) {
       super(message);
     }

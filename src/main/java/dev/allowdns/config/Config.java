@@ -252,6 +252,10 @@ public record Config(
       for (int i = 0; i < said.size(); i++) {
         ConfigFile.SandboxEntry s = said.get(i);
         String key = "sandboxes[" + i + "]";
+        if (s == null) { // "- " with nothing after it
+          errors.add(key + ": is empty (needs cidr and id)");
+          continue;
+        }
         if (s.cidr() == null || s.id() == null) {
           errors.add(key + ": needs both cidr and id");
           continue;

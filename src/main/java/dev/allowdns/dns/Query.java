@@ -64,11 +64,33 @@ final class Query {
     this.name = question == null ? null : QueryPipeline.normalize(question.getName());
     this.type = question == null ? 0 : question.getType();
     this.dclass = question == null ? 0 : question.getDClass();
-    this.questionEnd = question == null ? QueryPipeline.HEADER_LENGTH : QueryPipeline.HEADER_LENGTH + question.getName().length() + 4;
+    this.questionEnd = question == null ? QueryPipeline.HEADER_LENGTH : plainQuestionEnd(wire, question.getName().length());
     OPTRecord opt = message.getOPT();
     this.ednsVersion = opt == null ? -1 : opt.getVersion();
     this.ednsPayload = opt == null ? 0 : QueryPipeline.MAX_UDP_PAYLOAD;
     this.maxSize = maxSize(tcp, opt != null, opt == null ? 0 : opt.getPayloadSize());
+  }
+
+  /**
+   * Returns the offset just past the question when its name is written out in full, as a
+   * response can echo byte for byte; -1 when it is compressed (a pointer means something else
+   * in the response's header; found by QueryPipelineFuzzTest), so the response is built by
+   * dnsjava.
+   */
+  private static int plainQuestionEnd(byte[] wire, int nameLength) {
+    int at = QueryPipeline.HEADER_LENGTH;
+    while (at < wire.length) {
+      int length = wire[at] & 0xff;
+      if (length == 0) {
+        boolean whole = at + 1 - QueryPipeline.HEADER_LENGTH == nameLength && at + 5 <= wire.length;
+        return whole ? at + 5 : -1;
+      }
+      if ((length & 0xc0) != 0) {
+        return -1; // RFC 1035 §4.1.4: a pointer
+      }
+      at += 1 + length;
+    }
+    return -1;
   }
 
   private static int maxSize(boolean tcp, boolean edns, int clientPayload) {

@@ -36,8 +36,10 @@ import org.xbill.DNS.Section;
  * socket (a random source port, connected, so the kernel drops datagrams from other peers), is
  * retried over TCP when the reply is truncated, and fails over to the next server on a timeout
  * or an error answer. Thread-safe.
+ *
+ * <p>Not final only so that tests can replace the network ({@link #exchange}) with a fake peer.
  */
-final class UpstreamGroup {
+class UpstreamGroup {
   /** RFC 9715 / DNS flag day 2020: a payload that avoids IP fragmentation. */
   static final int EDNS_PAYLOAD = 1232;
 
@@ -120,12 +122,13 @@ final class UpstreamGroup {
   }
 
   /** RFC 1035 §4.1.1: only NOERROR and NXDOMAIN are answers; other rcodes mean try elsewhere. */
-  private static boolean usable(Message reply) {
+  static boolean usable(Message reply) {
     int rcode = reply.getRcode();
     return rcode == Rcode.NOERROR || rcode == Rcode.NXDOMAIN;
   }
 
-  private CompletableFuture<Message> exchange(Message query, HostPort server, boolean tcp) {
+  /** Sends {@code query} to {@code server} once; completes with the first reply that answers it. */
+  CompletableFuture<Message> exchange(Message query, HostPort server, boolean tcp) {
     EventLoop loop = loops.next();
     CompletableFuture<Message> reply = new CompletableFuture<>();
     byte[] wire = query.toWire();
@@ -227,10 +230,14 @@ final class UpstreamGroup {
     }
   }
 
-  /** RFC 5452 §9.1: a reply must match the query's ID and question. */
+  /**
+   * RFC 5452 §9.1: a reply must match the query's ID and question; RFC 1035 §4.1.1: and its
+   * opcode (an UPDATE "reply" may hold records without data, which a QUERY answer cannot carry).
+   */
   static boolean answers(Message query, Message candidate) {
     if (candidate.getHeader().getID() != query.getHeader().getID()
-        || !candidate.getHeader().getFlag(Flags.QR)) {
+        || !candidate.getHeader().getFlag(Flags.QR)
+        || candidate.getHeader().getOpcode() != query.getHeader().getOpcode()) {
       return false;
     }
     Record asked = query.getQuestion();

@@ -223,6 +223,12 @@ final class ZoneParser {
       if (source.isEmpty()) {
         throw new BadLineException("'" + token + "' needs a regular expression");
       }
+      if (!source.chars().allMatch(c -> c < 0x80) || source.contains("\\x{")) {
+        // Names are matched as ASCII (punycode), and RE2/J's case folding of a wide non-ASCII
+        // range (e.g. [a-\x{FEFF}]) takes seconds to minutes (found by ZoneFileFuzzTest).
+        throw new BadLineException(
+            "'" + token + "' may use only ASCII (names are matched in punycode); no \\x{...}");
+      }
       try {
         // Checked without RuleIndex's flags, which wrap the source in errors; flags never make a
         // regex invalid.

@@ -208,7 +208,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       peekTimer.cancel(false);
     }
     connection.peek = peek;
-    Verdict checked = Gate.afterPeek(connection.verdict, policy, connection.destination, peek.sni(), peek.host());
+    Verdict checked = Gate.afterPeek(connection.verdict, policy, connection.destination, peek);
     // Audit mode: a refusal found before the peek stays the one recorded.
     connection.verdict =
         core.settings.audit()

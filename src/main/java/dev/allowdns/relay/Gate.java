@@ -65,6 +65,19 @@ final class Gate {
   }
 
   /**
+   * Checks what the peek saw: a ClientHello or request that names more than one host is refused
+   * (the destination may honour another name than the one checked), else {@link #afterPeek(Verdict,
+   * Policy, InetSocketAddress, String, String)}.
+   */
+  static Verdict afterPeek(Verdict passed, Policy policy, InetSocketAddress destination, PeekResult peek) {
+    if (peek.ambiguity() != null) {
+      boolean tls = peek.protocol().equals("https");
+      return Verdict.refuse(tls ? Verdict.SNI_NOT_ALLOWED : Verdict.HOST_NOT_ALLOWED, tls ? peek.sni() : peek.host(), null);
+    }
+    return afterPeek(passed, policy, destination, peek.sni(), peek.host());
+  }
+
+  /**
    * Checks the name the client sent (TLS SNI, else HTTP Host) against the policy. A destination
    * that passed {@link #beforePeek} stays allowed when the client sends no name (server-speaks-
    * first protocols) or names the destination's own address.

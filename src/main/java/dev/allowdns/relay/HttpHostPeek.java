@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -37,7 +38,14 @@ final class HttpHostPeek extends ByteToMessageDecoder {
     }
     int length = end < 0 ? in.readableBytes() : end - in.readerIndex();
     String head = in.toString(in.readerIndex(), length, StandardCharsets.ISO_8859_1);
-    ctx.fireUserEventTriggered(new PeekResult("http", null, hostOf(head), in.readableBytes()));
+    List<String> hosts = hostsOf(head);
+    ctx.fireUserEventTriggered(
+        new PeekResult(
+            "http",
+            null,
+            hosts.isEmpty() ? null : hosts.get(0),
+            in.readableBytes(),
+            PeekResult.ambiguity("Host headers", hosts)));
     ctx.pipeline().remove(this);
   }
 
@@ -56,15 +64,25 @@ final class HttpHostPeek extends ByteToMessageDecoder {
 
   /** Returns the value of the first Host header of a request head, or {@code null}. */
   static String hostOf(String head) {
+    List<String> hosts = hostsOf(head);
+    return hosts.isEmpty() ? null : hosts.get(0);
+  }
+
+  /**
+   * Returns the value of every Host header of a request head, in order. RFC 9112 §3.2: a request
+   * with more than one is invalid, and servers differ in which they would use.
+   */
+  static List<String> hostsOf(String head) {
+    List<String> hosts = new ArrayList<>(1);
     for (int start = 0; start < head.length(); ) {
       int end = head.indexOf("\r\n", start);
       String line = head.substring(start, end < 0 ? head.length() : end);
       int colon = line.indexOf(':');
       if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase("host")) {
-        return line.substring(colon + 1).trim();
+        hosts.add(line.substring(colon + 1).trim());
       }
       start = end < 0 ? head.length() : end + 2;
     }
-    return null;
+    return hosts;
   }
 }

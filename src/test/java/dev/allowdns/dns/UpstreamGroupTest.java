@@ -39,5 +39,8 @@ class UpstreamGroupTest {
     Message notReply = reply(query, id, NAME, Type.A);
     notReply.getHeader().unsetFlag(Flags.QR);
     assertFalse(UpstreamGroup.answers(query, notReply));
+    Message update = reply(query, id, NAME, Type.A);
+    update.getHeader().setOpcode(org.xbill.DNS.Opcode.UPDATE); // may carry records without data
+    assertFalse(UpstreamGroup.answers(query, update));
   }
 }

@@ -486,6 +486,49 @@ class RelayEndToEndIT {
   }
 
   @Test
+  @Order(14)
+  void ambiguousNames_twoHostHeadersOrTwoSniHostNames_areRefused() throws Exception {
+    String ip = topology.internetV4(WWW_HOST);
+    Output dig = sandbox("dig", "+time=3", "+tries=1", "+short", WWW, "A");
+    assertEquals(ip, dig.stdout().strip(), "the ledger knows " + WWW + "\n" + dig.describe());
+
+    // curl sends one Host header however many -H say: the request is written raw.
+    String request = "GET / HTTP/1.1\r\nHost: " + WWW + "\r\nHost: " + BLOCKED + "\r\nConnection: close\r\n\r\n";
+    Output http = sandbox("python3", "-c", SEND_RAW, ip, "80", request);
+    assertTrue(List.of("reset", "closed").contains(http.stdout().strip()), "refused: " + http.describe());
+    JsonNode httpRecord =
+        awaitRecord(r -> dst(r, ip) && port(r, 80) && "host_not_allowed".equals(r.path("reason").asText()));
+    assertBlockedRecord(httpRecord, "host_not_allowed", 80, topology.sandboxV4());
+
+    // RFC 6066 §3 allows one host_name; no TLS library sends two, so the ClientHello is built.
+    Path hello = Path.of("bench/fuzz/client_hello.py").toAbsolutePath();
+    Output tls = sandbox("python3", hello.toString(), "--connect", ip, "443", WWW, BLOCKED);
+    assertTrue(List.of("reset", "closed").contains(tls.stdout().strip()), "refused: " + tls.describe());
+    JsonNode tlsRecord =
+        awaitRecord(r -> dst(r, ip) && port(r, 443) && "sni_not_allowed".equals(r.path("reason").asText()));
+    assertBlockedRecord(tlsRecord, "sni_not_allowed", 443, topology.sandboxV4());
+    assertTrue(
+        web.accessLog().stream().noneMatch(line -> line.contains(BLOCKED)),
+        "nginx never saw " + BLOCKED + ": " + web.accessLog());
+
+    Output control = curl("-4", "--cacert", ca(), "https://" + WWW + "/");
+    assertTrue(control.succeeded(), "control: one name still passes\n" + control.describe());
+  }
+
+  /** Sends argv[3] to argv[1]:argv[2] and prints {@code reset}, {@code closed} or what came back. */
+  private static final String SEND_RAW =
+      "import socket, sys\n"
+          + "s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)\n"
+          + "try:\n"
+          + "    s.sendall(sys.argv[3].encode())\n"
+          + "    d = s.recv(65536)\n"
+          + "    print('closed' if not d else 'data ' + d[:60].decode('latin-1'))\n"
+          + "except (ConnectionResetError, BrokenPipeError):\n"
+          + "    print('reset')\n"
+          + "except socket.timeout:\n"
+          + "    print('timeout')\n";
+
+  @Test
   @Order(100)
   void sigterm_withConnectionsOpen_writesEveryRecord() throws Exception {
     int connections = 5;

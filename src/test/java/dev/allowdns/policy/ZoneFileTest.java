@@ -70,6 +70,8 @@ class ZoneFileTest {
           !~a(b                            | bad regex '!~a(b': missing closing )
           ~a**                             | bad regex '~a**': invalid nested repetition operator at '**'
           ~                                | '~' needs a regular expression
+          ~^[a-\\x{FEFF}]+\\.test$            | '~^[a-\\x{FEFF}]+\\.test$' may use only ASCII (names are matched in punycode); no \\x{...}
+          ~^café\\.test$                  | '~^café\\.test$' may use only ASCII (names are matched in punycode); no \\x{...}
           !                                | '!' needs a name pattern
           a..example.com                   | name 'a..example.com' has an empty label
           *.a..example.com                 | name 'a..example.com' has an empty label

@@ -97,4 +97,26 @@ class GateTest {
   void stripPort_handlesNamesAndIpv6Literals(String host, String expected) {
     assertEquals(expected, Gate.stripPort(host));
   }
+
+  @Test
+  void afterPeek_ambiguousNames_areRefusedEvenWhenTheFirstIsAllowed() {
+    Verdict passed = Verdict.allow("www.example.org", "default:web");
+    PeekResult twoSni =
+        new PeekResult("https", "www.example.org", null, 200, "2 SNI host names that differ: www.example.org, evil.test");
+    assertEquals(
+        Verdict.refuse("sni_not_allowed", "www.example.org", null),
+        Gate.afterPeek(passed, policy, DESTINATION, twoSni));
+    PeekResult twoHosts =
+        new PeekResult("http", null, "www.example.org", 80, "2 Host headers that differ: www.example.org, evil.test");
+    assertEquals(
+        Verdict.refuse("host_not_allowed", "www.example.org", null),
+        Gate.afterPeek(passed, policy, DESTINATION, twoHosts));
+  }
+
+  @Test
+  void afterPeek_unambiguousPeek_isCheckedByName() {
+    Verdict passed = Verdict.allow("www.example.org", "default:web");
+    PeekResult one = new PeekResult("https", "www.example.org", null, 200);
+    assertEquals(Verdict.allow("www.example.org", "default:web"), Gate.afterPeek(passed, policy, DESTINATION, one));
+  }
 }
