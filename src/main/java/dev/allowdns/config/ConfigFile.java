@@ -41,10 +41,19 @@ public record ConfigFile(
     String mode,
     Boolean watchZones,
     Map<String, List<String>> policies,
-    List<SandboxEntry> sandboxes) {
+    List<SandboxEntry> sandboxes,
+    String udpSinkListen,
+    Long udpSinkMaxFlows,
+    String processIdentity) {
 
   /** One {@code sandboxes:} item of the YAML file. */
-  public record SandboxEntry(String cidr, String id, String taskId, String user, String policy) {}
+  public record SandboxEntry(
+      String cidr, String id, String taskId, String user, String policy, String netns, Integer netnsPid) {
+    /** An entry of a sandbox the host cannot look into. */
+    public SandboxEntry(String cidr, String id, String taskId, String user, String policy) {
+      this(cidr, id, taskId, user, policy, null, null);
+    }
+  }
 
   /**
    * Made on first use: Jackson's YAML and databind classes take a few hundred milliseconds to
@@ -64,13 +73,14 @@ public record ConfigFile(
           "listen", "upstreams", "zones", "relay_listen", "admin_listen", "log_dir", "state_dir",
           "ledger_min_ttl", "upstream_timeout", "serve_stale_max", "cache_size", "tcp_idle_timeout",
           "log_max_file_size", "log_total_size", "relay_connect_timeout", "relay_idle_timeout",
-          "relay_peek_timeout", "shutdown_grace", "mode", "watch_zones");
+          "relay_peek_timeout", "shutdown_grace", "mode", "watch_zones", "udp_sink_listen",
+          "udp_sink_max_flows", "process_identity");
 
   /** A file that says nothing: every value comes from flags or defaults. */
   public static final ConfigFile EMPTY =
       new ConfigFile(
           null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-          null, null, null, null, null, null, null);
+          null, null, null, null, null, null, null, null, null, null);
 
   /**
    * Reads a YAML config file.
@@ -157,7 +167,10 @@ public record ConfigFile(
         value(values, "mode", String.class),
         value(values, "watch_zones", Boolean.class),
         null,
-        null);
+        null,
+        value(values, "udp_sink_listen", String.class),
+        value(values, "udp_sink_max_flows", Long.class),
+        value(values, "process_identity", String.class));
   }
 
   private static <T> T value(Map<String, ?> values, String key, Class<T> type) {
@@ -211,7 +224,10 @@ public record ConfigFile(
         either(flags.mode, mode),
         either(flags.watchZones, watchZones),
         either(flags.policies, policies),
-        either(flags.sandboxes, sandboxes));
+        either(flags.sandboxes, sandboxes),
+        either(flags.udpSinkListen, udpSinkListen),
+        either(flags.udpSinkMaxFlows, udpSinkMaxFlows),
+        either(flags.processIdentity, processIdentity));
   }
 
   /** Returns what the flag says, unless it says nothing (unset, or an empty list). */
