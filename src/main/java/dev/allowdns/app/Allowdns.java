@@ -14,10 +14,12 @@ import dev.allowdns.policy.PolicyChange;
 import dev.allowdns.policy.PolicyException;
 import dev.allowdns.policy.PolicySet;
 import dev.allowdns.policy.Zone;
+import dev.allowdns.identity.SocketOwners;
 import dev.allowdns.relay.RelayServer;
 import dev.allowdns.sandbox.Sandbox;
 import dev.allowdns.sandbox.SandboxRegistry;
 import dev.allowdns.sandbox.Sandboxes;
+import dev.allowdns.udp.UdpSink;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -46,6 +48,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Allowdns.class);
   /** (sandbox, address) pairs the ledger keeps at most. */
   private static final long LEDGER_ADDRESSES = 250_000;
+  /** How long finding the process of a refused connection may delay its reset. */
+  private static final Duration PROCESS_LOOKUP_BUDGET = Duration.ofMillis(50);
   /** How long an expired ledger entry is kept to explain a late refusal. */
   private static final Duration LEDGER_KEEP_EXPIRED = Duration.ofHours(1);
 
@@ -62,6 +66,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private Ledger ledger;
   private DnsServer dns;
   private RelayServer relay;
+  private UdpSink udpSink;
+  private SocketOwners owners = SocketOwners.OFF;
   private AdminServer admin;
   private ZoneWatcher zoneWatcher;
 
@@ -111,7 +117,13 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
 
   private void startParts(Path tokenFile) throws InterruptedException {
     queryLog = openLog("queries");
-    if (config.relayListen() != null) {
+    boolean connections = config.relayListen() != null || config.udpSinkListen() != null;
+    owners =
+        SocketOwners.start(
+            !connections || config.processIdentity() == Config.ProcessIdentity.OFF,
+            config.processIdentity() == Config.ProcessIdentity.ALL,
+            PROCESS_LOOKUP_BUDGET);
+    if (connections) {
       connectionLog = openLog("connections");
       ledger = new Ledger(LEDGER_ADDRESSES, config.ledgerMinTtl(), LEDGER_KEEP_EXPIRED, Ticker.systemTicker());
       Gauge.builder("allowdns_ledger_addresses", ledger, Ledger::size)
@@ -132,7 +144,16 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
               policies::get,
               ledger,
               connectionLog,
-              registry);
+              registry,
+              owners);
+    }
+    if (config.udpSinkListen() != null) {
+      udpSink =
+          UdpSink.start(
+              config.udpSinkListen(),
+              (int) config.udpSinkMaxFlows(),
+              new UdpSink.Parts(
+                  sandboxes::current, policies::get, ledger, owners, connectionLog::write, registry));
     }
     // After the sockets: the JVM's management beans take long to load, and answers come first.
     new JvmMemoryMetrics().bindTo(registry);
@@ -288,6 +309,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
         + "; upstreams "
         + config.upstreams().stream().map(Object::toString).collect(Collectors.joining(", "))
         + (relay == null ? "; relay off" : "; relay " + relay.listener())
+        + (udpSink == null ? "" : "; udp sink " + udpSink.listener())
         + "; admin "
         + admin.address()
         + "; logs "
@@ -318,6 +340,10 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
     if (relay != null) {
       relay.close(grace);
     }
+    if (udpSink != null) {
+      udpSink.close(); // writes the records of the flows still open
+    }
+    owners.close();
     if (dns != null) {
       dns.close();
     }

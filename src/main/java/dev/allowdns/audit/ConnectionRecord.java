@@ -21,6 +21,9 @@ import java.io.IOException;
  * @param reason why it was refused or ended abnormally; {@code null} for a normal allowed one
  * @param host the HTTP Host header, when one was seen
  * @param policyGeneration the policy generation that decided
+ * @param packets datagrams since the flow's previous record, for a UDP flow; {@code null} for TCP
+ * @param process the process that owned the sandbox-side socket ({@code process} object), or
+ *     {@code null} when not known: a microVM, identity off, or not found within its budget
  */
 public record ConnectionRecord(
     String timestamp,
@@ -41,8 +44,28 @@ public record ConnectionRecord(
     String dstIp,
     String reason,
     String host,
-    long policyGeneration)
+    long policyGeneration,
+    Long packets,
+    JsonLine process)
     implements JsonLine {
+
+  /** A TCP connection's record: no packet count, and no process. */
+  public ConnectionRecord(
+      String timestamp, String taskId, String user, String direction, String domain, int port,
+      String protocol, String sni, long bytesSent, long bytesReceived, long durationMs,
+      String result, String allowlistRule, String sandbox, String clientIp, String dstIp,
+      String reason, String host, long policyGeneration) {
+    this(timestamp, taskId, user, direction, domain, port, protocol, sni, bytesSent, bytesReceived,
+        durationMs, result, allowlistRule, sandbox, clientIp, dstIp, reason, host,
+        policyGeneration, null, null);
+  }
+
+  /** Returns this record with {@code process} as its process. */
+  public ConnectionRecord withProcess(JsonLine owner) {
+    return new ConnectionRecord(timestamp, taskId, user, direction, domain, port, protocol, sni,
+        bytesSent, bytesReceived, durationMs, result, allowlistRule, sandbox, clientIp, dstIp,
+        reason, host, policyGeneration, packets, owner);
+  }
 
   // Field names encoded once: the writer thread spends its time on values, not on names.
   private static final SerializableString TIMESTAMP = new SerializedString("timestamp");
@@ -64,6 +87,8 @@ public record ConnectionRecord(
   private static final SerializableString REASON = new SerializedString("reason");
   private static final SerializableString HOST = new SerializedString("host");
   private static final SerializableString POLICY_GENERATION = new SerializedString("policy_generation");
+  private static final SerializableString PACKETS = new SerializedString("packets");
+  private static final SerializableString PROCESS = new SerializedString("process");
 
   @Override
   public void writeTo(JsonGenerator json) throws IOException {
@@ -106,6 +131,18 @@ public record ConnectionRecord(
     json.writeString(host);
     json.writeFieldName(POLICY_GENERATION);
     json.writeNumber(policyGeneration);
+    json.writeFieldName(PACKETS);
+    if (packets == null) {
+      json.writeNull();
+    } else {
+      json.writeNumber(packets);
+    }
+    json.writeFieldName(PROCESS);
+    if (process == null) {
+      json.writeNull();
+    } else {
+      process.writeTo(json);
+    }
     json.writeEndObject();
   }
 }

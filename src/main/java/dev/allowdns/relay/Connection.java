@@ -3,6 +3,7 @@ package dev.allowdns.relay;
 import com.google.common.net.InetAddresses;
 import dev.allowdns.audit.ConnectionRecord;
 import dev.allowdns.audit.Timestamps;
+import dev.allowdns.identity.ProcessOwner;
 import dev.allowdns.sandbox.Sandbox;
 import io.micrometer.core.instrument.Counter;
 import io.netty.channel.Channel;
@@ -31,6 +32,8 @@ final class Connection {
   Counter bytesFromSandboxMeter;
   Counter bytesToSandboxMeter;
   boolean sandboxDoneSending;
+  /** The process of the sandbox-side socket, when it was looked up and found. */
+  ProcessOwner process;
   private boolean recorded;
 
   Connection(Channel frontend, InetSocketAddress client) {
@@ -75,6 +78,8 @@ final class Connection {
         destination == null ? null : InetAddresses.toAddrString(destination.getAddress()),
         reason,
         peek == null ? null : peek.host(),
-        generation);
+        generation,
+        null,
+        process);
   }
 }

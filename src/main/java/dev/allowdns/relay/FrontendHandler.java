@@ -1,6 +1,8 @@
 package dev.allowdns.relay;
 
 import dev.allowdns.audit.ConnectionRecord;
+import dev.allowdns.identity.ProcessOwner;
+import dev.allowdns.identity.SocketOwners;
 import dev.allowdns.ledger.Ledger;
 import dev.allowdns.policy.Policy;
 import dev.allowdns.policy.PolicySet;
@@ -28,6 +30,7 @@ import java.net.SocketException;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -50,6 +53,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private final Destinations destinations;
   private final RelayMetrics metrics;
   private final RecordSink records;
+  private final SocketOwners owners;
+  private CompletableFuture<ProcessOwner> ownerLookup;
   private final Queue<Object> pending = new ArrayDeque<>();
   private int pendingBytes;
   private Connection connection;
@@ -71,7 +76,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       Ledger ledger,
       Destinations destinations,
       RelayMetrics metrics,
-      RecordSink records) {
+      RecordSink records,
+      SocketOwners owners) {
     this.settings = settings;
     this.sandboxes = sandboxes;
     this.policies = policies;
@@ -79,6 +85,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     this.destinations = destinations;
     this.metrics = metrics;
     this.records = records;
+    this.owners = owners;
   }
 
   @Override
@@ -112,6 +119,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             sandbox == null ? List.of() : ledger.lookup(sandbox.id(), connection.destination.getAddress()),
             ledger.now());
     connection.verdict = settings.audit() ? verdict.audited() : verdict;
+    if (owners.wanted(sandbox, false)) { // --process-identity all: while the connection runs
+      lookUpOwner().thenAccept(owner -> ctx.executor().execute(() -> connection.process = owner));
+    }
     if (!connection.verdict.allowed()) {
       refuse(ctx);
       return;
@@ -285,10 +295,39 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
     pendingBytes = 0;
     Channel channel = ctx.channel();
+    if (!channel.isOpen()) {
+      return;
+    }
+    if (!owners.wanted(connection.sandbox, true)) {
+      reset(channel);
+      return;
+    }
+    // The sandbox's socket exists until the reset: name its process first, within the budget.
+    lookUpOwner()
+        .whenComplete(
+            (owner, failure) ->
+                ctx.executor()
+                    .execute(
+                        () -> {
+                          connection.process = owner;
+                          reset(channel);
+                        }));
+  }
+
+  private static void reset(Channel channel) {
     if (channel.isOpen()) {
       channel.config().setOption(ChannelOption.SO_LINGER, 0);
       channel.close();
     }
+  }
+
+  /** Starts looking up the process of the sandbox's end of this connection, once. */
+  private CompletableFuture<ProcessOwner> lookUpOwner() {
+    if (ownerLookup == null) {
+      ownerLookup =
+          owners.find(connection.sandbox, SocketOwners.Transport.TCP, connection.client, connection.destination);
+    }
+    return ownerLookup;
   }
 
   private void onFrontendClosed() {

@@ -2,6 +2,7 @@ package dev.allowdns.relay;
 
 import dev.allowdns.audit.RecordLog;
 import dev.allowdns.config.HostPort;
+import dev.allowdns.identity.SocketOwners;
 import dev.allowdns.ledger.Ledger;
 import dev.allowdns.policy.PolicySet;
 import dev.allowdns.sandbox.Sandboxes;
@@ -61,6 +62,7 @@ public final class RelayServer implements AutoCloseable {
   /**
    * Starts accepting on {@code settings.listen()}.
    *
+   * @param owners names the process of a refused connection (or of every one) before the reset
    * @throws IllegalStateException when epoll is unavailable or the address cannot be bound
    */
   public static RelayServer start(
@@ -69,7 +71,8 @@ public final class RelayServer implements AutoCloseable {
       Supplier<PolicySet> policies,
       Ledger ledger,
       RecordLog connectionLog,
-      MeterRegistry registry)
+      MeterRegistry registry,
+      SocketOwners owners)
       throws InterruptedException {
     Transport transport = Transport.best();
     if (!transport.isEpoll()) {
@@ -107,7 +110,8 @@ public final class RelayServer implements AutoCloseable {
                                 ledger,
                                 destinations,
                                 metrics,
-                                connectionLog::write));
+                                connectionLog::write,
+                                owners));
                   }
                 });
     ChannelFuture bound = bootstrap.bind(settings.listen().socketAddress()).await();
