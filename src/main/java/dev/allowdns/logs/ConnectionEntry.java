@@ -14,6 +14,9 @@ import java.util.Objects;
  * @param bytesSent payload bytes the sandbox sent
  * @param bytesReceived payload bytes the sandbox got back
  * @param result {@code allowed}, {@code blocked} or {@code would_block}
+ * @param packets the datagrams of a UDP flow record; {@code null} for TCP
+ * @param exe {@code process.exe}: the program that made the connection, when known
+ * @param path how it reached allowdns ({@code transparent} or {@code proxy}), when recorded
  */
 public record ConnectionEntry(
     Instant timestamp,
@@ -26,10 +29,21 @@ public record ConnectionEntry(
     long bytesSent,
     long bytesReceived,
     String result,
-    String reason)
+    String reason,
+    Long packets,
+    String exe,
+    String path)
     implements LogEntry {
   public ConnectionEntry {
     Objects.requireNonNull(timestamp, "timestamp");
+  }
+
+  /** A TCP connection record without process or path. */
+  public ConnectionEntry(
+      Instant timestamp, String sandbox, String domain, String sni, String dstIp, int port,
+      String protocol, long bytesSent, long bytesReceived, String result, String reason) {
+    this(timestamp, sandbox, domain, sni, dstIp, port, protocol, bytesSent, bytesReceived, result,
+        reason, null, null, null);
   }
 
   /**
@@ -49,7 +63,15 @@ public record ConnectionEntry(
         RecordFields.number(record, "bytes_sent"),
         RecordFields.number(record, "bytes_received"),
         RecordFields.text(record, "result"),
-        RecordFields.text(record, "reason"));
+        RecordFields.text(record, "reason"),
+        record.path("packets").isNumber() ? record.path("packets").asLong() : null,
+        RecordFields.text(record.path("process"), "exe"),
+        RecordFields.text(record, "path"));
+  }
+
+  /** Returns whether this is a UDP flow's record (the UDP sink writes them). */
+  public boolean isUdpFlow() {
+    return packets != null;
   }
 
   /** Returns the domain, or the destination address when no name is known. */

@@ -107,6 +107,11 @@ public final class AllowdnsInNamespace {
     return new JsonLinesLog(logDir.resolve("queries.jsonl"));
   }
 
+  /** Returns the server's PID (ip netns exec runs java in its place), e.g. to read its /proc. */
+  public long pid() {
+    return process.pid();
+  }
+
   public boolean isAlive() {
     return process.isAlive();
   }
