@@ -3,7 +3,6 @@ package dev.allowdns.identity;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -102,15 +101,16 @@ final class ProcScan {
     List<Long> owners = new ArrayList<>();
     for (long pid : pids) {
       checkTime();
-      try (DirectoryStream<Path> fds = Files.newDirectoryStream(proc.resolve(pid + "/fd"))) {
-        for (Path fd : fds) {
-          if (sockets.contains(link(fd))) {
-            owners.add(pid);
-            break;
-          }
+      Path fdDir = proc.resolve(pid + "/fd");
+      String[] fds = fdDir.toFile().list(); // null: the process ended, or its fds are not ours
+      if (fds == null) {
+        continue;
+      }
+      for (String fd : fds) {
+        if (sockets.contains(link(fdDir.resolve(fd)))) {
+          owners.add(pid);
+          break;
         }
-      } catch (IOException | SecurityException e) {
-        // the process ended, or its fds are not ours to read
       }
     }
     return owners;
@@ -167,19 +167,18 @@ final class ProcScan {
 
   private List<Long> pids() {
     List<Long> pids = new ArrayList<>();
-    try (DirectoryStream<Path> entries = Files.newDirectoryStream(proc)) {
-      for (Path entry : entries) {
-        String name = entry.getFileName().toString();
-        if (!name.isEmpty() && Character.isDigit(name.charAt(0))) {
-          try {
-            pids.add(Long.parseLong(name));
-          } catch (NumberFormatException e) {
-            // not a process
-          }
+    String[] names = proc.toFile().list();
+    if (names == null) {
+      return pids;
+    }
+    for (String name : names) {
+      if (!name.isEmpty() && Character.isDigit(name.charAt(0))) {
+        try {
+          pids.add(Long.parseLong(name));
+        } catch (NumberFormatException e) {
+          // not a process
         }
       }
-    } catch (IOException e) {
-      return List.of();
     }
     pids.sort(null);
     return pids;

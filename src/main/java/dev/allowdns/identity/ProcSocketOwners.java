@@ -45,7 +45,19 @@ final class ProcSocketOwners implements SocketOwners {
               return t;
             },
             new ThreadPoolExecutor.AbortPolicy());
+    // A first lookup loads and warms the scan's classes, so the first refusal does not pay it.
+    executor.execute(
+        () -> {
+          try {
+            new ProcScan(PROC, System.nanoTime() + Duration.ofSeconds(2).toNanos())
+                .find(PROC.resolve("self/ns/net"), Transport.TCP, WARM_UP, WARM_UP);
+          } catch (ProcScan.OutOfTime | RuntimeException e) {
+            // only a warm-up
+          }
+        });
   }
+
+  private static final InetSocketAddress WARM_UP = new InetSocketAddress(0);
 
   @Override
   public boolean wanted(Sandbox sandbox, boolean refused) {
@@ -65,9 +77,12 @@ final class ProcSocketOwners implements SocketOwners {
       executor.execute(
           () -> {
             try {
-              owner.complete(
-                  new ProcScan(PROC, deadline).find(Path.of(sandbox.netns()), transport, sandboxSide, peer));
+              long t0 = System.nanoTime();
+              ProcessOwner found = new ProcScan(PROC, deadline).find(Path.of(sandbox.netns()), transport, sandboxSide, peer);
+              log.debug("lookup {} {} -> {} in {} us: {}", transport, sandboxSide, peer, (System.nanoTime() - t0) / 1000, found);
+              owner.complete(found);
             } catch (ProcScan.OutOfTime e) {
+              log.debug("process lookup for {} ran out of time", sandboxSide);
               owner.complete(null);
             } catch (RuntimeException e) {
               log.debug("process lookup for {} failed", sandboxSide, e);

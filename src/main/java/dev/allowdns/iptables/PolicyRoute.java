@@ -53,14 +53,17 @@ final class PolicyRoute {
     return ip(family, "rule", "show");
   }
 
-  /** Returns the command that lists the routes of the table, for {@link #parse}. */
+  /**
+   * Returns the command that lists the routes of every table, for {@link #parse}: asking for a
+   * table that does not exist is an error, not an empty list.
+   */
   static List<String> listRoutes(IpFamily family) {
-    return ip(family, "route", "show", "table", table());
+    return ip(family, "route", "show", "table", "all");
   }
 
   /**
    * Reads {@code ip rule show} ({@code 15300:\tfrom all fwmark 0x400000/0x400000 lookup 15300})
-   * and {@code ip route show table 15300} ({@code local default dev lo scope host}).
+   * and {@code ip route show table all} ({@code local default dev lo table 15300 scope host}).
    */
   static Installed parse(String rules, String routes) {
     boolean rule =
@@ -72,7 +75,10 @@ final class PolicyRoute {
                         && line.contains("fwmark " + MARK)
                         && line.endsWith("lookup " + table()));
     boolean route =
-        routes.lines().map(String::strip).anyMatch(line -> line.startsWith("local default dev lo"));
+        routes.lines()
+            .map(String::strip)
+            .anyMatch(
+                line -> line.startsWith("local default dev lo ") && line.contains(" table " + table() + " "));
     return new Installed(rule, route);
   }
 

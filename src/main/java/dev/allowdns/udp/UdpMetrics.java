@@ -28,6 +28,7 @@ final class UdpMetrics {
             .register(registry);
     Gauge.builder("allowdns_udp_flows_tracked", tracked, IntSupplier::getAsInt)
         .description("UDP flows the sink tracks now")
+        .strongReference(true)
         .register(registry);
   }
 

@@ -85,6 +85,13 @@ public final class AllowdnsInNamespace {
     return namespace.run(timeout, Map.of(), command);
   }
 
+  /** Starts another allowdns command ({@code logs follow ...}) in the same namespace, left running. */
+  public ChildProcess startCommand(String label, String... args) {
+    List<String> command = java(jar);
+    command.addAll(List.of(args));
+    return namespace.start(label, dir, Map.of(), command);
+  }
+
   /** Returns the ready line the server printed. */
   public String readyLine() {
     return process.stdoutLines().stream()
