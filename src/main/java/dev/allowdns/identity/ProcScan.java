@@ -70,14 +70,22 @@ final class ProcScan {
     return describe(owners.get(0), owners.size() > 1, new HashSet<>(inNamespace));
   }
 
-  /** Returns {@code socket:[INODE]} of the matching sockets, read from the namespace's tables. */
+  /**
+   * Returns {@code socket:[INODE]} of the matching sockets, read from the namespace's tables. The
+   * table of the address's own family first: reading one costs milliseconds (the kernel walks its
+   * whole socket hash), and the other family's table matters only for a dual-stack socket.
+   */
   private Set<String> socketLinks(
       List<Long> inNamespace, SocketOwners.Transport transport, InetSocketAddress sandboxSide, InetSocketAddress peer)
       throws OutOfTime {
+    List<String> tables =
+        sandboxSide.getAddress() instanceof java.net.Inet4Address
+            ? List.of(transport.v4Table, transport.v6Table)
+            : List.of(transport.v6Table);
     Set<String> links = new LinkedHashSet<>();
     for (long pid : inNamespace) {
       boolean read = false;
-      for (String table : List.of(transport.v4Table, transport.v6Table)) {
+      for (String table : tables) {
         checkTime();
         String text = read(proc.resolve(pid + "/net/" + table));
         if (text == null) {
@@ -88,6 +96,9 @@ final class ProcScan {
           if (socket.matches(transport, sandboxSide, peer)) {
             links.add("socket:[" + socket.inode() + "]");
           }
+        }
+        if (!links.isEmpty()) {
+          return links;
         }
       }
       if (read) {
