@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.allowdns.testing.ChildProcess;
+import dev.allowdns.testing.TempDirs;
 import dev.allowdns.testing.netns.AllowdnsInNamespace;
 import dev.allowdns.testing.netns.AuthoritativeDns;
 import dev.allowdns.testing.netns.ByteService;
@@ -24,7 +25,6 @@ import java.util.Map;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -143,7 +143,7 @@ class BypassVisibilityIT {
       if (allowdns != null) {
         System.out.println("allowdns output:\n" + allowdns.describe());
       }
-      deleteRecursively(dir);
+      TempDirs.deleteQuietly(dir);
     }
   }
 
@@ -387,14 +387,5 @@ class BypassVisibilityIT {
     String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
     String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-  }
-
-  private static void deleteRecursively(Path root) throws IOException {
-    if (root == null || !Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
   }
 }

@@ -7,7 +7,7 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /** Creates and removes the scratch directories of the processes under test. */
-final class TempDirs {
+public final class TempDirs {
   private TempDirs() {}
 
   static Path create(String prefix) {
@@ -19,7 +19,7 @@ final class TempDirs {
   }
 
   /** Deletes {@code dir} and everything below it; a leftover file is not worth failing a test. */
-  static void deleteQuietly(Path dir) {
+  public static void deleteQuietly(Path dir) {
     if (dir == null || !Files.exists(dir)) {
       return;
     }
