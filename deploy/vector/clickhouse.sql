@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS allowdns.connections (
   path LowCardinality(Nullable(String)),
   via Nullable(String),
   proxy_status Nullable(Int32),
+  packets Nullable(Int64),
+  process Nullable(String),
   allowdns_host LowCardinality(String)
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMM(timestamp)

@@ -19,10 +19,12 @@ import dev.allowdns.policy.Zone;
 import dev.allowdns.parent.ParentRoutes;
 import dev.allowdns.proxy.ProxyServer;
 import dev.allowdns.relay.RelayCore;
+import dev.allowdns.identity.SocketOwners;
 import dev.allowdns.relay.RelayServer;
 import dev.allowdns.sandbox.Sandbox;
 import dev.allowdns.sandbox.SandboxRegistry;
 import dev.allowdns.sandbox.Sandboxes;
+import dev.allowdns.udp.UdpSink;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -51,6 +53,11 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Allowdns.class);
   /** (sandbox, address) pairs the ledger keeps at most. */
   private static final long LEDGER_ADDRESSES = 250_000;
+  /**
+   * How long finding the process of a refused connection may delay its reset. A lookup costs a
+   * few milliseconds on an idle host (bench/identity); the budget leaves room for a busy one.
+   */
+  private static final Duration PROCESS_LOOKUP_BUDGET = Duration.ofMillis(200);
   /** How long an expired ledger entry is kept to explain a late refusal. */
   private static final Duration LEDGER_KEEP_EXPIRED = Duration.ofHours(1);
 
@@ -70,6 +77,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private RelayCore relayCore;
   private RelayServer relay;
   private ProxyServer proxy;
+  private UdpSink udpSink;
+  private SocketOwners owners = SocketOwners.OFF;
   private AdminServer admin;
   private ZoneWatcher zoneWatcher;
 
@@ -141,7 +150,13 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private void startParts(Path tokenFile) throws InterruptedException {
     queryLog = openLog("queries");
     boolean relaying = config.relayListen() != null || config.proxying().listen() != null;
-    if (relaying) {
+    boolean connections = relaying || config.udpSinkListen() != null;
+    owners =
+        SocketOwners.start(
+            !connections || config.processIdentity() == Config.ProcessIdentity.OFF,
+            config.processIdentity() == Config.ProcessIdentity.ALL,
+            PROCESS_LOOKUP_BUDGET);
+    if (connections) {
       connectionLog = openLog("connections");
       ledger = new Ledger(LEDGER_ADDRESSES, config.ledgerMinTtl(), LEDGER_KEEP_EXPIRED, Ticker.systemTicker());
       Gauge.builder("allowdns_ledger_addresses", ledger, Ledger::size)
@@ -171,13 +186,22 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
               ledger,
               connectionLog,
               registry,
-              parents);
+              parents,
+              owners);
     }
     if (config.relayListen() != null) {
       relay = RelayServer.start(relayCore);
     }
     if (config.proxying().listen() != null) {
       proxy = ProxyServer.start(config.proxying().listen(), relayCore, dns.lookup());
+    }
+    if (config.udpSinkListen() != null) {
+      udpSink =
+          UdpSink.start(
+              config.udpSinkListen(),
+              (int) config.udpSinkMaxFlows(),
+              new UdpSink.Parts(
+                  sandboxes::current, policies::get, ledger, owners, connectionLog::write, registry));
     }
     // After the sockets: the JVM's management beans take long to load, and answers come first.
     new JvmMemoryMetrics().bindTo(registry);
@@ -360,6 +384,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
         + (relay == null ? "; relay off" : "; relay " + relay.listener())
         + (proxy == null ? "" : "; proxy " + proxy.listener())
         + (config.proxying().upstreamProxy() == null ? "" : "; upstream proxy " + config.proxying().upstreamProxy())
+        + (udpSink == null ? "" : "; udp sink " + udpSink.listener())
         + "; admin "
         + admin.address()
         + "; logs "
@@ -399,6 +424,10 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
     if (proxy != null) {
       proxy.close();
     }
+    if (udpSink != null) {
+      udpSink.close(); // writes the records of the flows still open
+    }
+    owners.close();
     if (dns != null) {
       dns.close();
     }

@@ -28,6 +28,9 @@ import java.io.IOException;
  *     direct
  * @param proxyStatus the parent's status code when it refused, {@code null} otherwise (also when
  *     it was not reached)
+ * @param packets datagrams since the flow's previous record, for a UDP flow; {@code null} for TCP
+ * @param process the process that owned the sandbox-side socket ({@code process} object), or
+ *     {@code null} when not known: a microVM, identity off, or not found within its budget
  */
 public record ConnectionRecord(
     String timestamp,
@@ -52,11 +55,19 @@ public record ConnectionRecord(
     Long policySerial,
     String path,
     String via,
-    Integer proxyStatus)
+    Integer proxyStatus,
+    Long packets,
+    JsonLine process)
     implements JsonLine {
   public static final String TRANSPARENT = "transparent";
   public static final String PROXY = "proxy";
 
+  /** Returns this record with {@code process} as its process. */
+  public ConnectionRecord withProcess(JsonLine owner) {
+    return new ConnectionRecord(timestamp, taskId, user, direction, domain, port, protocol, sni,
+        bytesSent, bytesReceived, durationMs, result, allowlistRule, sandbox, clientIp, dstIp,
+        reason, host, policyGeneration, policySerial, path, via, proxyStatus, packets, owner);
+  }
 
   // Field names encoded once: the writer thread spends its time on values, not on names.
   private static final SerializableString TIMESTAMP = new SerializedString("timestamp");
@@ -82,6 +93,8 @@ public record ConnectionRecord(
   private static final SerializableString PATH = new SerializedString("path");
   private static final SerializableString VIA = new SerializedString("via");
   private static final SerializableString PROXY_STATUS = new SerializedString("proxy_status");
+  private static final SerializableString PACKETS = new SerializedString("packets");
+  private static final SerializableString PROCESS = new SerializedString("process");
 
   @Override
   public void writeTo(JsonGenerator json) throws IOException {
@@ -139,6 +152,18 @@ public record ConnectionRecord(
       json.writeNull();
     } else {
       json.writeNumber(proxyStatus);
+    }
+    json.writeFieldName(PACKETS);
+    if (packets == null) {
+      json.writeNull();
+    } else {
+      json.writeNumber(packets);
+    }
+    json.writeFieldName(PROCESS);
+    if (process == null) {
+      json.writeNull();
+    } else {
+      process.writeTo(json);
     }
     json.writeEndObject();
   }

@@ -22,8 +22,8 @@ import picocli.CommandLine.Spec;
     versionProvider = VersionProvider.class,
     description = {
       "Firewall rules for sandbox interfaces (IPv4 and IPv6 alike): DNS to any address goes to"
-          + " the resolver, all other TCP to the relay, and nothing else reaches the host or is"
-          + " routed.",
+          + " the resolver, all other TCP to the relay, other UDP to the UDP sink when one is"
+          + " given, and nothing else reaches the host or is routed.",
       "Exit 0 on success, 2 on bad input or when iptables fails."
     },
     subcommands = {
@@ -39,17 +39,8 @@ final class IptablesCommand implements Runnable {
     throw new ParameterException(spec.commandLine(), "Missing subcommand: print, apply or remove");
   }
 
-  /** The options that {@code print} and {@code apply} share. */
-  static final class RuleOptions {
-    @Option(
-        names = "--sandbox-interface",
-        paramLabel = "IF",
-        required = true,
-        description =
-            "An interface sandbox traffic comes in on; repeatable. A final '+' matches every"
-                + " interface whose name starts with the rest (tap+).")
-    List<String> sandboxInterfaces;
-
+  /** The ports of the rules; {@code remove} accepts them too, and ignores them. */
+  static class PortOptions {
     @Option(
         names = "--dns-port",
         paramLabel = "N",
@@ -64,9 +55,46 @@ final class IptablesCommand implements Runnable {
         description = "The port the relay listens on (default: ${DEFAULT-VALUE}).")
     int relayPort;
 
+    @Option(
+        names = "--udp-sink-port",
+        paramLabel = "N",
+        defaultValue = "0",
+        description =
+            "The port of serve's --udp-sink-listen: UDP other than DNS goes there by TPROXY"
+                + " (with a policy route), to be recorded and dropped (default: off, rejected).")
+    int udpSinkPort;
+
+    @Option(
+        names = "--proxy-port",
+        paramLabel = "N",
+        defaultValue = "0",
+        description = "Open this TCP port of the host to sandboxes: the explicit proxy (default: off).")
+    int proxyPort;
+  }
+
+  /** The options that {@code print} and {@code apply} share. */
+  static final class RuleOptions extends PortOptions {
+    @Option(
+        names = "--sandbox-interface",
+        paramLabel = "IF",
+        required = true,
+        description =
+            "An interface sandbox traffic comes in on; repeatable. A final '+' matches every"
+                + " interface whose name starts with the rest (tap+).")
+    List<String> sandboxInterfaces;
+
     RuleSettings settings() {
-      return new RuleSettings(sandboxInterfaces, dnsPort, relayPort);
+      return new RuleSettings(sandboxInterfaces, dnsPort, relayPort, udpSinkPort, proxyPort);
     }
+  }
+
+  /** {@code apply}'s options, so the same command line removes; what is installed decides. */
+  static final class RemoveOptions extends PortOptions {
+    @Option(
+        names = "--sandbox-interface",
+        paramLabel = "IF",
+        description = "Accepted as apply takes it, and ignored: remove takes whatever is installed.")
+    List<String> sandboxInterfaces;
   }
 
   @Command(
@@ -132,7 +160,11 @@ final class IptablesCommand implements Runnable {
                   + " (IPv4 and IPv6): DNS to port "
                   + settings.dnsPort()
                   + ", other TCP to port "
-                  + settings.relayPort());
+                  + settings.relayPort()
+                  + (settings.udpSink() ? ", other UDP to port " + settings.udpSinkPort() : "")
+                  + (settings.proxyPort() == RuleSettings.OFF
+                      ? ""
+                      : ", proxy port " + settings.proxyPort() + " open"));
       return ExitCodes.OK;
     }
   }
@@ -142,10 +174,12 @@ final class IptablesCommand implements Runnable {
       mixinStandardHelpOptions = true,
       versionProvider = VersionProvider.class,
       description =
-          "Delete the allowdns chains and the jumps to them (IPv4 and IPv6; needs root), and"
-              + " nothing else. Succeeds when nothing is installed.")
+          "Delete the allowdns chains, the jumps to them and the UDP sink's policy routes (IPv4"
+              + " and IPv6; needs root), and nothing else, whatever apply's flags are given."
+              + " Succeeds when nothing is installed.")
   static final class Remove implements Callable<Integer> {
     @Spec CommandSpec spec;
+    @Mixin RemoveOptions ignored;
 
     @Override
     public Integer call() {

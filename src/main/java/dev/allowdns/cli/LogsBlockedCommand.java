@@ -6,6 +6,7 @@ import dev.allowdns.logs.RecordReader;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -32,7 +33,9 @@ final class LogsBlockedCommand implements Callable<Integer> {
   boolean json;
 
   /** One row of the JSON output. */
-  record Row(String kind, String target, String reason, long count, String lastSeen) {}
+  record Row(
+      String kind, String target, String reason, long count, String lastSeen, String protocol,
+      long packets, String exe, String path) {}
 
   @Override
   public Integer call() throws IOException {
@@ -63,21 +66,55 @@ final class LogsBlockedCommand implements Callable<Integer> {
                               r.target(),
                               r.reason(),
                               r.count(),
-                              r.lastSeen().toString()))
+                              r.lastSeen().toString(),
+                              r.protocol(),
+                              r.packets(),
+                              r.exe(),
+                              r.path()))
                   .toList()));
       return ExitCodes.OK;
     }
-    TextTable table =
-        new TextTable()
-            .number("COUNT")
-            .text("LAST_SEEN")
-            .text("KIND")
-            .text("TARGET")
-            .text("REASON");
+    // Columns that only some records fill appear only when one of the rows has them.
+    boolean udp = rows.stream().anyMatch(r -> r.protocol() != null);
+    boolean exe = rows.stream().anyMatch(r -> r.exe() != null);
+    boolean path = rows.stream().anyMatch(r -> r.path() != null);
+    TextTable table = new TextTable().number("COUNT").text("LAST_SEEN").text("KIND");
+    if (udp) {
+      table.text("PROTOCOL").number("PACKETS");
+    }
+    table.text("TARGET").text("REASON");
+    if (path) {
+      table.text("PATH");
+    }
+    if (exe) {
+      table.text("EXE");
+    }
     for (BlockedSummary.Row r : rows) {
-      table.row(r.count(), r.lastSeen(), r.source().label(), r.target(), r.reason());
+      List<Object> cells = new ArrayList<>(List.of(r.count(), r.lastSeen(), r.source().label()));
+      if (udp) {
+        cells.add(dash(r.protocol()));
+        cells.add(r.packets());
+      }
+      cells.add(r.target());
+      cells.add(r.reason());
+      if (path) {
+        cells.add(dash(r.path()));
+      }
+      if (exe) {
+        cells.add(dash(r.exe()));
+      }
+      table.row(cells.toArray());
     }
     table.print(out);
+    if (rows.stream().anyMatch(r -> "quic".equals(r.protocol()))) {
+      out.println(
+          "quic: HTTP/3 is never relayed; to an allowed name, HTTPS over TCP works (clients fall"
+              + " back to it, or disable HTTP/3).");
+    }
     return ExitCodes.OK;
+  }
+
+  private static String dash(String value) {
+    return value == null ? "-" : value;
   }
 }

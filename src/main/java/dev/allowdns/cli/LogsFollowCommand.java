@@ -169,7 +169,11 @@ final class LogsFollowCommand implements Callable<Integer> {
           orDash(c.sandbox()),
           orDash(c.result()),
           orDash(c.protocol()),
-          destination + traffic + because(c.reason()));
+          destination
+              + (c.isUdpFlow() ? " packets " + c.packets() : "")
+              + traffic
+              + because(c.reason())
+              + (c.exe() == null ? "" : " by " + c.exe()));
     } catch (IllegalArgumentException e) {
       return record.toString(); // no usable timestamp: show it as it came
     }

@@ -37,6 +37,12 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--relay-listen", paramLabel = "HOST:PORT", description = "Transparent relay address (default: off).")
   String relayListen;
 
+  @Option(names = "--udp-sink-listen", paramLabel = "HOST:PORT", description = "UDP sink: records the sandboxes' UDP other than DNS (sent here by iptables TPROXY) and drops it; [::]:PORT for IPv4 and IPv6 (default: off).")
+  String udpSinkListen;
+
+  @Option(names = "--process-identity", paramLabel = "refused|all|off", description = "Which records of namespace sandboxes name the process of the sandbox-side socket (default: refused: refused connections and UDP flows).")
+  String processIdentity;
+
   @Option(names = "--admin-listen", paramLabel = "HOST:PORT", description = "Admin API and metrics (default: " + Config.DEFAULT_ADMIN_LISTEN + ").")
   String adminListen;
 
@@ -183,6 +189,8 @@ final class ServeCommand implements Callable<Integer> {
       source.put("tsig_key_file", policyTsigKeyFile);
       flags.put("policy_source", source);
     }
+    flags.put("udp_sink_listen", udpSinkListen);
+    flags.put("process_identity", processIdentity);
     return ConfigFile.of(flags);
   }
 }

@@ -21,6 +21,9 @@ import java.util.function.Function;
  * @param policySource the primary this server's policy is transferred from, {@code null} when it
  *     reads a zones directory
  * @param rpz the RPZ feeds applied on top of the policy
+ * @param udpSinkListen where the UDP sink reads what TPROXY hands it; {@code null} when it is off
+ * @param udpSinkMaxFlows how many UDP flows the sink tracks at once
+ * @param processIdentity which connections get the {@code process} of their sandbox-side socket
  */
 public record Config(
     List<HostPort> listen,
@@ -48,7 +51,30 @@ public record Config(
     Map<String, List<String>> policies,
     List<Sandboxes.Entry> sandboxes,
     FeedSource policySource,
-    List<FeedSource> rpz) {
+    List<FeedSource> rpz,
+
+    HostPort udpSinkListen,
+    long udpSinkMaxFlows,
+    ProcessIdentity processIdentity) {
+
+  /** Which records get the process that owns the sandbox-side socket. */
+  public enum ProcessIdentity {
+    /** Refused connections and UDP flows (the default). */
+    REFUSED,
+    /** Every connection and UDP flow. */
+    ALL,
+    /** None. */
+    OFF;
+
+    static ProcessIdentity parse(String text) {
+      for (ProcessIdentity value : values()) {
+        if (value.name().equalsIgnoreCase(text)) {
+          return value;
+        }
+      }
+      throw new IllegalArgumentException("expected refused, all or off, got '" + text + "'");
+    }
+  }
 
   public static final String DEFAULT_LISTEN = "127.0.0.1:1053";
   public static final String DEFAULT_ADMIN_LISTEN = "127.0.0.1:9153";
@@ -70,6 +96,7 @@ public record Config(
   public static final String DEFAULT_RELAY_IDLE_TIMEOUT = "10m";
   public static final String DEFAULT_RELAY_PEEK_TIMEOUT = "2s";
   public static final String DEFAULT_SHUTDOWN_GRACE = "10s";
+  public static final long DEFAULT_UDP_SINK_MAX_FLOWS = 10_000;
   public static final Path RESOLV_CONF = Path.of("/etc/resolv.conf");
 
   public Config {
@@ -119,6 +146,16 @@ public record Config(
         v.duration("shutdown_grace", said.shutdownGrace(), DEFAULT_SHUTDOWN_GRACE);
     Duration logMaxAge = v.duration("log_max_age", said.logMaxAge(), DEFAULT_LOG_MAX_AGE);
     Mode mode = said.mode() == null ? Mode.ENFORCE : v.one("mode", said.mode(), Mode::parse);
+    HostPort udpSink =
+        said.udpSinkListen() == null ? null : v.one("udp_sink_listen", said.udpSinkListen(), s -> HostPort.parse(s, -1));
+    long udpSinkMaxFlows = said.udpSinkMaxFlows() == null ? DEFAULT_UDP_SINK_MAX_FLOWS : said.udpSinkMaxFlows();
+    if (udpSinkMaxFlows < 1 || udpSinkMaxFlows > 1_000_000) {
+      errors.add("udp_sink_max_flows: must be 1..1000000, got " + udpSinkMaxFlows);
+    }
+    ProcessIdentity processIdentity =
+        said.processIdentity() == null
+            ? ProcessIdentity.REFUSED
+            : v.one("process_identity", said.processIdentity(), ProcessIdentity::parse);
     long cacheSize = said.cacheSize() == null ? DEFAULT_CACHE_SIZE : said.cacheSize();
     if (cacheSize < 1) {
       errors.add("cache_size: must be at least 1, got " + cacheSize);
@@ -175,7 +212,11 @@ public record Config(
         policies,
         sandboxes,
         policySource,
-        rpz);
+        rpz,
+
+        udpSink,
+        udpSinkMaxFlows,
+        processIdentity);
   }
 
   private static String orElse(String value, String fallback) {
@@ -265,8 +306,9 @@ public record Config(
           errors.add(key + ": unknown policy '" + policy + "' (known: " + policies.keySet() + ")");
         }
         Cidr cidr = one(key + ".cidr", s.cidr(), Cidr::parse);
+        String netns = one(key, null, ignored -> Sandbox.netnsFile(s.netns(), s.netnsPid()));
         if (cidr != null) {
-          entries.add(new Sandboxes.Entry(cidr, new Sandbox(s.id(), s.taskId(), s.user(), policy)));
+          entries.add(new Sandboxes.Entry(cidr, new Sandbox(s.id(), s.taskId(), s.user(), policy, netns)));
         }
       }
       return entries;

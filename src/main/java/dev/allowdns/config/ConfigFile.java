@@ -48,10 +48,20 @@ public record ConfigFile(
     Map<String, List<String>> policies,
     List<SandboxEntry> sandboxes,
     FeedEntry policySource,
-    List<FeedEntry> rpz) {
+    List<FeedEntry> rpz,
+
+    String udpSinkListen,
+    Long udpSinkMaxFlows,
+    String processIdentity) {
 
   /** One {@code sandboxes:} item of the YAML file. */
-  public record SandboxEntry(String cidr, String id, String taskId, String user, String policy) {}
+  public record SandboxEntry(
+      String cidr, String id, String taskId, String user, String policy, String netns, Integer netnsPid) {
+    /** An entry of a sandbox the host cannot look into. */
+    public SandboxEntry(String cidr, String id, String taskId, String user, String policy) {
+      this(cidr, id, taskId, user, policy, null, null);
+    }
+  }
 
   /** A zone transferred from a primary: {@code policy_source:} or one {@code rpz:} item. */
   public record FeedEntry(String primary, String zone, String tsigKeyFile) {}
@@ -75,13 +85,14 @@ public record ConfigFile(
           "ledger_min_ttl", "upstream_timeout", "serve_stale_max", "cache_size", "tcp_idle_timeout",
           "log_max_file_size", "log_total_size", "log_max_age", "relay_connect_timeout",
           "relay_idle_timeout", "relay_peek_timeout", "shutdown_grace", "mode", "watch_zones",
-          "proxy_listen", "upstream_proxy", "upstream_proxy_auth_file", "no_proxy");
+          "proxy_listen", "upstream_proxy", "upstream_proxy_auth_file", "no_proxy", "udp_sink_listen",
+          "udp_sink_max_flows", "process_identity");
 
   /** A file that says nothing: every value comes from flags or defaults. */
   public static final ConfigFile EMPTY =
       new ConfigFile(
           null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-          null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
 
   /**
    * Reads a YAML config file.
@@ -175,7 +186,10 @@ public record ConfigFile(
         null,
         null,
         null,
-        null);
+        null,
+        value(values, "udp_sink_listen", String.class),
+        value(values, "udp_sink_max_flows", Long.class),
+        value(values, "process_identity", String.class));
   }
 
   private static <T> T value(Map<String, ?> values, String key, Class<T> type) {
@@ -236,7 +250,10 @@ public record ConfigFile(
         either(flags.policies, policies),
         either(flags.sandboxes, sandboxes),
         feedEither(flags.policySource, policySource),
-        either(flags.rpz, rpz));
+        either(flags.rpz, rpz),
+        either(flags.udpSinkListen, udpSinkListen),
+        either(flags.udpSinkMaxFlows, udpSinkMaxFlows),
+        either(flags.processIdentity, processIdentity));
   }
 
   /** Returns the file's feed with each part the flags say replaced. */

@@ -39,8 +39,17 @@ public final class Iptables {
     for (IpFamily family : IpFamily.values()) {
       restore(family, scripts.get(family), true);
     }
+    if (settings.udpSink()) {
+      // The route first: a marked datagram must never meet a ruleset without its route.
+      for (IpFamily family : IpFamily.values()) {
+        runAll(PolicyRoute.install(family, policyRoute(family)));
+      }
+    }
     for (IpFamily family : IpFamily.values()) {
       restore(family, scripts.get(family), false);
+    }
+    if (!settings.udpSink()) {
+      removePolicyRoutes();
     }
   }
 
@@ -59,7 +68,31 @@ public final class Iptables {
         removed = true;
       }
     }
+    return removePolicyRoutes() || removed;
+  }
+
+  /** Deletes the UDP sink's policy routes of both families; returns whether there were any. */
+  private boolean removePolicyRoutes() throws IptablesException {
+    boolean removed = false;
+    for (IpFamily family : IpFamily.values()) {
+      PolicyRoute.Installed installed = policyRoute(family);
+      if (!installed.isEmpty()) {
+        runAll(PolicyRoute.removal(family, installed));
+        removed = true;
+      }
+    }
     return removed;
+  }
+
+  private PolicyRoute.Installed policyRoute(IpFamily family) throws IptablesException {
+    return PolicyRoute.parse(
+        run(PolicyRoute.listRules(family), ""), run(PolicyRoute.listRoutes(family), ""));
+  }
+
+  private static void runAll(List<List<String>> commands) throws IptablesException {
+    for (List<String> command : commands) {
+      run(command, "");
+    }
   }
 
   private InstalledRules installed(IpFamily family) throws IptablesException {

@@ -2,19 +2,25 @@ package dev.allowdns.iptables;
 
 import java.util.List;
 
-/** The chains allowdns owns, each jumped to from the built-in chain of the same name. */
+/** The chains allowdns owns, each jumped to from a built-in chain of its table. */
 enum OwnChain {
-  PREROUTING("nat"),
-  INPUT("filter"),
-  FORWARD("filter");
+  /** Sends UDP other than DNS to the UDP sink (TPROXY); installed only with a sink. */
+  UDP_SINK("mangle", "PREROUTING", "ALLOWDNS-UDP-SINK"),
+  PREROUTING("nat", "PREROUTING", "ALLOWDNS-PREROUTING"),
+  INPUT("filter", "INPUT", "ALLOWDNS-INPUT"),
+  FORWARD("filter", "FORWARD", "ALLOWDNS-FORWARD");
 
   /** The tables that hold the chains, in the order the scripts write them. */
-  static final List<String> TABLES = List.of("nat", "filter");
+  static final List<String> TABLES = List.of("mangle", "nat", "filter");
 
   private final String table;
+  private final String builtIn;
+  private final String chainName;
 
-  OwnChain(String table) {
+  OwnChain(String table, String builtIn, String chainName) {
     this.table = table;
+    this.builtIn = builtIn;
+    this.chainName = chainName;
   }
 
   /** Returns the table that holds this chain. */
@@ -24,11 +30,11 @@ enum OwnChain {
 
   /** Returns the built-in chain that jumps here. */
   String builtIn() {
-    return name();
+    return builtIn;
   }
 
   /** Returns the chain's name, e.g. {@code ALLOWDNS-INPUT}. */
   String chainName() {
-    return "ALLOWDNS-" + name();
+    return chainName;
   }
 }

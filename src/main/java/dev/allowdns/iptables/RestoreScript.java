@@ -47,9 +47,17 @@ public final class RestoreScript {
     out.add("# allowdns, for traffic that comes in on " + interfaces + ":");
     out.add("#   DNS (port 53, to any address) goes to the resolver on port " + settings.dnsPort());
     out.add("#   all other TCP goes to the relay on port " + settings.relayPort());
+    if (settings.udpSink()) {
+      out.add("#   all other UDP goes to the UDP sink on port " + settings.udpSinkPort()
+          + " (TPROXY; needs `allowdns iptables apply`'s policy route)");
+    }
+    if (settings.proxyPort() != RuleSettings.OFF) {
+      out.add("#   the explicit proxy on this host's TCP port " + settings.proxyPort() + " is open");
+    }
     out.add("#   nothing else reaches this host or is routed.");
     out.add("# Load with `" + restore + " --noflush`. `allowdns iptables apply` does that and");
     out.add("# first deletes earlier allowdns jumps, so that loading again does not repeat them.");
+    addMangleTable(out, settings, family, installed);
     addNatTable(out, settings, installed);
     addFilterTable(out, settings, family, installed);
     return text(out);
@@ -88,6 +96,53 @@ public final class RestoreScript {
     return Optional.of(text(out));
   }
 
+  /**
+   * With a UDP sink: UDP other than DNS is handed to the sink's socket by TPROXY, which keeps the
+   * original destination and marks the packet so that the policy route ({@link PolicyRoute})
+   * delivers it locally. Without one, an earlier ruleset's sink chain is taken away.
+   */
+  private static void addMangleTable(
+      List<String> out, RuleSettings settings, IpFamily family, InstalledRules installed) {
+    OwnChain sink = OwnChain.UDP_SINK;
+    if (!settings.udpSink()) {
+      List<String> commands = new ArrayList<>();
+      installed.jumps().stream()
+          .filter(jump -> jump.table().equals(sink.table()))
+          .forEach(jump -> commands.add(jump.deletion()));
+      if (installed.chains().contains(sink)) {
+        commands.add("-F " + sink.chainName());
+        commands.add("-X " + sink.chainName());
+      }
+      if (!commands.isEmpty()) {
+        out.add("*" + sink.table());
+        out.add("# The earlier ruleset's UDP sink, which these settings do not have.");
+        out.addAll(commands);
+        out.add("COMMIT");
+      }
+      return;
+    }
+    String chain = "-A " + sink.chainName();
+    out.add("*" + sink.table());
+    out.add(declaration(sink));
+    addJumpDeletions(out, sink.table(), installed);
+    out.add("# DNS stays with the resolver; every other UDP datagram goes to the UDP sink, which");
+    out.add("# records it (original destination kept by TPROXY) and drops it.");
+    out.add(chain + " -p udp -m udp --dport 53 -j RETURN");
+    if (settings.dnsPort() != 53) {
+      out.add(chain + " -p udp -m udp --dport " + settings.dnsPort() + " -j RETURN");
+    }
+    out.add(
+        chain
+            + " -p udp -j TPROXY --on-port "
+            + settings.udpSinkPort()
+            + " --on-ip "
+            + family.loopback()
+            + " --tproxy-mark "
+            + PolicyRoute.MARK);
+    addJumps(out, settings, sink);
+    out.add("COMMIT");
+  }
+
   private static void addNatTable(
       List<String> out, RuleSettings settings, InstalledRules installed) {
     String chain = "-A " + OwnChain.PREROUTING.chainName();
@@ -98,6 +153,12 @@ public final class RestoreScript {
     out.add("# relay, which reads its original destination (SO_ORIGINAL_DST).");
     out.add(chain + " -p udp -m udp --dport 53 -j REDIRECT --to-ports " + settings.dnsPort());
     out.add(chain + " -p tcp -m tcp --dport 53 -j REDIRECT --to-ports " + settings.dnsPort());
+    if (settings.proxyPort() != RuleSettings.OFF) {
+      out.add("# The explicit proxy on this host is reached as it is, not through the relay.");
+      out.add(
+          chain + " -p tcp -m tcp --dport " + settings.proxyPort()
+              + " -m addrtype --dst-type LOCAL -j RETURN");
+    }
     out.add(chain + " -p tcp -j REDIRECT --to-ports " + settings.relayPort());
     addJumps(out, settings, OwnChain.PREROUTING);
     out.add("COMMIT");
@@ -115,6 +176,13 @@ public final class RestoreScript {
     out.add(input + " -p udp -m udp --dport " + settings.dnsPort() + " -j ACCEPT");
     out.add(input + " -p tcp -m tcp --dport " + settings.dnsPort() + " -j ACCEPT");
     out.add(input + " -p tcp -m tcp --dport " + settings.relayPort() + " -j ACCEPT");
+    if (settings.proxyPort() != RuleSettings.OFF) {
+      out.add(input + " -p tcp -m tcp --dport " + settings.proxyPort() + " -j ACCEPT");
+    }
+    if (settings.udpSink()) {
+      out.add("# UDP that TPROXY handed to the UDP sink (marked in mangle PREROUTING).");
+      out.add(input + " -p udp -m mark --mark " + PolicyRoute.MARK + " -j ACCEPT");
+    }
     if (family == IpFamily.IPV6) {
       out.add("# Neighbour discovery (RFC 4861 section 4): without it the link does not work.");
       for (int type : NEIGHBOUR_DISCOVERY_TYPES) {

@@ -11,8 +11,15 @@ import java.util.Objects;
  * @param sandboxInterfaces the interfaces sandbox traffic comes in on, in order, without repeats
  * @param dnsPort the port the resolver listens on (UDP and TCP)
  * @param relayPort the port the transparent TCP relay listens on
+ * @param udpSinkPort the port of the UDP sink that other UDP is sent to by TPROXY; {@link #OFF}:
+ *     no sink, such UDP is rejected
+ * @param proxyPort the TCP port of the explicit proxy opened to sandboxes; {@link #OFF}: none
  */
-public record RuleSettings(List<String> sandboxInterfaces, int dnsPort, int relayPort) {
+public record RuleSettings(
+    List<String> sandboxInterfaces, int dnsPort, int relayPort, int udpSinkPort, int proxyPort) {
+  /** A port that is not used. */
+  public static final int OFF = 0;
+
   /** The kernel's IFNAMSIZ (16) less the terminating NUL. */
   static final int MAX_INTERFACE_LENGTH = 15;
 
@@ -34,6 +41,30 @@ public record RuleSettings(List<String> sandboxInterfaces, int dnsPort, int rela
       throw new IllegalArgumentException(
           "the DNS port and the relay port must differ, both are " + dnsPort);
     }
+    if (udpSinkPort != OFF) {
+      checkPort("UDP sink port", udpSinkPort);
+      if (udpSinkPort == dnsPort) {
+        throw new IllegalArgumentException(
+            "the UDP sink port and the DNS port must differ, both are " + dnsPort);
+      }
+    }
+    if (proxyPort != OFF) {
+      checkPort("proxy port", proxyPort);
+      if (proxyPort == dnsPort || proxyPort == relayPort) {
+        throw new IllegalArgumentException(
+            "the proxy port must differ from the DNS and relay ports, got " + proxyPort);
+      }
+    }
+  }
+
+  /** Settings without UDP sink and without explicit proxy. */
+  public RuleSettings(List<String> sandboxInterfaces, int dnsPort, int relayPort) {
+    this(sandboxInterfaces, dnsPort, relayPort, OFF, OFF);
+  }
+
+  /** Returns whether the sandbox's UDP other than DNS goes to the UDP sink. */
+  public boolean udpSink() {
+    return udpSinkPort != OFF;
   }
 
   private static void checkInterface(String name) {

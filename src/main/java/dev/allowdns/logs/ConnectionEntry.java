@@ -17,6 +17,9 @@ import java.util.Objects;
  * @param taskId the task of the sandbox, or {@code null}
  * @param user the user the sandbox runs for, or {@code null}
  * @param allowlistRule the rule that decided, e.g. {@code default:npm}, or {@code null}
+ * @param packets the datagrams of a UDP flow record; {@code null} for TCP
+ * @param exe {@code process.exe}: the program that made the connection, when known
+ * @param path how it reached allowdns ({@code transparent} or {@code proxy}), when recorded
  */
 public record ConnectionEntry(
     Instant timestamp,
@@ -32,10 +35,22 @@ public record ConnectionEntry(
     String reason,
     String taskId,
     String user,
-    String allowlistRule)
+    String allowlistRule,
+
+    Long packets,
+    String exe,
+    String path)
     implements LogEntry {
   public ConnectionEntry {
     Objects.requireNonNull(timestamp, "timestamp");
+  }
+
+  /** A TCP connection record with only what the summaries of destinations read. */
+  public ConnectionEntry(
+      Instant timestamp, String sandbox, String domain, String sni, String dstIp, int port,
+      String protocol, long bytesSent, long bytesReceived, String result, String reason) {
+    this(timestamp, sandbox, domain, sni, dstIp, port, protocol, bytesSent, bytesReceived, result,
+        reason, null, null, null, null, null, null);
   }
 
   /**
@@ -58,7 +73,16 @@ public record ConnectionEntry(
         RecordFields.text(record, "reason"),
         RecordFields.text(record, "task_id"),
         RecordFields.text(record, "user"),
-        RecordFields.text(record, "allowlist_rule"));
+        RecordFields.text(record, "allowlist_rule"),
+
+        record.path("packets").isNumber() ? record.path("packets").asLong() : null,
+        RecordFields.text(record.path("process"), "exe"),
+        RecordFields.text(record, "path"));
+  }
+
+  /** Returns whether this is a UDP flow's record (the UDP sink writes them). */
+  public boolean isUdpFlow() {
+    return packets != null;
   }
 
   /** Returns the domain, or the destination address when no name is known. */

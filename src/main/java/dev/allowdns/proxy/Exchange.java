@@ -80,6 +80,8 @@ final class Exchange {
         serial,
         ConnectionRecord.PROXY,
         via == null ? null : via.label(),
-        proxyStatus);
+        proxyStatus,
+        null,
+        null);
   }
 }

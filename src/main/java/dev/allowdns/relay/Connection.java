@@ -5,6 +5,7 @@ import dev.allowdns.audit.ConnectionRecord;
 import dev.allowdns.audit.Timestamps;
 import dev.allowdns.config.ParentProxy;
 import dev.allowdns.parent.ParentConnect;
+import dev.allowdns.identity.ProcessOwner;
 import dev.allowdns.sandbox.Sandbox;
 import io.micrometer.core.instrument.Counter;
 import io.netty.channel.Channel;
@@ -40,6 +41,8 @@ final class Connection {
   Counter bytesFromSandboxMeter;
   Counter bytesToSandboxMeter;
   boolean sandboxDoneSending;
+  /** The process of the sandbox-side socket, when it was looked up and found. */
+  ProcessOwner process;
   private boolean recorded;
 
   Connection(Channel frontend, InetSocketAddress client) {
@@ -94,6 +97,9 @@ final class Connection {
         serial,
         path,
         via == null ? null : via.label(),
-        proxyStatus);
+        proxyStatus,
+
+        null,
+        process);
   }
 }

@@ -1,6 +1,8 @@
 package dev.allowdns.relay;
 
 import dev.allowdns.audit.ConnectionRecord;
+import dev.allowdns.identity.ProcessOwner;
+import dev.allowdns.identity.SocketOwners;
 import dev.allowdns.policy.Policy;
 import dev.allowdns.policy.PolicySet;
 import dev.allowdns.sandbox.Sandbox;
@@ -24,6 +26,7 @@ import java.net.SocketException;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +47,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   /** The explicit proxy's tunnel, or {@code null} on the transparent path. */
   private final Tunnel tunnel;
   private final Tunnel.Listener tunnelListener;
+  private CompletableFuture<ProcessOwner> ownerLookup;
   private final Queue<Object> pending = new ArrayDeque<>();
   private int pendingBytes;
   private Connection connection;
@@ -106,6 +110,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             sandbox == null ? List.of() : core.ledger.lookup(sandbox.id(), connection.destination.getAddress()),
             core.ledger.now());
     connection.verdict = core.settings.audit() ? verdict.audited() : verdict;
+    if (core.owners.wanted(sandbox, false)) { // --process-identity all: while the connection runs
+      lookUpOwner().thenAccept(owner -> ctx.executor().execute(() -> connection.process = owner));
+    }
     if (!connection.verdict.allowed()) {
       refuse(ctx);
       return;
@@ -338,10 +345,39 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       connection.backend.close();
     }
     Channel channel = ctx.channel();
+    if (!channel.isOpen()) {
+      return;
+    }
+    if (!core.owners.wanted(connection.sandbox, true)) {
+      reset(channel);
+      return;
+    }
+    // The sandbox's socket exists until the reset: name its process first, within the budget.
+    lookUpOwner()
+        .whenComplete(
+            (owner, failure) ->
+                ctx.executor()
+                    .execute(
+                        () -> {
+                          connection.process = owner;
+                          reset(channel);
+                        }));
+  }
+
+  private static void reset(Channel channel) {
     if (channel.isOpen()) {
       channel.config().setOption(ChannelOption.SO_LINGER, 0);
       channel.close();
     }
+  }
+
+  /** Starts looking up the process of the sandbox's end of this connection, once. */
+  private CompletableFuture<ProcessOwner> lookUpOwner() {
+    if (ownerLookup == null) {
+      ownerLookup =
+          core.owners.find(connection.sandbox, SocketOwners.Transport.TCP, connection.client, connection.destination);
+    }
+    return ownerLookup;
   }
 
   private void onFrontendClosed() {

@@ -2,6 +2,7 @@ package dev.allowdns.relay;
 
 import dev.allowdns.audit.ConnectionRecord;
 import dev.allowdns.audit.RecordLog;
+import dev.allowdns.identity.SocketOwners;
 import dev.allowdns.ledger.Ledger;
 import dev.allowdns.parent.ParentRoutes;
 import dev.allowdns.policy.PolicySet;
@@ -32,6 +33,8 @@ public final class RelayCore {
   final RelayMetrics metrics;
   final FrontendHandler.RecordSink records;
   final ParentRoutes parents;
+  /** Finds the process behind a sandbox's socket, where the host can see it. */
+  final SocketOwners owners;
   private final ChannelGroup open = new DefaultChannelGroup("relay-connections", GlobalEventExecutor.INSTANCE);
 
   private RelayCore(
@@ -41,7 +44,8 @@ public final class RelayCore {
       Ledger ledger,
       RelayMetrics metrics,
       FrontendHandler.RecordSink records,
-      ParentRoutes parents) {
+      ParentRoutes parents,
+      SocketOwners owners) {
     this.settings = settings;
     this.sandboxes = sandboxes;
     this.policies = policies;
@@ -50,6 +54,7 @@ public final class RelayCore {
     this.metrics = metrics;
     this.records = records;
     this.parents = parents;
+    this.owners = owners;
   }
 
   public static RelayCore create(
@@ -59,9 +64,10 @@ public final class RelayCore {
       Ledger ledger,
       RecordLog connectionLog,
       MeterRegistry registry,
-      ParentRoutes parents) {
+      ParentRoutes parents,
+      SocketOwners owners) {
     return new RelayCore(
-        settings, sandboxes, policies, ledger, new RelayMetrics(registry), connectionLog::write, parents);
+        settings, sandboxes, policies, ledger, new RelayMetrics(registry), connectionLog::write, parents, owners);
   }
 
   /**

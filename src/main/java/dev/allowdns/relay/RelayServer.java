@@ -34,6 +34,7 @@ public final class RelayServer implements AutoCloseable {
   /**
    * Starts accepting on the core's {@code settings.listen()}.
    *
+   * @param owners names the process of a refused connection (or of every one) before the reset
    * @throws IllegalStateException when epoll is unavailable or the address cannot be bound
    */
   public static RelayServer start(RelayCore core) throws InterruptedException {

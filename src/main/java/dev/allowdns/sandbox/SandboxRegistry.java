@@ -32,7 +32,13 @@ public final class SandboxRegistry {
   }
 
   /** One registered network, as stored and as the admin API speaks it. */
-  public record Registration(String cidr, String id, String taskId, String user, String policy) {
+  public record Registration(
+      String cidr, String id, String taskId, String user, String policy, String netns, Integer netnsPid) {
+    /** A registration of a sandbox the host cannot look into. */
+    public Registration(String cidr, String id, String taskId, String user, String policy) {
+      this(cidr, id, taskId, user, policy, null, null);
+    }
+
     /** Returns the directory entry, or throws naming the bad field. */
     Sandboxes.Entry toEntry(String defaultPolicy) {
       if (id == null || id.isBlank()) {
@@ -42,7 +48,9 @@ public final class SandboxRegistry {
         throw new IllegalArgumentException("sandbox '" + id + "' needs an ip or cidr");
       }
       return new Sandboxes.Entry(
-          Cidr.parse(cidr), new Sandbox(id, taskId, user, policy == null ? defaultPolicy : policy));
+          Cidr.parse(cidr),
+          new Sandbox(
+              id, taskId, user, policy == null ? defaultPolicy : policy, Sandbox.netnsFile(netns, netnsPid)));
     }
   }
 

@@ -3,6 +3,7 @@ package dev.allowdns.sql;
 import static dev.allowdns.sql.ColumnType.BIGINT;
 import static dev.allowdns.sql.ColumnType.BOOLEAN;
 import static dev.allowdns.sql.ColumnType.INTEGER;
+import static dev.allowdns.sql.ColumnType.JSON;
 import static dev.allowdns.sql.ColumnType.TEXT;
 import static dev.allowdns.sql.ColumnType.TEXT_LIST;
 import static dev.allowdns.sql.ColumnType.TIMESTAMP;
@@ -48,7 +49,9 @@ enum RecordTable {
           "policy_serial", BIGINT,
           "path", TEXT,
           "via", TEXT,
-          "proxy_status", INTEGER)),
+          "proxy_status", INTEGER,
+          "packets", BIGINT,
+          "process", JSON)),
   QUERIES(
       RecordKind.QUERIES,
       columns(

@@ -107,6 +107,52 @@ class ConfigTest {
     assertTrue(e.getMessage().contains("sandboxes[1]: needs both cidr and id"), e.getMessage());
   }
 
+  @Test
+  void read_bypassKeysAndSandboxNamespaces() throws Exception {
+    Path file =
+        write(
+            "allowdns.yaml",
+            """
+            upstreams: [192.0.2.1]
+            udp_sink_listen: "[::]:15353"
+            udp_sink_max_flows: 500
+            process_identity: all
+            sandboxes:
+              - {cidr: 10.200.0.2/32, id: ns-1, netns: sbx-1}
+              - {cidr: 10.200.0.3/32, id: ns-2, netns_pid: 4242}
+              - {cidr: 172.16.0.2/32, id: vm-7}
+            """);
+    Config config = Config.resolve(ConfigFile.read(file), null);
+    assertEquals("[::]:15353", config.udpSinkListen().toString());
+    assertEquals(500, config.udpSinkMaxFlows());
+    assertEquals(Config.ProcessIdentity.ALL, config.processIdentity());
+    assertEquals("/run/netns/sbx-1", config.sandboxes().get(0).sandbox().netns());
+    assertEquals("/proc/4242/ns/net", config.sandboxes().get(1).sandbox().netns());
+    assertNull(config.sandboxes().get(2).sandbox().netns(), "a microVM: no namespace to look into");
+  }
+
+  @Test
+  void resolve_badNamespaceAndIdentity_areListed() throws Exception {
+    Path file =
+        write(
+            "bad.yaml",
+            """
+            upstreams: [192.0.2.1]
+            process_identity: sometimes
+            udp_sink_max_flows: 0
+            sandboxes:
+              - {cidr: 10.200.0.2/32, id: ns-1, netns: ../etc}
+              - {cidr: 10.200.0.3/32, id: ns-2, netns: a, netns_pid: 1}
+            """);
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> Config.resolve(ConfigFile.read(file), null));
+    assertEquals(4, e.errors().size(), e.getMessage());
+    assertTrue(e.getMessage().contains("process_identity: expected refused, all or off"), e.getMessage());
+    assertTrue(e.getMessage().contains("udp_sink_max_flows: must be 1..1000000"), e.getMessage());
+    assertTrue(e.getMessage().contains("sandboxes[0]: netns '../etc' is not a namespace name"), e.getMessage());
+    assertTrue(e.getMessage().contains("sandboxes[1]: give netns or netns_pid, not both"), e.getMessage());
+  }
+
   private Path write(String name, String text) throws IOException {
     Path file = dir.resolve(name);
     Files.writeString(file, text);

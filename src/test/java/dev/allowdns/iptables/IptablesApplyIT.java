@@ -57,7 +57,8 @@ class IptablesApplyIT {
 
     for (String family : List.of("iptables", "ip6tables")) {
       List<String> saved = saved(family).lines().toList();
-      for (OwnChain chain : OwnChain.values()) {
+      assertFalse(saved.contains(":" + OwnChain.UDP_SINK.chainName() + " - [0:0]"), "no sink asked for");
+      for (OwnChain chain : List.of(OwnChain.PREROUTING, OwnChain.INPUT, OwnChain.FORWARD)) {
         assertTrue(saved.contains(":" + chain.chainName() + " - [0:0]"), family + ":\n" + saved);
         List<String> builtIn = rulesOf(saved, chain.builtIn());
         assertEquals(
@@ -144,6 +145,72 @@ class IptablesApplyIT {
     assertFalse(after.contains("ALLOWDNS"), after);
     assertTrue(after.contains("-A FOREIGN -p udp -j RETURN"), after);
     assertTrue(before.contains("-A FOREIGN -p udp -j RETURN"), before);
+  }
+
+  @Test
+  void applyWithUdpSinkAndProxy_thenRemoveWithTheSameFlags_leavesRulesetAndRoutesAsBefore() {
+    foreignMangleRules();
+    // Someone else's policy route: removal must leave it, and take only its own.
+    ns.run("ip", "rule", "add", "pref", "100", "fwmark", "0x1", "lookup", "100").assertSuccess();
+    ns.run("ip", "route", "add", "local", "192.0.2.0/24", "dev", "lo", "table", "100").assertSuccess();
+    String before = snapshot();
+    String[] flags = {
+      "--sandbox-interface", "tap+", "--sandbox-interface", "vm-7", "--udp-sink-port", "15353",
+      "--proxy-port", "3128"
+    };
+
+    allowdns(concat("apply", flags));
+    String applied = snapshot();
+    assertTrue(applied.contains("-j TPROXY --on-port 15353 --on-ip 127.0.0.1 --tproxy-mark 0x400000/0x400000"), applied);
+    assertTrue(applied.contains("-j TPROXY --on-port 15353 --on-ip ::1 --tproxy-mark 0x400000/0x400000"), applied);
+    assertTrue(applied.contains("-A ALLOWDNS-INPUT -p tcp -m tcp --dport 3128 -j ACCEPT"), applied);
+    assertTrue(applied.contains("15300:\tfrom all fwmark 0x400000/0x400000 lookup 15300"), applied);
+    assertEquals(
+        2, applied.split("local default dev lo table 15300 ", -1).length - 1, "one route per family:\n" + applied);
+    allowdns(concat("apply", flags));
+    assertEquals(applied, snapshot(), "a second apply changes nothing, routes included");
+
+    assertEquals("removed\n", allowdns(concat("remove", flags)).stdout());
+    assertEquals(before, snapshot());
+  }
+
+  @Test
+  void applyWithoutSink_overOneWithIt_takesTheSinkAndItsRoutesAway() {
+    foreignMangleRules();
+    allowdns("apply", "--sandbox-interface", "tap+");
+    String withoutSink = snapshot();
+    allowdns("remove");
+
+    allowdns("apply", "--sandbox-interface", "tap+", "--udp-sink-port", "15353");
+    allowdns("apply", "--sandbox-interface", "tap+");
+
+    assertEquals(withoutSink, snapshot());
+  }
+
+  /**
+   * Adds someone else's mangle rules, as hosts have: with iptables-nft a table, once made, stays
+   * (empty) after its last rule goes, so a host without any mangle table would not look the same
+   * again after apply and remove.
+   */
+  private void foreignMangleRules() {
+    ns.run(command("iptables", "-t mangle -A PREROUTING -s 192.0.2.9/32 -j MARK --set-mark 0x1")).assertSuccess();
+    ns.run(command("ip6tables", "-t mangle -A PREROUTING -s 2001:db8::9/128 -j MARK --set-mark 0x1")).assertSuccess();
+    ns.run("ip", "link", "set", "lo", "up").assertSuccess();
+  }
+
+  private static String[] concat(String first, String... rest) {
+    List<String> all = new ArrayList<>(List.of(first));
+    all.addAll(List.of(rest));
+    return all.toArray(String[]::new);
+  }
+
+  /** Returns both rulesets, both families' policy rules and every route of every table. */
+  private String snapshot() {
+    return saved("iptables") + saved("ip6tables")
+        + ns.run("ip", "-4", "rule", "show").assertSuccess().stdout()
+        + ns.run("ip", "-6", "rule", "show").assertSuccess().stdout()
+        + ns.run("ip", "-4", "route", "show", "table", "all").assertSuccess().stdout()
+        + ns.run("ip", "-6", "route", "show", "table", "all").assertSuccess().stdout();
   }
 
   private ExternalCommand.Result allowdns(String... args) {

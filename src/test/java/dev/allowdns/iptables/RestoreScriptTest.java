@@ -124,7 +124,7 @@ class RestoreScriptTest {
   @ParameterizedTest
   @EnumSource(IpFamily.class)
   void install_severalInterfaces_getOneJumpEachAtTheTopOfEveryBuiltInChain(IpFamily family) {
-    RuleSettings settings = new RuleSettings(List.of("tap+", "vm-7", "fc.tap+"), 1053, 15001);
+    RuleSettings settings = new RuleSettings(List.of("tap+", "vm-7", "fc.tap+"), 1053, 15001, 15353, 0);
     List<String> lines = commands(RestoreScript.install(settings, family));
 
     for (OwnChain chain : OwnChain.values()) {
@@ -134,7 +134,9 @@ class RestoreScriptTest {
               "-I " + chain.builtIn() + " 1 -i tap+" + to,
               "-I " + chain.builtIn() + " 2 -i vm-7" + to,
               "-I " + chain.builtIn() + " 3 -i fc.tap+" + to),
-          lines.stream().filter(line -> line.startsWith("-I " + chain.builtIn() + " ")).toList());
+          lines.stream()
+              .filter(line -> line.startsWith("-I " + chain.builtIn() + " ") && line.endsWith(to))
+              .toList());
     }
   }
 
@@ -163,6 +165,58 @@ class RestoreScriptTest {
         lines.toString());
   }
 
+  @ParameterizedTest
+  @EnumSource(IpFamily.class)
+  void install_withUdpSink_tproxiesUdpButDnsAndAcceptsWhatItMarked(IpFamily family) {
+    RuleSettings settings = new RuleSettings(List.of("tap+"), 1053, 15001, 15353, 0);
+    List<String> lines = commands(RestoreScript.install(settings, family));
+
+    int mangle = lines.indexOf("*mangle");
+    assertTrue(mangle >= 0 && mangle < lines.indexOf("*nat"), lines.toString());
+    String loopback = family == IpFamily.IPV4 ? "127.0.0.1" : "::1";
+    assertEquals(
+        List.of(
+            "-A ALLOWDNS-UDP-SINK -p udp -m udp --dport 53 -j RETURN",
+            "-A ALLOWDNS-UDP-SINK -p udp -m udp --dport 1053 -j RETURN",
+            "-A ALLOWDNS-UDP-SINK -p udp -j TPROXY --on-port 15353 --on-ip " + loopback
+                + " --tproxy-mark 0x400000/0x400000"),
+        lines.stream().filter(l -> l.startsWith("-A ALLOWDNS-UDP-SINK")).toList());
+    assertTrue(lines.contains("-I PREROUTING 1 -i tap+ -j ALLOWDNS-UDP-SINK"), lines.toString());
+    int accept = lines.indexOf("-A ALLOWDNS-INPUT -p udp -m mark --mark 0x400000/0x400000 -j ACCEPT");
+    int reject = lines.indexOf("-A ALLOWDNS-INPUT -j REJECT --reject-with " + family.portUnreachable());
+    assertTrue(accept >= 0 && accept < reject, lines.toString());
+  }
+
+  @Test
+  void install_withoutUdpSink_overOneWithIt_takesTheSinkChainAway() {
+    InstalledRules installed =
+        new InstalledRules(
+            Set.of(OwnChain.UDP_SINK, OwnChain.PREROUTING),
+            List.of(new InstalledRules.Jump("mangle", "-A PREROUTING -i tap+ -j ALLOWDNS-UDP-SINK")));
+    List<String> lines = commands(RestoreScript.install(TAP, IpFamily.IPV4, installed));
+
+    int mangle = lines.indexOf("*mangle");
+    assertEquals(
+        List.of("*mangle", "-D PREROUTING -i tap+ -j ALLOWDNS-UDP-SINK", "-F ALLOWDNS-UDP-SINK",
+            "-X ALLOWDNS-UDP-SINK", "COMMIT"),
+        lines.subList(mangle, mangle + 5));
+    assertFalse(lines.stream().anyMatch(l -> l.contains("TPROXY")), lines.toString());
+  }
+
+  @ParameterizedTest
+  @EnumSource(IpFamily.class)
+  void install_withProxyPort_opensItAndKeepsItOutOfTheRelay(IpFamily family) {
+    RuleSettings settings = new RuleSettings(List.of("tap+"), 1053, 15001, 0, 3128);
+    List<String> lines = commands(RestoreScript.install(settings, family));
+
+    int proxyReturn =
+        lines.indexOf("-A ALLOWDNS-PREROUTING -p tcp -m tcp --dport 3128 -m addrtype --dst-type LOCAL -j RETURN");
+    assertTrue(proxyReturn >= 0, lines.toString());
+    assertTrue(proxyReturn < lines.indexOf("-A ALLOWDNS-PREROUTING -p tcp -j REDIRECT --to-ports 15001"));
+    assertTrue(lines.contains("-A ALLOWDNS-INPUT -p tcp -m tcp --dport 3128 -j ACCEPT"), lines.toString());
+    assertFalse(lines.contains("*mangle"), "no sink, no mangle table: " + lines);
+  }
+
   @Test
   void removal_nothingInstalled_isNoScript() {
     assertEquals(Optional.empty(), RestoreScript.removal(IpFamily.IPV4, InstalledRules.NONE));
@@ -172,7 +226,7 @@ class RestoreScriptTest {
   void removal_deletesTheJumpsThenEmptiesAndDeletesTheChains() {
     InstalledRules installed =
         new InstalledRules(
-            Set.of(OwnChain.values()),
+            Set.of(OwnChain.PREROUTING, OwnChain.INPUT, OwnChain.FORWARD),
             List.of(
                 new InstalledRules.Jump("nat", "-A PREROUTING -i tap+ -j ALLOWDNS-PREROUTING"),
                 new InstalledRules.Jump("filter", "-A INPUT -i tap+ -j ALLOWDNS-INPUT"),

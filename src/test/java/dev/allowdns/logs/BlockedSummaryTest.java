@@ -21,7 +21,7 @@ class BlockedSummaryTest {
 
   private static ConnectionEntry connection(
       Instant at, String domain, String dstIp, String result, String reason) {
-    return new ConnectionEntry(at, "vm", domain, null, dstIp, 443, "tcp", 0, 0, result, reason, null, null, null);
+    return new ConnectionEntry(at, "vm", domain, null, dstIp, 443, "tcp", 0, 0, result, reason, null, null, null, null, null, null);
   }
 
   @ParameterizedTest(name = "query {0} counted: {1}")
@@ -96,5 +96,26 @@ class BlockedSummaryTest {
 
     assertEquals(
         List.of(new Row(Source.QUERY, "twice.test", "not_allowed", 2, T2)), summary.top(1));
+  }
+
+  @Test
+  void add_udpFlows_groupedByDestinationAndPortWithProtocolPacketsAndProgram() {
+    BlockedSummary summary = new BlockedSummary();
+    ConnectionEntry quic =
+        new ConnectionEntry(T1, "vm", "h3.test", null, "10.0.0.9", 443, "quic", 1200, 0, "blocked",
+            "udp_not_relayed", null, null, null, 2L, "/usr/bin/curl", "transparent");
+    ConnectionEntry ntp =
+        new ConnectionEntry(T2, "vm", null, null, "10.0.0.8", 123, "udp", 48, 0, "blocked",
+            "udp_not_relayed", null, null, null, 1L, null, null);
+    summary.add(quic);
+    summary.add(quic);
+    summary.add(ntp);
+
+    assertEquals(
+        List.of(
+            new Row(Source.CONNECTION, "h3.test:443", "udp_not_relayed", 2, T1, "quic", 4,
+                "/usr/bin/curl", "transparent"),
+            new Row(Source.CONNECTION, "10.0.0.8:123", "udp_not_relayed", 1, T2, "udp", 1, null, null)),
+        summary.top(0));
   }
 }

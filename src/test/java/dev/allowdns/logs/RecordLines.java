@@ -86,6 +86,8 @@ final class RecordLines {
             null,
             "transparent",
             null,
+            null,
+            null,
             null));
   }
 

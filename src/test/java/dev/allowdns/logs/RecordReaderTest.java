@@ -350,11 +350,14 @@ class RecordReaderTest {
             null,
             null,
             null,
-            null),
+            null,
+            null,
+            null,
+            "transparent"),
         entries.get(0));
     assertEquals(
         new ConnectionEntry(
-            Instant.parse(T), null, null, null, "203.0.113.9", 0, null, 0, 0, "blocked", null, null, null, null),
+            Instant.parse(T), null, null, null, "203.0.113.9", 0, null, 0, 0, "blocked", null, null, null, null, null, null, null),
         entries.get(1));
     assertEquals("203.0.113.9", entries.get(1).destination());
     assertEquals(List.of(), problems);

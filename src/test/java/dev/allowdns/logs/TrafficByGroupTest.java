@@ -21,14 +21,14 @@ class TrafficByGroupTest {
   private static ConnectionEntry connection(
       String domain, String dstIp, long sent, long received, String result) {
     return new ConnectionEntry(
-        T, "vm", domain, null, dstIp, 443, "https", sent, received, result, null, null, null, null);
+        T, "vm", domain, null, dstIp, 443, "https", sent, received, result, null, null, null, null, null, null, null);
   }
 
   private static ConnectionEntry attributed(
       String sandbox, String task, String user, String rule, long received) {
     return new ConnectionEntry(
         T, sandbox, "x.test", null, "192.0.2.1", 443, "https", 1, received, "allowed", null, task, user,
-        rule);
+        rule, null, null, null);
   }
 
   /** vm-1 runs task a for alice (npm rule), vm-2 runs tasks b and c for bob; one record has nothing. */

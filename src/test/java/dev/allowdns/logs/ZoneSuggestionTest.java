@@ -31,7 +31,7 @@ class ZoneSuggestionTest {
 
   private static ConnectionEntry connection(
       String domain, String sni, String dstIp, String result) {
-    return new ConnectionEntry(T, "vm", domain, sni, dstIp, 443, "https", 10, 10, result, null, null, null, null);
+    return new ConnectionEntry(T, "vm", domain, sni, dstIp, 443, "https", 10, 10, result, null, null, null, null, null, null, null);
   }
 
   private static ZoneSuggestion fromQueries(String... names) {

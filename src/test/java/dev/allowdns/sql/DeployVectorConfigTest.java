@@ -31,7 +31,8 @@ class DeployVectorConfigTest {
           ColumnType.INTEGER, "to_int(",
           ColumnType.BIGINT, "to_int(",
           ColumnType.BOOLEAN, "to_bool(",
-          ColumnType.TEXT_LIST, "array(");
+          ColumnType.TEXT_LIST, "array(",
+          ColumnType.JSON, "encode_json(");
   private static final Map<ColumnType, String> CLICKHOUSE =
       Map.of(
           ColumnType.TIMESTAMP, "DateTime64",
@@ -39,7 +40,8 @@ class DeployVectorConfigTest {
           ColumnType.BIGINT, "Int64",
           ColumnType.BOOLEAN, "Bool",
           ColumnType.TEXT_LIST, "Array(String)",
-          ColumnType.TEXT, "String");
+          ColumnType.TEXT, "String",
+          ColumnType.JSON, "String");
 
   @ParameterizedTest
   @EnumSource(RecordTable.class)

@@ -63,6 +63,8 @@ public final class AuditLines {
             null,
             ConnectionRecord.TRANSPARENT,
             null,
+            null,
+            null,
             null));
   }
 

@@ -85,6 +85,13 @@ public final class AllowdnsInNamespace {
     return namespace.run(timeout, Map.of(), command);
   }
 
+  /** Starts another allowdns command ({@code logs follow ...}) in the same namespace, left running. */
+  public ChildProcess startCommand(String label, String... args) {
+    List<String> command = java(jar);
+    command.addAll(List.of(args));
+    return namespace.start(label, dir, Map.of(), command);
+  }
+
   /** Returns the ready line the server printed. */
   public String readyLine() {
     return process.stdoutLines().stream()
@@ -105,6 +112,11 @@ public final class AllowdnsInNamespace {
   /** Returns the query log, {@code LOG_DIR/queries.jsonl}. */
   public JsonLinesLog queries() {
     return new JsonLinesLog(logDir.resolve("queries.jsonl"));
+  }
+
+  /** Returns the server's PID (ip netns exec runs java in its place), e.g. to read its /proc. */
+  public long pid() {
+    return process.pid();
   }
 
   public boolean isAlive() {

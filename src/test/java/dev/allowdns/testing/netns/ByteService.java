@@ -56,6 +56,11 @@ public final class ByteService {
     return install(dir, "byte_client.py");
   }
 
+  /** Copies the UDP/TCP attempt client ({@code udp_client.py}) into {@code dir}; returns its path. */
+  public static Path installUdpClient(Path dir) {
+    return install(dir, "udp_client.py");
+  }
+
   /** Returns every event the server printed so far. */
   public List<JsonNode> events() {
     return server.stdoutLines().stream().map(ByteService::parse).toList();
