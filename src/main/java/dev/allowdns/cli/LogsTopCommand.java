@@ -56,7 +56,7 @@ final class LogsTopCommand implements Callable<Integer> {
       paramLabel = "GROUP",
       defaultValue = "domain",
       converter = GroupingConverter.class,
-      description = "domain, sandbox, task, user or rule (default: ${DEFAULT-VALUE}).")
+      description = "domain, sandbox, task, user, rule or path (default: ${DEFAULT-VALUE}).")
   TrafficByGroup.Grouping groupBy;
 
   @Option(names = "--json", description = "Print a JSON array with exact byte counts.")

@@ -20,7 +20,9 @@ public final class TrafficByGroup {
     SANDBOX("sandbox", ConnectionEntry::sandbox),
     TASK("task_id", ConnectionEntry::taskId),
     USER("user", ConnectionEntry::user),
-    RULE("allowlist_rule", ConnectionEntry::allowlistRule);
+    RULE("allowlist_rule", ConnectionEntry::allowlistRule),
+    /** Transparent or explicit proxy: which tools honour the proxy settings. */
+    PATH("path", ConnectionEntry::path);
 
     private final String field;
     private final Function<ConnectionEntry, String> key;
@@ -36,8 +38,9 @@ public final class TrafficByGroup {
     }
 
     /**
-     * Parses the name users write: {@code domain}, {@code sandbox}, {@code task}, {@code user} or
-     * {@code rule} (the field names {@code task_id} and {@code allowlist_rule} work too).
+     * Parses the name users write: {@code domain}, {@code sandbox}, {@code task}, {@code user},
+     * {@code rule} or {@code path} (the field names {@code task_id} and {@code allowlist_rule} work
+     * too).
      *
      * @throws IllegalArgumentException naming the groupings there are
      */
@@ -49,7 +52,7 @@ public final class TrafficByGroup {
         }
       }
       throw new IllegalArgumentException(
-          "expected domain, sandbox, task, user or rule, got '" + label + "'");
+          "expected domain, sandbox, task, user, rule or path, got '" + label + "'");
     }
   }
 

@@ -182,6 +182,6 @@ class LogsAtScaleIT {
         allowdns("logs", "top", "--log-dir", logs.toString(), "--group-by", "host");
 
     assertEquals(2, result.exitCode(), result::describe);
-    assertTrue(result.stderr().contains("expected domain, sandbox, task, user or rule, got 'host'"), result::describe);
+    assertTrue(result.stderr().contains("expected domain, sandbox, task, user, rule or path, got 'host'"), result::describe);
   }
 }

@@ -73,6 +73,20 @@ class TrafficByGroupTest {
     assertEquals(expected, traffic.top(Measure.BYTES_RECEIVED, 0));
   }
 
+  @Test
+  void top_groupedByPath_tellsTheProxyPathFromTheTransparentOne() {
+    TrafficByGroup traffic = new TrafficByGroup(Grouping.PATH);
+    for (String path : List.of("proxy", "transparent", "transparent")) {
+      traffic.add(
+          new ConnectionEntry(
+              T, "vm", "x.test", null, "192.0.2.1", 443, "https", 1, 100, "allowed", null, null, null,
+              null, null, null, path));
+    }
+    assertEquals(
+        List.of(new Total("transparent", 2, 2, 200), new Total("proxy", 1, 1, 100)),
+        traffic.top(Measure.BYTES_RECEIVED, 0));
+  }
+
   @ParameterizedTest(name = "{0} -> {1}")
   @CsvSource({
     "domain, DOMAIN",
@@ -81,7 +95,8 @@ class TrafficByGroupTest {
     "task_id, TASK",
     "USER, USER",
     "rule, RULE",
-    "allowlist_rule, RULE"
+    "allowlist_rule, RULE",
+    "path, PATH"
   })
   void groupingParse_acceptsTheNamesAndTheFieldNames(String label, Grouping expected) {
     assertEquals(expected, Grouping.parse(label));
@@ -92,7 +107,7 @@ class TrafficByGroupTest {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> Grouping.parse("host"));
 
-    assertEquals("expected domain, sandbox, task, user or rule, got 'host'", e.getMessage());
+    assertEquals("expected domain, sandbox, task, user, rule or path, got 'host'", e.getMessage());
   }
 
   /** big.test gets the most bytes back, chatty.test sends the most, 203.0.113.7 connects most. */
