@@ -124,7 +124,20 @@ class UpstreamGroup {
   /** RFC 1035 §4.1.1: only NOERROR and NXDOMAIN are answers; other rcodes mean try elsewhere. */
   static boolean usable(Message reply) {
     int rcode = reply.getRcode();
-    return rcode == Rcode.NOERROR || rcode == Rcode.NXDOMAIN;
+    return (rcode == Rcode.NOERROR || rcode == Rcode.NXDOMAIN) && reencodes(reply);
+  }
+
+  /**
+   * Returns whether dnsjava can write the reply out again, as the cache must: some records it
+   * reads it cannot write (a WKS record without a port bitmap; found by UpstreamReplyFuzzTest).
+   */
+  private static boolean reencodes(Message reply) {
+    try {
+      reply.toWire();
+      return true;
+    } catch (RuntimeException unwritable) {
+      return false;
+    }
   }
 
   /** Sends {@code query} to {@code server} once; completes with the first reply that answers it. */

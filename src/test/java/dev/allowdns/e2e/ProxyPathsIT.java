@@ -353,8 +353,12 @@ class ProxyPathsIT {
             "iptables", "apply",
             "--sandbox-interface", topology.hostSandboxInterface(),
             "--dns-port", "1053",
-            "--relay-port", Integer.toString(RELAY_PORT));
+            "--relay-port", Integer.toString(RELAY_PORT),
+            "--proxy-port", Integer.toString(PROXY_PORT));
     assertTrue(apply.succeeded(), apply.describe());
+    // The firewall opens the explicit proxy's port: it is not redirected to the relay.
+    Output explicit = curl("-x", proxyUrl(), "--cacert", ca(), "https://" + WWW + "/behind-the-firewall");
+    assertEquals("hello from " + WWW, explicit.stdout().strip(), explicit.describe());
 
     Output https = curl("--cacert", ca(), "https://" + CORP + "/transparent");
     assertTrue(https.succeeded(), https.describe());
