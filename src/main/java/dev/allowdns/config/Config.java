@@ -241,6 +241,10 @@ public record Config(
     <T> List<T> list(String key, List<String> texts, List<String> fallback, Function<String, T> parser) {
       List<T> values = new ArrayList<>();
       for (String text : texts == null || texts.isEmpty() ? fallback : texts) {
+        if (text == null) { // an empty YAML item (`- ` alone)
+          errors.add(key + ": an empty value");
+          continue;
+        }
         T value = one(key, text, parser);
         if (value != null) {
           values.add(value);

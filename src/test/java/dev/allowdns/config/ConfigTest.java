@@ -43,6 +43,14 @@ class ConfigTest {
   }
 
   @Test
+  void resolve_anEmptyListItem_isAnErrorNamingItsKey() throws Exception {
+    Path file = write("empty-item.yaml", "upstreams: [10.0.0.1]\nlisten:\n  - \n");
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> Config.resolve(ConfigFile.read(file), null));
+    assertEquals(List.of("listen: an empty value"), e.errors());
+  }
+
+  @Test
   void resolve_noUpstreamAnywhere_isAnError() throws Exception {
     Path resolvConf = write("resolv.conf", "search example\n");
     ConfigException e =
