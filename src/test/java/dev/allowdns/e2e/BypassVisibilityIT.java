@@ -234,7 +234,10 @@ class BypassVisibilityIT {
     List<String> lines = blocked.stdout().lines().toList();
     String header = lines.get(0);
     assertTrue(header.contains("PROTOCOL") && header.contains("PACKETS") && header.contains("EXE"), blocked.stdout());
-    assertFalse(header.contains("PATH"), "no record carries a path yet: " + blocked.stdout());
+    assertTrue(header.contains("PATH"), "records carry their path: " + blocked.stdout());
+    assertTrue(
+        lines.stream().anyMatch(l -> l.contains(" quic ") && l.contains(" transparent ")),
+        "a UDP flow came the transparent way: " + blocked.stdout());
     assertTrue(
         lines.stream().anyMatch(l -> l.contains(" quic ") && l.contains(H3 + ":443") && l.contains("udp_not_relayed")),
         blocked.stdout());
