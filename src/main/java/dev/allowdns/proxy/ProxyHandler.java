@@ -18,9 +18,13 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.xbill.DNS.Rcode;
 
 /**
@@ -39,6 +43,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private ScheduledFuture<?> headTimer;
   private Forwarder forwarder;
   private boolean tunnelling;
+  /** The request body read while the request's name is being resolved; null when none is. */
+  private Queue<HttpContent> heldBody;
 
   ProxyHandler(RelayCore core, NameLookup lookup) {
     this.core = core;
@@ -64,6 +70,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
     if (msg instanceof HttpRequest request) {
       onRequest(ctx, request);
+    } else if (msg instanceof HttpContent content && heldBody != null) {
+      heldBody.add(content); // its bytes stay in the tally until the request goes out
     } else if (msg instanceof HttpContent content && forwarder != null) {
       forwarder.content(ctx, content, tally(ctx).takeRead());
     } else {
@@ -115,7 +123,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       if (parent != null || target.isLiteral()) {
         openTunnel(ctx, exchange, destinationOf(target, null));
       } else {
-        resolve(ctx, exchange, address -> openTunnel(ctx, exchange, destinationOf(target, address)));
+        resolve(ctx, exchange, address -> openTunnel(ctx, exchange, destinationOf(target, address)), () -> {});
       }
       return;
     }
@@ -127,11 +135,29 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     if (parent != null || target.isLiteral() || forwarder.reuses(exchange)) {
       forwarder.request(ctx, exchange, request, target.address());
     } else {
-      resolve(ctx, exchange, address -> forwarder.request(ctx, exchange, request, address), request);
+      heldBody = new ArrayDeque<>();
+      resolve(
+          ctx,
+          exchange,
+          address -> {
+            forwarder.request(ctx, exchange, request, address);
+            Queue<HttpContent> body = heldBody;
+            heldBody = null;
+            while (!body.isEmpty()) {
+              forwarder.content(ctx, body.poll(), tally(ctx).takeRead());
+            }
+          },
+          () -> {
+            ReferenceCountUtil.release(request);
+            while (heldBody != null && !heldBody.isEmpty()) {
+              ReferenceCountUtil.release(heldBody.poll());
+            }
+            heldBody = null;
+          });
     }
   }
 
-  private static InetSocketAddress destinationOf(Target target, java.net.InetAddress resolved) {
+  private static InetSocketAddress destinationOf(Target target, InetAddress resolved) {
     if (resolved != null) {
       return new InetSocketAddress(resolved, target.port());
     }
@@ -183,7 +209,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   /** Resolves the exchange's name for its sandbox, then goes on, or refuses as the answer says. */
   private void resolve(
-      ChannelHandlerContext ctx, Exchange exchange, java.util.function.Consumer<java.net.InetAddress> then, Object... held) {
+      ChannelHandlerContext ctx, Exchange exchange, Consumer<InetAddress> then, Runnable refused) {
     lookup
         .resolve(clientOf(ctx).getAddress(), exchange.target.host())
         .whenComplete(
@@ -196,9 +222,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
                             then.accept(exchange.destination);
                             return;
                           }
-                          for (Object h : held) {
-                            ReferenceCountUtil.release(h);
-                          }
+                          refused.run();
                           refuseUnresolved(ctx, exchange, error == null ? answer : null);
                         }));
   }

@@ -3,12 +3,11 @@ package dev.allowdns.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.allowdns.testing.ChildProcess;
-import dev.allowdns.testing.TempDirs;
 import dev.allowdns.testing.netns.AllowdnsInNamespace;
+import dev.allowdns.testing.netns.EndToEnd;
 import dev.allowdns.testing.netns.AuthoritativeDns;
 import dev.allowdns.testing.netns.ByteService;
 import dev.allowdns.testing.netns.Output;
@@ -134,18 +133,10 @@ class BypassVisibilityIT {
   }
 
   @AfterAll
-  static void tearDown() throws IOException {
-    try {
-      if (topology != null) {
-        topology.close();
-      }
-    } finally {
-      if (allowdns != null) {
-        System.out.println("allowdns output:\n" + allowdns.describe());
-      }
-      TempDirs.deleteQuietly(dir);
-    }
+  static void tearDown() {
+    EndToEnd.tearDown(topology, allowdns, dir);
   }
+
 
   @Test
   @Order(1)
@@ -334,8 +325,7 @@ class BypassVisibilityIT {
   }
 
   private static JsonNode awaitRecord(Predicate<JsonNode> wanted) throws InterruptedException {
-    return allowdns.connections().await(wanted, RECORD_WAIT)
-        .orElseGet(() -> fail("no matching connection record\n" + allowdns.connections().describe()));
+    return EndToEnd.awaitConnection(allowdns, wanted, RECORD_WAIT);
   }
 
   private static boolean port(JsonNode record, int port) {

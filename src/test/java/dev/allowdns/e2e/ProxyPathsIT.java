@@ -3,20 +3,17 @@ package dev.allowdns.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.allowdns.testing.TempDirs;
 import dev.allowdns.testing.netns.AllowdnsInNamespace;
+import dev.allowdns.testing.netns.EndToEnd;
 import dev.allowdns.testing.netns.AuthoritativeDns;
 import dev.allowdns.testing.netns.CorporateProxy;
-import dev.allowdns.testing.netns.JsonLinesLog;
 import dev.allowdns.testing.netns.Output;
 import dev.allowdns.testing.netns.RequiresNetworkNamespaces;
 import dev.allowdns.testing.netns.SandboxTopology;
 import dev.allowdns.testing.netns.TestCertificates;
 import dev.allowdns.testing.netns.WebServer;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -132,19 +129,10 @@ class ProxyPathsIT {
   }
 
   @AfterAll
-  static void tearDown() throws IOException {
-    try {
-      if (topology != null) {
-        topology.close();
-      }
-    } finally {
-      if (allowdns != null) {
-        System.out.println("allowdns output:\n" + allowdns.describe());
-        System.out.println(allowdns.connections().describe());
-      }
-      TempDirs.deleteQuietly(dir);
-    }
+  static void tearDown() {
+    EndToEnd.tearDown(topology, allowdns, dir);
   }
+
 
   @Test
   @Order(1)
@@ -167,6 +155,16 @@ class ProxyPathsIT {
     assertEquals(
         Long.parseLong(sizes[1]) + Long.parseLong(sizes[2]), plain.path("bytes_received").asLong(), "curl's response: " + plain);
     assertTrue(squid.accessLog().stream().noneMatch(l -> l.contains(WWW)), "Squid never saw " + WWW + ": " + squid.accessLog());
+
+    // Keep-alive: two requests to one host on one client connection share one destination connection.
+    Output twice =
+        curl("-x", proxyUrl(), "-w", "%{num_connects}\n", "http://" + WWW + "/ka1", "http://" + WWW + "/ka2");
+    assertEquals(
+        List.of("hello from " + WWW, "1", "hello from " + WWW, "0"), twice.stdout().lines().toList(), twice.describe());
+    JsonNode shared = awaitRecord(r -> r.path("bytes_received").asLong() > plain.path("bytes_received").asLong()
+        && WWW.equals(r.path("domain").asText()) && r.path("port").asInt() == 80);
+    assertProxied(shared, "allowed", null);
+    assertEquals(2 * plain.path("bytes_received").asLong(), shared.path("bytes_received").asLong(), "both answers: " + shared);
   }
 
   @Test
@@ -456,14 +454,11 @@ class ProxyPathsIT {
   }
 
   private static JsonNode awaitRecord(Predicate<JsonNode> wanted) throws InterruptedException {
-    JsonLinesLog log = allowdns.connections();
-    return log.await(wanted, RECORD_WAIT).orElseGet(() -> fail("no matching connection record\n" + log.describe()));
+    return EndToEnd.awaitConnection(allowdns, wanted, RECORD_WAIT);
   }
 
   private static Output curl(String... args) {
-    List<String> command = new ArrayList<>(List.of("curl", "-sS", "-m", "10"));
-    command.addAll(List.of(args));
-    return topology.sandbox().run(CLIENT_TIMEOUT, Map.of(), command);
+    return EndToEnd.curl(topology, CLIENT_TIMEOUT, args);
   }
 
   /** Runs a Node.js script in the sandbox with undici on its module path and the test CA trusted. */

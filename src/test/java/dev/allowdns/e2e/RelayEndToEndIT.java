@@ -3,12 +3,11 @@ package dev.allowdns.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.allowdns.testing.ChildProcess;
-import dev.allowdns.testing.TempDirs;
 import dev.allowdns.testing.netns.AllowdnsInNamespace;
+import dev.allowdns.testing.netns.EndToEnd;
 import dev.allowdns.testing.netns.AuthoritativeDns;
 import dev.allowdns.testing.netns.ByteService;
 import dev.allowdns.testing.netns.JsonLinesLog;
@@ -202,20 +201,10 @@ class RelayEndToEndIT {
   }
 
   @AfterAll
-  static void tearDown() throws IOException {
-    try {
-      if (topology != null) {
-        topology.close();
-      }
-    } finally {
-      if (allowdns != null) {
-        // Kept in the failsafe report: what the server said and recorded, for any failure above.
-        System.out.println("allowdns output:\n" + allowdns.describe());
-        System.out.println(allowdns.connections().describe());
-      }
-      TempDirs.deleteQuietly(dir);
-    }
+  static void tearDown() {
+    EndToEnd.tearDown(topology, allowdns, dir);
   }
+
 
   @Test
   @Order(1)
@@ -653,9 +642,7 @@ class RelayEndToEndIT {
   }
 
   private static JsonNode awaitRecord(Predicate<JsonNode> wanted) throws InterruptedException {
-    JsonLinesLog log = allowdns.connections();
-    return log.await(wanted, RECORD_WAIT)
-        .orElseGet(() -> fail("no matching connection record\n" + log.describe()));
+    return EndToEnd.awaitConnection(allowdns, wanted, RECORD_WAIT);
   }
 
   private static boolean port(JsonNode record, int port) {
@@ -697,9 +684,7 @@ class RelayEndToEndIT {
   }
 
   private static Output curl(String... args) {
-    List<String> command = new ArrayList<>(List.of("curl", "-sS", "-m", "10"));
-    command.addAll(List.of(args));
-    return topology.sandbox().run(CLIENT_TIMEOUT, Map.of(), command);
+    return EndToEnd.curl(topology, CLIENT_TIMEOUT, args);
   }
 
   /** Runs {@code fetch(url)} in Node.js and prints {@code status CODE} and the body, or the error. */
