@@ -164,7 +164,7 @@ sample_end() {
 }
 
 # Prints the median of the numbers on standard input (space or newline separated), or n/a.
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "n/a" }'; }
+median() { tr ' ' '\n' | { grep -v '^$' || true; } | sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "n/a" }'; }
 
 # Builds $ALLOWDNS_JAR if it is missing (offline first: the dependencies are cached).
 build_allowdns() {
