@@ -168,7 +168,15 @@ public record Config(
       errors.add("log_max_age: must be more than 0 (retention is never unlimited), got '" + said.logMaxAge() + "'");
     }
     Proxying proxying = v.proxying(said);
-    Map<String, List<String>> policies = said.policies() == null ? Map.of() : new LinkedHashMap<>(said.policies());
+    Map<String, List<String>> policies = said.policies() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(said.policies());
+    // A policy named with nothing after it (`policies: {strict: }`): an error, not a null list.
+    policies.entrySet().removeIf(e -> {
+      boolean empty = e.getKey() == null || e.getValue() == null || e.getValue().contains(null);
+      if (empty) {
+        errors.add("policies." + e.getKey() + ": needs a list of zone names");
+      }
+      return empty;
+    });
     List<Sandboxes.Entry> sandboxes = v.sandboxes(said.sandboxes(), policies);
     FeedSource policySource =
         said.policySource() == null ? null : FeedSource.parse("policy_source", said.policySource(), errors);
