@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Checks the systemd units under {@code deploy/systemd} with the real {@code systemd-analyze}
@@ -32,15 +33,17 @@ class DeploySystemdUnitsIT {
   private static final String SERVICE = "deploy/systemd/allowdns.service";
   private static final String IPTABLES_SERVICE = "deploy/systemd/allowdns-iptables.service";
   private static final String EXAMPLE_CONFIG = "deploy/allowdns.yaml";
+  private static final String INSTALLED_LAUNCHER = "/opt/allowdns/bin/allowdns";
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
   /** systemd's exposure scale is 0–100, shown as 0.0–10.0; 2.0 and below is "OK". */
   private static final String MAX_EXPOSURE = "20";
 
   @Test
-  void systemdAnalyzeVerify_acceptsBothUnitsWithoutAWarning() {
+  void systemdAnalyzeVerify_acceptsBothUnitsWithoutAWarning(@TempDir Path installed) throws IOException {
     Path analyze = DeployTools.program("systemd-analyze", "systemd");
-    Path service = DeployTools.repoFile(SERVICE);
-    Path iptables = DeployTools.repoFile(IPTABLES_SERVICE);
+    // verify checks that ExecStart's program exists: point the units at the repository's launcher.
+    Path service = installedUnit(SERVICE, installed);
+    Path iptables = installedUnit(IPTABLES_SERVICE, installed);
 
     DeployTools.Result result =
         DeployTools.run(
@@ -94,10 +97,10 @@ class DeploySystemdUnitsIT {
 
   @Test
   void iptablesService_argumentsAreAcceptedByTheJar() {
-    String jarArgs = afterJar(directive(IPTABLES_SERVICE, "ExecStart"));
-    assertTrue(jarArgs.startsWith("iptables apply "), jarArgs);
+    String arguments = launcherArguments(directive(IPTABLES_SERVICE, "ExecStart"));
+    assertTrue(arguments.startsWith("iptables apply "), arguments);
     // print takes the same options as apply and changes nothing: no root, no rules touched.
-    List<String> print = new ArrayList<>(List.of(jarArgs.split("\\s+")));
+    List<String> print = new ArrayList<>(List.of(arguments.split("\\s+")));
     print.set(1, "print");
     Path workDir = DeployTools.repoFile(IPTABLES_SERVICE).getParent();
 
@@ -107,7 +110,7 @@ class DeploySystemdUnitsIT {
     assertTrue(printed.stdout().contains("-i tap+"), printed::describe);
     assertTrue(printed.stdout().contains("--to-ports 1053"), printed::describe);
     assertTrue(printed.stdout().contains("--to-ports 15001"), printed::describe);
-    String stop = afterJar(directive(IPTABLES_SERVICE, "ExecStop"));
+    String stop = launcherArguments(directive(IPTABLES_SERVICE, "ExecStop"));
     assertEquals("iptables remove", stop);
     CommandResult removeHelp = AllowdnsCli.run(workDir, "iptables", "remove", "--help");
     assertEquals(0, removeHelp.exitCode(), removeHelp::describe);
@@ -128,16 +131,25 @@ class DeploySystemdUnitsIT {
   void allowdnsService_runsServeWithTheConfigAndReloadsBySighup() {
     String execStart = directive(SERVICE, "ExecStart");
     assertTrue(
-        execStart.endsWith("/opt/allowdns/allowdns.jar serve --config /etc/allowdns/allowdns.yaml"),
+        execStart.equals(INSTALLED_LAUNCHER + " serve --config /etc/allowdns/allowdns.yaml"),
         execStart);
     assertEquals("/bin/kill -HUP $MAINPID", directive(SERVICE, "ExecReload"));
   }
 
-  /** Returns the allowdns arguments of an {@code ExecStart=/usr/bin/java -jar ...jar ARGS} line. */
-  private static String afterJar(String execLine) {
-    int jar = execLine.indexOf("allowdns.jar ");
-    assertTrue(jar >= 0, () -> "not a java -jar allowdns.jar command: " + execLine);
-    return execLine.substring(jar + "allowdns.jar ".length()).trim();
+  /** Copies a unit into {@code dir} with the installed launcher's path replaced by the repository's. */
+  private static Path installedUnit(String unit, Path dir) throws IOException {
+    String launcher = DeployTools.repoFile("bin/allowdns").toString();
+    String text = Files.readString(DeployTools.repoFile(unit), StandardCharsets.UTF_8);
+    Path copy = dir.resolve(Path.of(unit).getFileName());
+    Files.writeString(copy, text.replace(INSTALLED_LAUNCHER, launcher), StandardCharsets.UTF_8);
+    return copy;
+  }
+
+  /** Returns the allowdns arguments of an {@code ExecStart=/opt/allowdns/bin/allowdns ARGS} line. */
+  private static String launcherArguments(String execLine) {
+    String launcher = INSTALLED_LAUNCHER + " ";
+    assertTrue(execLine.startsWith(launcher), () -> "not a command of the launcher: " + execLine);
+    return execLine.substring(launcher.length()).trim();
   }
 
   private static JsonNode exampleConfig() throws IOException {
