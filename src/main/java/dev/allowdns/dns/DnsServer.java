@@ -50,6 +50,7 @@ public final class DnsServer implements AutoCloseable {
   private final DnsMetrics metrics;
   private final Transport transport;
   private final Supplier<Sandboxes> sandboxes;
+  private final TcpConnectionGate tcpGate;
   private volatile Routing routing;
   private NameLookup lookup;
 
@@ -69,6 +70,9 @@ public final class DnsServer implements AutoCloseable {
     this.channels = new ArrayList<>();
     this.listeners = new ArrayList<>();
     this.upstreamGroups = new ConcurrentHashMap<>();
+    this.tcpGate =
+        new TcpConnectionGate(
+            TcpConnectionGate.MAX_CONNECTIONS, TcpConnectionGate.MAX_PER_CLIENT, metrics.registry());
   }
 
   /**
@@ -185,6 +189,7 @@ public final class DnsServer implements AutoCloseable {
                   @Override
                   protected void initChannel(SocketChannel ch) {
                     ch.pipeline()
+                        .addLast(tcpGate)
                         .addLast(
                             new IdleStateHandler(
                                 0, 0, config.tcpIdleTimeout().toMillis(), TimeUnit.MILLISECONDS))

@@ -54,6 +54,23 @@ public final class AllowdnsCli {
   }
 
   /**
+   * Returns the shipped launcher {@code bin/allowdns ARGS}, run in {@code workDir} with the jar
+   * under test and the JDK running the tests; the launcher's own flags, none of the tests'.
+   */
+  static ProcessBuilder launcher(List<String> args, Path workDir) {
+    Path script = Path.of(System.getProperty("basedir", "."), "bin", "allowdns").toAbsolutePath();
+    List<String> command = new ArrayList<>();
+    command.add(script.toString());
+    command.addAll(args);
+    ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
+    builder.environment().put("ALLOWDNS_JAR", jar().toString());
+    builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    builder.environment().remove("ALLOWDNS_JAVA_OPTS");
+    builder.environment().remove("ALLOWDNS_HEAP");
+    return builder;
+  }
+
+  /**
    * Returns the jar under test: the {@code allowdns.jar} system property (set by failsafe), else
    * {@code target/allowdns.jar}.
    */

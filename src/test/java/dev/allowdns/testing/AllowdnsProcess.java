@@ -59,8 +59,18 @@ public final class AllowdnsProcess implements AutoCloseable {
     private final List<String> extraArgs = new ArrayList<>();
     private String configYaml;
     private String warmUpName;
+    private boolean launcher;
 
     private Builder() {}
+
+    /**
+     * Runs the server through the shipped launcher {@code bin/allowdns} (its heap and collector),
+     * as users do, instead of the tests' own small JVM flags.
+     */
+    public Builder throughLauncher() {
+      launcher = true;
+      return this;
+    }
 
     /**
      * Asks for {@code name} (A) once after start-up and ignores the result. The first forwarded
@@ -143,7 +153,9 @@ public final class AllowdnsProcess implements AutoCloseable {
           }
           args.addAll(extraArgs);
           ChildProcess process =
-              ChildProcess.start("allowdns serve@" + port, AllowdnsCli.javaCommand(args), dir);
+              launcher
+                  ? ChildProcess.start("bin/allowdns serve@" + port, AllowdnsCli.launcher(args, dir))
+                  : ChildProcess.start("allowdns serve@" + port, AllowdnsCli.javaCommand(args), dir);
           Optional<String> ready =
               process.awaitStdoutLine(line -> line.contains(READY_MARKER), READY_TIMEOUT);
           if (ready.isPresent() && process.isAlive()) {
