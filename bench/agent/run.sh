@@ -190,7 +190,7 @@ events { worker_connections 4096; }
 http {
   # Per request: the connection's serial number, its request count, the bytes nginx received
   # (request line, headers, body) and sent (headers, body): what the relay's records must match.
-  log_format conn '\$connection \$connection_requests \$request_length \$bytes_sent \$status \$request_time \$request_uri';
+  log_format conn '\$connection \$connection_requests \$request_length \$bytes_sent \$status \$request_time \$msec \$request_uri';
   access_log $ACCESS_LOG conn;
   client_body_temp_path $WORK/nginx/client_body;
   proxy_temp_path $WORK/nginx/proxy;
@@ -312,7 +312,8 @@ audit=false
 fund=false
 update-notifier=false
 progress=false
-loglevel=warn
+# One line per fetch with npm's own duration of it ("npm http fetch GET 200 URL 12ms (cache miss)").
+loglevel=http
 EOF
 # Every package of the lockfile that npm installs on this machine (not fsevents, say: darwin only).
 readonly PACKAGES="$(node -e 'const l = require(process.argv[1]);
@@ -323,6 +324,13 @@ readonly PACKAGES="$(node -e 'const l = require(process.argv[1]);
 sandbox_counters() {
   in_ns "$NS_SANDBOX" awk '$1 == "Tcp:" || $1 == "Udp:" { if (!h[$1]++) { for (i = 1; i <= NF; i++) col[$1, $i] = i } else v[$1] = $0 }
     END { split(v["Tcp:"], t, " "); split(v["Udp:"], u, " "); print t[col["Tcp:", "ActiveOpens"]], u[col["Udp:", "OutDatagrams"]] }' /proc/net/snmp
+}
+# Each thread of allowdns: "TID TICKS NAME" (its comm, spaces as _), to see where its CPU goes.
+allowdns_threads() {
+  local task
+  for task in /proc/"$ALLOWDNS_PID"/task/*; do
+    sed 's/^[0-9]* (\(.*\)) [A-Z] /\1 /' "$task/stat" 2>/dev/null | awk -v tid="${task##*/}" '{ name = $1; gsub(/ /, "_", name); print tid, $12 + $13, name }' || true
+  done
 }
 nginx_accepts() { in_ns "$NS_NET" curl -s --noproxy '*' -m 3 "http://127.0.0.1:$STATUS_PORT/" | awk 'NR == 3 { print $1 }'; }
 lines() { if [[ -f "$1" ]]; then wc -l <"$1"; else echo 0; fi; }
@@ -341,7 +349,7 @@ settle_records() {
   done
 }
 
-declare -A WALL CONNS REQS DOWN UP DNS OPENS NOT200 CPU RECORDS CHECK
+declare -A THREADS NPM_CPU FETCH_MS FETCH_P50 FIRST LAST WALL CONNS REQS DOWN UP DNS OPENS NOT200 CPU RECORDS CHECK
 measure() {
   local mode="$1" key="$2" opens_a udp_a opens_b udp_b accepts_a accepts_b log_a records_a queries_a ticks_a t0 t1 status=0
   "setup_$mode"
@@ -353,11 +361,19 @@ measure() {
   records_a="$(lines "$LOG_DIR/connections.jsonl")"
   queries_a="$(lines "$LOG_DIR/queries.jsonl")"
   ticks_a="$(proc_cpu_ticks "$ALLOWDNS_PID")"
+  allowdns_threads >"$WORK/threads-$key.a"
+  # This shell's waited-for children's CPU time (cutime + cstime): npm's, once run_client has waited.
+  local child_a
+  child_a="$(awk '{ print $16 + $17 }' /proc/$$/stat)"
   OUT="$WORK/npm-$key.out"
   t0="$(date +%s%N)"
   run_client timeout -k 5 300 ip netns exec "$NS_SANDBOX" env -i PATH="$PATH" HOME="$WORK/home" \
     npm ci --prefix "$WORK/project" --cache "$WORK/npm-cache" --prefer-online --no-audit --no-fund || status=$?
   t1="$(date +%s%N)"
+  NPM_CPU[$key]=$((($(awk '{ print $16 + $17 }' /proc/$$/stat) - child_a) * 1000 / CLK_TCK))
+  # npm's time per fetch, request sent to body read: the sum, and the median.
+  read -r FETCH_MS[$key] FETCH_P50[$key] < <(awk '$2 == "http" && $3 == "fetch" { v = $7; sub(/ms$/, "", v); print v }' "$OUT" \
+    | sort -n | awk '{ a[NR] = $1; s += $1 } END { print s + 0, (NR ? a[int((NR + 1) / 2)] : "n/a") }')
   ((status == 0)) || { echo "run.sh: $key: npm ci exited with $status; its output:" >&2; tail -20 "$OUT" >&2; exit 1; }
   local installed
   # npm's record of what it installed (node_modules/.package-lock.json), against the lockfile.
@@ -370,15 +386,24 @@ measure() {
   [[ "$mode" == allowdns ]] && settle_records $((records_a + OPENS[$key]))
   accepts_b="$(nginx_accepts)"
   CPU[$key]=$(($(proc_cpu_ticks "$ALLOWDNS_PID") - ticks_a))
+  allowdns_threads >"$WORK/threads-$key.b"
+  # allowdns's busiest threads over the round, as "NAME MS" (threads of one name summed).
+  THREADS[$key]="$(awk -v hz="$CLK_TCK" 'NR == FNR { a[$1] = $2; next } { d[$3] += $2 - a[$1] }
+    END { for (n in d) if (d[n] > 0) print d[n] * 1000 / hz, n }' "$WORK/threads-$key.a" "$WORK/threads-$key.b" \
+    | sort -rn | head -5 | awk '{ printf "%s%s %d ms", (NR > 1 ? ", " : ""), $2, $1 }')"
   # nginx's view, per connection: "requests bytes_received bytes_sent", and the requests not 200.
   tail -n +$((log_a + 1)) "$ACCESS_LOG" >"$WORK/access-$key.log"
   awk '{ n[$1]++; rx[$1] += $3; tx[$1] += $4 } END { for (c in n) print n[c], rx[c], tx[c] }' "$WORK/access-$key.log" \
     | sort -n >"$WORK/nginx-conns-$key.txt"
   CONNS[$key]=$((accepts_b - accepts_a - 1))
   REQS[$key]="$(wc -l <"$WORK/access-$key.log")"
+  # When nginx finished its first and last response, from npm's start: node's start-up and
+  # npm's planning before, unpacking and writing node_modules after.
+  read -r FIRST[$key] LAST[$key] < <(awk -v t0="$t0" 'NR == 1 || $7 < a { a = $7 } $7 > b { b = $7 }
+    END { printf "%.3f %.3f\n", a - t0 / 1e9, b - t0 / 1e9 }' "$WORK/access-$key.log")
   UP[$key]="$(awk '{ s += $2 } END { print s + 0 }' "$WORK/nginx-conns-$key.txt")"
   DOWN[$key]="$(awk '{ s += $3 } END { print s + 0 }' "$WORK/nginx-conns-$key.txt")"
-  NOT200[$key]="$(awk '$5 != 200 { print $5, $7 }' "$WORK/access-$key.log" | sort | uniq -c | head -5 | tr '\n' ';')"
+  NOT200[$key]="$(awk '$5 != 200 { print $5, $8 }' "$WORK/access-$key.log" | sort | uniq -c | head -5 | tr '\n' ';')"
   local records queries verdict
   records=$(($(lines "$LOG_DIR/connections.jsonl") - records_a))
   queries=$(($(lines "$LOG_DIR/queries.jsonl") - queries_a))
@@ -405,8 +430,9 @@ measure() {
     CHECK[$key]="no records (the relay is not in the path): $verdict"
   fi
   [[ "$installed" == "$PACKAGES" ]] || { CHECK[$key]+="; $installed packages installed, expected $PACKAGES: MISMATCH"; verdict=MISMATCH; }
-  log "  $key: ${WALL[$key]} s; ${CONNS[$key]} connections, ${REQS[$key]} requests, ${DOWN[$key]} bytes down, ${UP[$key]} up, ${DNS[$key]} DNS datagrams; allowdns CPU ${CPU[$key]} ticks; ${NOT200[$key]:-every request 200}"
+  log "  $key: ${WALL[$key]} s (responses from ${FIRST[$key]} to ${LAST[$key]} s); ${CONNS[$key]} connections, ${REQS[$key]} requests, ${DOWN[$key]} bytes down, ${UP[$key]} up, ${DNS[$key]} DNS datagrams; fetches ${FETCH_MS[$key]} ms in all, median ${FETCH_P50[$key]} ms; CPU ms npm ${NPM_CPU[$key]}, allowdns $((CPU[$key] * 1000 / CLK_TCK)); ${NOT200[$key]:-every request 200}"
   log "  $key: ${CHECK[$key]}"
+  [[ -z "${THREADS[$key]}" ]] || log "  $key: allowdns's busiest threads: ${THREADS[$key]}"
 }
 
 MODES=(direct allowdns)
@@ -455,17 +481,25 @@ report() {
     printf '| %s | %s | %s | %s | %s |\n' "$mode" "$(med WALL "$mode")" "$(head -1 <<<"$values")" "$(tail -1 <<<"$values")" \
       "$(awk -v a="$(med WALL "$mode")" -v d="$direct_med" 'BEGIN { printf "%.3f", a / d }')"
   done
+  local pairs
+  pairs="$(for round in $(seq 1 "$rounds"); do
+    awk -v a="${WALL[allowdns.$round]}" -v d="${WALL[direct.$round]}" 'BEGIN { printf "%.3f\n", a / d }'; done)"
+  echo
+  echo "Round by round, allowdns / direct (each allowdns round against the direct round just before it):" \
+    "$(tr '\n' ' ' <<<"$pairs" | sed 's/ $//; s/ /, /g'); median $(median <<<"$pairs")."
   echo
   echo "Every round (what the workload did: connections and requests from nginx's log and stub_status," \
-    "bytes as nginx counted them, DNS datagrams the sandbox sent, allowdns's CPU ticks at ${CLK_TCK}/s):"
+    "bytes as nginx counted them, DNS datagrams the sandbox sent; npm's own time per fetch from its http log lines;" \
+    "CPU time of npm and of allowdns, from /proc, at ${CLK_TCK} ticks/s):"
   echo
-  echo "| round | mode | wall s | connections | requests | bytes to the sandbox | bytes from it | DNS queries (UDP datagrams) | allowdns CPU ms |"
-  echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| round | mode | wall s | first response s | last response s | connections | requests | bytes to the sandbox | bytes from it | DNS queries (UDP datagrams) | fetch ms: sum | fetch ms: median | npm CPU ms | allowdns CPU ms |"
+  echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   for round in $(seq 1 "$rounds"); do
     for mode in "${MODES[@]}"; do
       key="$mode.$round"
-      printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$round" "$mode" "${WALL[$key]}" "${CONNS[$key]}" "${REQS[$key]}" \
-        "${DOWN[$key]}" "${UP[$key]}" "${DNS[$key]}" $((CPU[$key] * 1000 / CLK_TCK))
+      printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$round" "$mode" "${WALL[$key]}" "${FIRST[$key]}" "${LAST[$key]}" "${CONNS[$key]}" "${REQS[$key]}" \
+        "${DOWN[$key]}" "${UP[$key]}" "${DNS[$key]}" \
+        "${FETCH_MS[$key]}" "${FETCH_P50[$key]}" "${NPM_CPU[$key]}" $((CPU[$key] * 1000 / CLK_TCK))
     done
   done
   echo
@@ -477,6 +511,7 @@ report() {
       echo "- round $round, $mode: ${CHECK[$key]}"
       [[ "${CHECK[$key]}" != *MISMATCH* ]] || mismatches=$((mismatches + 1))
       [[ -z "${NOT200[$key]}" ]] || echo "  - requests not answered 200: ${NOT200[$key]}"
+      [[ "$mode" != allowdns || -z "${THREADS[$key]}" ]] || echo "  - allowdns's CPU by thread: ${THREADS[$key]}"
     done
   done
   echo
