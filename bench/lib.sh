@@ -221,3 +221,29 @@ publish_results() {
     log "results written to $1"
   fi
 }
+
+# Makes the bench's three namespaces, client ─ host ─ server, joined by two veth pairs created
+# inside them (no interface name ever exists outside), each end up, and default routes through
+# the host. Arguments: CLIENT_NS HOST_NS SERVER_NS HOST_CLIENT_IF CLIENT_IP HOST_CLIENT_IP
+# HOST_SERVER_IP SERVER_IP (/24 each). Each namespace goes into NAMESPACES for bench_cleanup.
+make_three_namespaces() {
+  local client="$1" host="$2" server="$3" host_if="$4"
+  local client_ip="$5" host_client_ip="$6" host_server_ip="$7" server_ip="$8" ns pair dev
+  for ns in "$client" "$host" "$server"; do
+    ip netns add "$ns"
+    NAMESPACES+=("$ns")
+    ip -n "$ns" link set lo up
+  done
+  ip -n "$host" link add "$host_if" type veth peer name to-host netns "$client"
+  ip -n "$host" link add to-server type veth peer name to-host netns "$server"
+  ip -n "$client" addr add "$client_ip/24" dev to-host
+  ip -n "$host" addr add "$host_client_ip/24" dev "$host_if"
+  ip -n "$host" addr add "$host_server_ip/24" dev to-server
+  ip -n "$server" addr add "$server_ip/24" dev to-host
+  for pair in "$client to-host" "$host $host_if" "$host to-server" "$server to-host"; do
+    read -r ns dev <<<"$pair"
+    ip -n "$ns" link set "$dev" up
+  done
+  ip -n "$client" route add default via "$host_client_ip"
+  ip -n "$server" route add default via "$host_server_ip"
+}

@@ -144,23 +144,8 @@ start_in_ns() { local name="$1" ns="$2"; shift 2; start "$name" ip netns exec "$
 
 # ---------------------------------------------------------------- topology
 log "creating namespaces $NS_SANDBOX, $NS_HOST, $NS_NET in $WORK"
-for ns in "$NS_SANDBOX" "$NS_HOST" "$NS_NET"; do
-  ip netns add "$ns"
-  NAMESPACES+=("$ns")
-  ip -n "$ns" link set lo up
-done
-ip -n "$NS_HOST" link add "$IF_SANDBOX" type veth peer name to-host netns "$NS_SANDBOX"
-ip -n "$NS_HOST" link add to-internet type veth peer name to-host netns "$NS_NET"
-ip -n "$NS_SANDBOX" addr add "$SANDBOX_IP/24" dev to-host
-ip -n "$NS_HOST" addr add "$HOST_SANDBOX_IP/24" dev "$IF_SANDBOX"
-ip -n "$NS_HOST" addr add "$HOST_NET_IP/24" dev to-internet
-ip -n "$NS_NET" addr add "$NET_IP/24" dev to-host
-for pair in "$NS_SANDBOX to-host" "$NS_HOST $IF_SANDBOX" "$NS_HOST to-internet" "$NS_NET to-host"; do
-  read -r ns dev <<<"$pair"
-  ip -n "$ns" link set "$dev" up
-done
-ip -n "$NS_SANDBOX" route add default via "$HOST_SANDBOX_IP"
-ip -n "$NS_NET" route add default via "$HOST_NET_IP"
+make_three_namespaces "$NS_SANDBOX" "$NS_HOST" "$NS_NET" "$IF_SANDBOX" \
+  "$SANDBOX_IP" "$HOST_SANDBOX_IP" "$HOST_NET_IP" "$NET_IP"
 in_ns "$NS_HOST" sysctl -qw net.ipv4.ip_forward=0
 # `ip netns exec` bind-mounts this over the sandbox's /etc/resolv.conf; each mode writes it.
 mkdir -p "$NETNS_ETC"
@@ -436,18 +421,18 @@ measure() {
 }
 
 MODES=(direct allowdns)
-for round in $(seq 1 "$warmup_rounds"); do
-  for mode in "${MODES[@]}"; do
-    log "warm-up round $round: $mode"
-    measure "$mode" "$mode.w$round"
+# Rounds $2 of every mode, interleaved; $1 prefixes each round's key (w for the warm-up).
+interleaved_rounds() {
+  local prefix="$1" count="$2" round mode
+  for round in $(seq 1 "$count"); do
+    for mode in "${MODES[@]}"; do
+      log "${prefix:+warm-up }round $round of $count: $mode"
+      measure "$mode" "$mode.$prefix$round"
+    done
   done
-done
-for round in $(seq 1 "$rounds"); do
-  for mode in "${MODES[@]}"; do
-    log "round $round of $rounds: $mode"
-    measure "$mode" "$mode.$round"
-  done
-done
+}
+interleaved_rounds w "$warmup_rounds"
+interleaved_rounds "" "$rounds"
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 curl_metrics="$(in_ns "$NS_HOST" curl -s --noproxy '*' -m 5 "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -E '^allowdns_relay_connections' || true)"
 

@@ -143,24 +143,9 @@ client_run() {
 
 # ---------------------------------------------------------------- topology
 log "creating namespaces $NS_CLIENT, $NS_HOST, $NS_SERVER in $WORK"
-for ns in "$NS_CLIENT" "$NS_HOST" "$NS_SERVER"; do
-  ip netns add "$ns"
-  NAMESPACES+=("$ns")
-  ip -n "$ns" link set lo up
-done
 # The veth pairs are created inside the namespaces: no interface name ever exists outside them.
-ip -n "$NS_HOST" link add "$IF_HOST_CLIENT" type veth peer name to-host netns "$NS_CLIENT"
-ip -n "$NS_HOST" link add to-server type veth peer name to-host netns "$NS_SERVER"
-ip -n "$NS_CLIENT" addr add "$CLIENT_IP/24" dev to-host
-ip -n "$NS_HOST" addr add "$HOST_CLIENT_IP/24" dev "$IF_HOST_CLIENT"
-ip -n "$NS_HOST" addr add "$HOST_SERVER_IP/24" dev to-server
-ip -n "$NS_SERVER" addr add "$SERVER_IP/24" dev to-host
-for pair in "$NS_CLIENT to-host" "$NS_HOST $IF_HOST_CLIENT" "$NS_HOST to-server" "$NS_SERVER to-host"; do
-  read -r ns dev <<<"$pair"
-  ip -n "$ns" link set "$dev" up
-done
-ip -n "$NS_CLIENT" route add default via "$HOST_CLIENT_IP"
-ip -n "$NS_SERVER" route add default via "$HOST_SERVER_IP"
+make_three_namespaces "$NS_CLIENT" "$NS_HOST" "$NS_SERVER" "$IF_HOST_CLIENT" \
+  "$CLIENT_IP" "$HOST_CLIENT_IP" "$HOST_SERVER_IP" "$SERVER_IP"
 # Per-namespace sysctls: room for tens of thousands of short connections.
 for ns in "$NS_CLIENT" "$NS_HOST" "$NS_SERVER"; do
   in_ns "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1 \
