@@ -15,6 +15,7 @@ import org.xbill.DNS.Record;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
+import org.xbill.DNS.utils.base16;
 
 /**
  * An upstream answer kept as a ready-to-send wire template: a cache hit patches the ID, flags,
@@ -86,7 +87,7 @@ final class CachedAnswer {
     for (Record r : answer.getSection(Section.ANSWER)) {
       template.addRecord(r, Section.ANSWER);
       minAnswerTtl = Math.min(minAnswerTtl, r.getTTL());
-      answerText.add(Type.string(r.getType()) + " " + r.rdataToString());
+      answerText.add(text(r));
       if (r instanceof CNAMERecord cname) {
         chain.add(QueryPipeline.normalize(cname.getTarget()));
       } else if (r instanceof DNAMERecord dname) {
@@ -180,6 +181,21 @@ final class CachedAnswer {
     }
     lastGivenTo = sandbox;
     return false;
+  }
+
+  /**
+   * A record as the query log shows it: its type and data in dnsjava's text form, or RFC 3597's
+   * generic form where dnsjava cannot render the data (a TSIG or TKEY with an undefined error code
+   * throws), so an odd upstream record never costs the answer.
+   */
+  static String text(Record r) {
+    String type = Type.string(r.getType());
+    try {
+      return type + " " + r.rdataToString();
+    } catch (RuntimeException unrenderable) {
+      byte[] rdata = r.rdataToWireCanonical();
+      return type + " \\# " + rdata.length + (rdata.length == 0 ? "" : " " + base16.toString(rdata));
+    }
   }
 
   /**

@@ -80,9 +80,13 @@ class UpstreamReplyFuzzTest {
     for (int section : new int[] {Section.ANSWER, Section.AUTHORITY, Section.ADDITIONAL}) {
       for (Record r : rendered.getSection(section)) {
         if (r.getType() != Type.OPT) {
-          assertTrue(r.getTTL() <= CachedAnswer.MAX_TTL, "TTL over a day: " + r);
+          assertTrue(
+              r.getTTL() <= CachedAnswer.MAX_TTL, () -> "TTL over a day: " + CachedAnswer.text(r));
           if (stale) {
-            assertEquals(CachedAnswer.STALE_TTL, r.getTTL(), "a stale answer's TTL: " + r);
+            assertEquals(
+                CachedAnswer.STALE_TTL,
+                r.getTTL(),
+                () -> "a stale answer's TTL: " + CachedAnswer.text(r));
           }
         }
       }
