@@ -192,7 +192,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
     }
     dns =
         DnsServer.start(
-            config, policies.get(), sandboxes::current, registry, queryLog, ledger, fleet.secondary() || !config.rpz().isEmpty() ? fleet : null);
+            config, policies.get(), sandboxes::current, registry, queryLog, ledger, fleet.secondary() || !config.rpz().isEmpty() ? fleet : null, budgets);
     if (relaying) {
       ParentRoutes parents;
       try {
