@@ -359,11 +359,17 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
     List<AdminServer.SandboxView> views = new ArrayList<>();
     for (Sandboxes.Entry e : sandboxes.fromConfig()) {
       Sandbox s = e.sandbox();
-      views.add(new AdminServer.SandboxView(e.cidr().toString(), s.id(), s.taskId(), s.user(), s.policy(), "config"));
+      views.add(
+          new AdminServer.SandboxView(
+              e.cidr().toString(), s.id(), s.taskId(), s.user(), s.policy(), "config",
+              budgets.limitsFor(s.policy()).asText(), budgets.use(s.id(), s.policy())));
     }
     for (SandboxRegistry.Registration r : sandboxes.registered()) {
       String policy = r.policy() == null ? PolicySet.DEFAULT_POLICY : r.policy();
-      views.add(new AdminServer.SandboxView(r.cidr(), r.id(), r.taskId(), r.user(), policy, "registered"));
+      views.add(
+          new AdminServer.SandboxView(
+              r.cidr(), r.id(), r.taskId(), r.user(), policy, "registered",
+              budgets.limitsFor(policy).asText(), budgets.use(r.id(), policy)));
     }
     return views;
   }
