@@ -105,7 +105,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
     this.sandboxes = sandboxes;
     this.configReader = reader;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    this.budgets = SandboxBudgets.create(config.limits(), registry, Ticker.systemTicker());
+    this.budgets = SandboxBudgets.create(fleet.limits(config.limits()), registry, Ticker.systemTicker());
     Gauge.builder("allowdns_policy_generation", this, a -> a.policies.get().generation())
         .description("Generation of the policy set in force")
         .register(registry);
@@ -296,7 +296,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
         return new ReloadReport(false, true, before.generation(), after.serial(), List.of(), changes);
       }
       fleet.usePolicies(reread.policies());
-      budgets.apply(reread.limits());
+      budgets.apply(fleet.limits(reread.limits())); // a secondary's: its zone's, when it carries them
       policies.set(after);
       dns.reload(after);
       if (ledger != null) {
@@ -310,7 +310,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
           after.generation(),
           after.serial() == null ? "" : " (policy serial " + after.serial() + ")",
           describe(changes),
-          reread.limits().global().describe());
+          budgets.limits().global().describe());
       return new ReloadReport(true, false, after.generation(), after.serial(), List.of(), changes);
     }
   }
