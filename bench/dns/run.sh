@@ -92,8 +92,12 @@ require_positive_integers "$names" "$duration" "$latency_runs" "$latency_duratio
 require_niceness
 ((names <= 1000000)) || { echo "run.sh: --names is at most 1000000, got $names" >&2; exit 2; }
 
+# Only the servers asked for need to be installed (the limiter's rows need neither Unbound nor dnsdist).
+server_tools=()
+[[ " $servers " == *" unbound"* ]] && server_tools+=(unbound)
+[[ " $servers " == *" dnsdist "* ]] && server_tools+=(dnsdist)
 require_tools "knot unbound dnsdist dnsperf bind9-dnsutils util-linux openjdk-17-jre-headless iproute2" \
-  knotd unbound dnsdist dnsperf dig taskset java awk shuf ss
+  knotd "${server_tools[@]}" dnsperf dig taskset java awk shuf ss
 require_two_cpus "server on CPU 0, dnsperf on CPU 1"
 
 bench_workdir allowdns-dnsbench
@@ -477,6 +481,15 @@ report() {
     done
     target "RSS after $names names <= 256 MiB (KiB)" "${RSS_KIB[allowdns]}" "<=" 262144
     target "first answer <= 1000 ms" "${FIRST_MS[allowdns]}" "<=" 1000
+  fi
+  if [[ -n "${PID[allowdns-sandbox]:-}" && -n "${PID[allowdns-limited]:-}" ]]; then
+    echo
+    echo "The limiter's cost per query (allowdns-limited minus allowdns-sandbox, server CPU, this run):"
+    echo
+    for file in "${FILES[@]}"; do
+      awk -v f="$file" -v off="${US_PER_Q[allowdns-sandbox.$file]}" -v on="${US_PER_Q[allowdns-limited.$file]}" \
+        'BEGIN { printf "- %s: %+.2f µs/query (%.2f off, %.2f on, %+.1f%%)\n", f, on - off, off, on, (on - off) * 100 / off }'
+    done
   fi
 }
 
