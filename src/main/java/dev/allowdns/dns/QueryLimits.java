@@ -44,13 +44,14 @@ final class QueryLimits implements AutoCloseable {
       return null;
     }
     Refusal refusal = refused.get();
-    byte[] out =
-        Responses.error(
-            q.message(),
-            Rcode.REFUSED,
-            q.ednsPayload,
-            new ExtendedErrorCodeOption(ExtendedErrorCodeOption.PROHIBITED, refusal.text()),
-            q.maxSize);
+    String why = refusal.text();
+    byte[] out = Responses.refused(q.wire, q.questionEnd, why, q.ednsPayload, q.maxSize);
+    if (out == null) {
+      out =
+          Responses.error(
+              q.message(), Rcode.REFUSED, q.ednsPayload,
+              new ExtendedErrorCodeOption(ExtendedErrorCodeOption.PROHIBITED, why), q.maxSize);
+    }
     if (summaries != null) {
       long elapsedUs = (System.nanoTime() - q.startNanos) / 1_000;
       summaries.refused(
