@@ -2,6 +2,7 @@ package dev.allowdns.proxy;
 
 import dev.allowdns.config.HostPort;
 import dev.allowdns.dns.NameLookup;
+import dev.allowdns.relay.LimitGate;
 import dev.allowdns.relay.Listener;
 import dev.allowdns.relay.RelayCore;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -37,9 +38,16 @@ public final class ProxyServer implements AutoCloseable {
             listen,
             pipeline ->
                 pipeline
+                    .addLast(LimitGate.answering(core, ProxyServer::tooMany))
+                    .addLast(new ClientPacer(core))
                     .addLast(new ByteTally())
                     .addLast(CODEC, new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEAD_BYTES, 8192))
                     .addLast(new ProxyHandler(core, lookup))));
+  }
+
+  /** Returns the answer to a connection over its sandbox's limits: {@code 429}, and why. */
+  private static Object tooMany(String reason, String explanation) {
+    return Answers.refusal(429, reason, explanation != null ? explanation : "allowdns: this sandbox is over its connection limits");
   }
 
   /** Returns the address the proxy accepts on (with the real port when 0 was asked for). */

@@ -284,7 +284,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void startPumping(ChannelHandlerContext ctx) {
-    Pump pump = new Pump((SocketChannel) ctx.channel(), (SocketChannel) connection.backend);
+    Throttle up = core.throttle(ctx.channel(), connection.sandbox, RelayLimits.Direction.UP);
+    Pump pump = new Pump((SocketChannel) ctx.channel(), (SocketChannel) connection.backend, up);
     toDestination = pump;
     while (!pending.isEmpty()) {
       pump.forward(pending.poll());

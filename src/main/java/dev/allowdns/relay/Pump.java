@@ -1,5 +1,7 @@
 package dev.allowdns.relay;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.socket.SocketChannel;
@@ -13,6 +15,10 @@ import io.netty.channel.socket.SocketChannel;
  * read loop checks auto-read after every message, so it stops at once. A write that completes at
  * once costs no listener and no {@code read()} through the pipeline.
  *
+ * <p>Shaping ({@link Throttle}, when the sandbox's bandwidth is limited in this direction): what
+ * was read is forwarded as usual, and the source stops reading while the budget is in debt, the
+ * same way it stops for a pending write; it reads on when both are over.
+ *
  * <p>Confined to the connection's event loop, like {@link Connection}.
  */
 final class Pump implements ChannelFutureListener {
@@ -21,14 +27,27 @@ final class Pump implements ChannelFutureListener {
   private int pendingWrites;
   private boolean ended;
   private boolean sourceClosed;
+  /** The source's bandwidth, or {@code null} when it is not shaped. */
+  private final Throttle throttle;
 
   Pump(SocketChannel source, SocketChannel sink) {
+    this(source, sink, null);
+  }
+
+  Pump(SocketChannel source, SocketChannel sink, Throttle throttle) {
     this.source = source;
     this.sink = sink;
+    this.throttle = throttle;
+    if (throttle != null) {
+      throttle.onResume(this::start);
+    }
   }
 
   /** Writes {@code data} to the sink; stops reading the source while the write is pending. */
   void forward(Object data) {
+    if (throttle != null && throttle.charge(payloadBytes(data))) {
+      source.config().setAutoRead(false); // the throttle's pause ends in start()
+    }
     ChannelFuture written = sink.writeAndFlush(data);
     if (written.isDone()) {
       if (!written.isSuccess()) {
@@ -42,9 +61,12 @@ final class Pump implements ChannelFutureListener {
     written.addListener(this);
   }
 
-  /** Lets the source read on its own, unless a write is pending or the stream has ended. */
+  /**
+   * Lets the source read on its own, unless a write is pending, the budget is in debt or the
+   * stream has ended.
+   */
   void start() {
-    if (pendingWrites == 0 && !ended && !sourceClosed) {
+    if (pendingWrites == 0 && !ended && !sourceClosed && !shaped()) {
       source.config().setAutoRead(true);
     }
   }
@@ -63,9 +85,18 @@ final class Pump implements ChannelFutureListener {
       closeSink();
     } else if (ended) {
       passEnd();
-    } else {
+    } else if (!shaped()) {
       source.config().setAutoRead(true);
     }
+  }
+
+  /** Returns the bytes of raw data, or of a decoded HTTP message's body (its head is small). */
+  private static int payloadBytes(Object data) {
+    return data instanceof ByteBuf b ? b.readableBytes() : data instanceof ByteBufHolder h ? h.content().readableBytes() : 0;
+  }
+
+  private boolean shaped() {
+    return throttle != null && throttle.paused();
   }
 
   /**

@@ -35,6 +35,8 @@ public final class RelayCore {
   final ParentRoutes parents;
   /** Finds the process behind a sandbox's socket, where the host can see it. */
   final SocketOwners owners;
+  /** The sandboxes' connection and bandwidth limits. */
+  final RelayLimits limits;
   private final ChannelGroup open = new DefaultChannelGroup("relay-connections", GlobalEventExecutor.INSTANCE);
 
   private RelayCore(
@@ -45,7 +47,8 @@ public final class RelayCore {
       RelayMetrics metrics,
       FrontendHandler.RecordSink records,
       ParentRoutes parents,
-      SocketOwners owners) {
+      SocketOwners owners,
+      RelayLimits limits) {
     this.settings = settings;
     this.sandboxes = sandboxes;
     this.policies = policies;
@@ -55,8 +58,11 @@ public final class RelayCore {
     this.records = records;
     this.parents = parents;
     this.owners = owners;
+    this.limits = limits;
   }
 
+  /** Returns a core without limits; see {@link #create(RelayServer.Settings, Supplier, Supplier,
+   * Ledger, RecordLog, MeterRegistry, ParentRoutes, SocketOwners, RelayLimits)}. */
   public static RelayCore create(
       RelayServer.Settings settings,
       Supplier<Sandboxes> sandboxes,
@@ -66,8 +72,22 @@ public final class RelayCore {
       MeterRegistry registry,
       ParentRoutes parents,
       SocketOwners owners) {
+    return create(settings, sandboxes, policies, ledger, connectionLog, registry, parents, owners, RelayLimits.NONE);
+  }
+
+  /** Returns the core the relay and the explicit proxy share; {@code limits} admit and shape. */
+  public static RelayCore create(
+      RelayServer.Settings settings,
+      Supplier<Sandboxes> sandboxes,
+      Supplier<PolicySet> policies,
+      Ledger ledger,
+      RecordLog connectionLog,
+      MeterRegistry registry,
+      ParentRoutes parents,
+      SocketOwners owners,
+      RelayLimits limits) {
     return new RelayCore(
-        settings, sandboxes, policies, ledger, new RelayMetrics(registry), connectionLog::write, parents, owners);
+        settings, sandboxes, policies, ledger, new RelayMetrics(registry), connectionLog::write, parents, owners, limits);
   }
 
   /**
@@ -145,6 +165,22 @@ public final class RelayCore {
         return;
       }
     }
+  }
+
+  /** Returns the limits the explicit proxy shapes its plain HTTP by. */
+  public RelayLimits limits() {
+    return limits;
+  }
+
+  /**
+   * Returns a throttle of {@code channel}'s reads by {@code sandbox}'s bandwidth in {@code
+   * direction}, or {@code null} when that is unlimited (or the sandbox unknown).
+   */
+  public Throttle throttle(Channel channel, dev.allowdns.sandbox.Sandbox sandbox, RelayLimits.Direction direction) {
+    if (sandbox == null) {
+      return null;
+    }
+    return Throttle.of(channel, limits.bandwidth(sandbox, direction), nanos -> limits.shaped(sandbox, direction, nanos));
   }
 
   FrontendHandler newFrontend() {

@@ -29,6 +29,7 @@ import java.net.Socket;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,6 +44,27 @@ class PumpTest {
   private Channel listener;
   private ServerSocket destination;
   private final CompletableFuture<SocketChannel[]> relayed = new CompletableFuture<>();
+  /** The sandbox side's upload budget, for the connections accepted next. */
+  private volatile ByteBudget upload = ByteBudget.UNLIMITED;
+  private final AtomicLong shapedNanos = new AtomicLong();
+
+  /** A budget that starts empty and earns {@code bytesPerSecond}, on the real clock. */
+  private static final class RealTimeBudget implements ByteBudget {
+    private final double bytesPerNano;
+    private final long start = System.nanoTime();
+    private long charged;
+
+    RealTimeBudget(long bytesPerSecond) {
+      this.bytesPerNano = bytesPerSecond / 1e9;
+    }
+
+    @Override
+    public synchronized long charge(long bytes) {
+      charged += bytes;
+      long earned = (long) ((System.nanoTime() - start) * bytesPerNano);
+      return charged <= earned ? 0 : (long) ((charged - earned) / bytesPerNano);
+    }
+  }
 
   /** Pumps one direction, as FrontendHandler and BackendHandler do once connected. */
   private static final class Side extends ChannelInboundHandlerAdapter {
@@ -93,7 +115,8 @@ class PumpTest {
                     back.connect(destination.getLocalSocketAddress())
                         .addListener(
                             connected -> {
-                              fromSandbox.out = new Pump(front, back);
+                              fromSandbox.out =
+                                  new Pump(front, back, Throttle.of(front, upload, shapedNanos::addAndGet));
                               fromDestination.out = new Pump(back, front);
                               fromSandbox.out.start();
                               relayed.complete(new SocketChannel[] {front, back});
@@ -199,5 +222,51 @@ class PumpTest {
       assertEquals(up.length, got.length);
       assertTrue(Arrays.equals(up, got), "destination got every byte in order");
     }
+  }
+
+  @Test
+  void shapedSandbox_everyByteArrivesInOrder_noFasterThanItsBudget() throws Exception {
+    upload = new RealTimeBudget(8_000_000);
+    byte[] up = payload(4_000_000, 6);
+    try (Socket client = sandbox(); Socket server = destination.accept()) {
+      server.setSoTimeout(5000);
+      long start = System.nanoTime();
+      Thread writer = writeAndHalfClose(client, up);
+      byte[] got = readToEnd(server.getInputStream());
+      long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      writer.join(5000);
+      assertTrue(Arrays.equals(up, got), "destination got every byte in order: " + got.length);
+      // 4 MB at 8 MB/s from an empty budget: half a second; the last read's debt is not waited for.
+      assertTrue(elapsedMillis >= 400, "shaped to the budget, took " + elapsedMillis + " ms");
+      assertTrue(shapedNanos.get() > 0, "the pauses were counted");
+    }
+  }
+
+  @Test
+  void shapedSandbox_andASlowDestination_bothPausesEnd_andEveryByteArrives() throws Exception {
+    upload = new RealTimeBudget(40_000_000);
+    byte[] up = payload(20_000_000, 7);
+    try (Socket client = sandbox(); Socket server = destination.accept()) {
+      server.setSoTimeout(5000);
+      Thread writer = writeAndHalfClose(client, up);
+      Thread.sleep(300); // the destination reads nothing yet: writes stay pending while shaped
+      byte[] got = readToEnd(server.getInputStream());
+      writer.join(5000);
+      assertEquals(up.length, got.length);
+      assertTrue(Arrays.equals(up, got), "destination got every byte in order");
+    }
+  }
+
+  private static Thread writeAndHalfClose(Socket client, byte[] data) {
+    Thread writer = new Thread(() -> {
+      try {
+        client.getOutputStream().write(data);
+        client.shutdownOutput();
+      } catch (IOException e) {
+        // the assertions report what arrived
+      }
+    });
+    writer.start();
+    return writer;
   }
 }
