@@ -1,6 +1,7 @@
 package dev.allowdns.relay;
 
 import dev.allowdns.sandbox.Sandbox;
+import dev.allowdns.sandbox.Sandboxes;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -10,6 +11,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
+import java.util.function.Supplier;
 
 /**
  * The first handler of every accepted connection, on both paths: takes the sandbox's connection
@@ -23,21 +25,23 @@ public final class LimitGate extends ChannelInboundHandlerAdapter {
   /** How long a refused explicit-proxy client has to send its request before the answer goes. */
   private static final long ANSWER_WAIT_MILLIS = 1_000;
 
-  private final RelayCore core;
+  private final Supplier<Sandboxes> sandboxes;
+  private final RelayLimits limits;
   /** Builds the explicit proxy's answer (reason, explanation → message), or {@code null}: reset. */
   private final BiFunction<String, String, Object> answer;
   private String refusal;
   private String explanation;
   private ScheduledFuture<?> answerTimer;
 
-  private LimitGate(RelayCore core, BiFunction<String, String, Object> answer) {
-    this.core = core;
+  LimitGate(Supplier<Sandboxes> sandboxes, RelayLimits limits, BiFunction<String, String, Object> answer) {
+    this.sandboxes = sandboxes;
+    this.limits = limits;
     this.answer = answer;
   }
 
   /** Refuses with a reset, as the transparent relay refuses everything. */
   static LimitGate resetting(RelayCore core) {
-    return new LimitGate(core, null);
+    return new LimitGate(core.sandboxes, core.limits, null);
   }
 
   /**
@@ -45,14 +49,14 @@ public final class LimitGate extends ChannelInboundHandlerAdapter {
    * been read, so that closing does not turn it into a reset the client may see first.
    */
   public static LimitGate answering(RelayCore core, BiFunction<String, String, Object> answer) {
-    return new LimitGate(core, answer);
+    return new LimitGate(core.sandboxes, core.limits, answer);
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
-    Sandbox sandbox = core.sandboxes.get().identify(client.getAddress()).orElse(null);
-    RelayLimits.Admission admission = sandbox == null ? RelayLimits.Admission.ADMITTED : core.limits.admit(sandbox);
+    Sandbox sandbox = sandboxes.get().identify(client.getAddress()).orElse(null);
+    RelayLimits.Admission admission = sandbox == null ? RelayLimits.Admission.ADMITTED : limits.admit(sandbox);
     if (admission.admitted()) {
       ctx.channel().closeFuture().addListener(closed -> admission.release().run());
       ctx.fireChannelActive();
