@@ -6,6 +6,8 @@ import dev.allowdns.admin.EventHub;
 import dev.allowdns.admin.ReloadReport;
 import dev.allowdns.audit.RecordLog;
 import dev.allowdns.config.Config;
+import dev.allowdns.config.ConfigException;
+import dev.allowdns.limit.SandboxBudgets;
 import dev.allowdns.config.Mode;
 import dev.allowdns.dns.DnsServer;
 import dev.allowdns.fleet.Fleet;
@@ -70,6 +72,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private final Counter reloadsApplied;
   private final Counter reloadsFailed;
   private final Object reloading = new Object();
+  private final SandboxBudgets budgets;
+  private final ConfigReader configReader;
   private RecordLog queryLog;
   private RecordLog connectionLog;
   private Ledger ledger;
@@ -82,12 +86,26 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private AdminServer admin;
   private ZoneWatcher zoneWatcher;
 
-  private Allowdns(Config config, Fleet fleet, PolicySet policies, SandboxRegistry sandboxes) {
+  /** Re-reads the configuration a reload applies the {@code policies:} and {@code limits:} of. */
+  @FunctionalInterface
+  public interface ConfigReader {
+    /** The configuration of the server started without a config file: what it started with. */
+    static ConfigReader fixed(Config config) {
+      return () -> config;
+    }
+
+    /** @throws ConfigException listing every error of the file; the reload is then refused */
+    Config read() throws ConfigException;
+  }
+
+  private Allowdns(Config config, Fleet fleet, PolicySet policies, SandboxRegistry sandboxes, ConfigReader reader) {
     this.config = config;
     this.fleet = fleet;
     this.policies = new AtomicReference<>(policies);
     this.sandboxes = sandboxes;
+    this.configReader = reader;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    this.budgets = SandboxBudgets.create(config.limits(), registry, Ticker.systemTicker());
     Gauge.builder("allowdns_policy_generation", this, a -> a.policies.get().generation())
         .description("Generation of the policy set in force")
         .register(registry);
@@ -131,13 +149,22 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
    */
   public static Allowdns start(Config config, Fleet fleet, PolicySet policies, Path tokenFile)
       throws InterruptedException {
+    return start(config, fleet, policies, tokenFile, ConfigReader.fixed(config));
+  }
+
+  /**
+   * Starts like {@link #start(Config, Fleet, PolicySet, Path)}; each reload re-reads the config
+   * with {@code reader} and applies its {@code policies:} and {@code limits:} with the zones.
+   */
+  public static Allowdns start(Config config, Fleet fleet, PolicySet policies, Path tokenFile, ConfigReader reader)
+      throws InterruptedException {
     SandboxRegistry sandboxes;
     try {
       sandboxes = SandboxRegistry.open(config.stateDir(), config.sandboxes(), PolicySet.DEFAULT_POLICY);
     } catch (IOException e) {
       throw new IllegalStateException(e.getMessage(), e);
     }
-    Allowdns allowdns = new Allowdns(config, fleet, policies, sandboxes);
+    Allowdns allowdns = new Allowdns(config, fleet, policies, sandboxes, reader);
     try {
       allowdns.startParts(tokenFile);
     } catch (RuntimeException | InterruptedException e) {
@@ -248,9 +275,15 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private ReloadReport reload(PolicySource source, boolean dryRun) {
     synchronized (reloading) {
       PolicySet before = policies.get();
+      Config reread;
+      try {
+        reread = configReader.read();
+      } catch (ConfigException e) {
+        return failed(dryRun, before, e.errors());
+      }
       PolicySet after;
       try {
-        after = source.load(before.generation() + 1);
+        after = (source == fleet ? fleet.withPolicies(reread.policies()) : source).load(before.generation() + 1);
       } catch (PolicyException e) {
         return failed(dryRun, before, e.errors());
       }
@@ -262,6 +295,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
       if (dryRun) {
         return new ReloadReport(false, true, before.generation(), after.serial(), List.of(), changes);
       }
+      fleet.usePolicies(reread.policies());
+      budgets.apply(reread.limits());
       policies.set(after);
       dns.reload(after);
       if (ledger != null) {
@@ -271,10 +306,11 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
       }
       reloadsApplied.increment();
       log.info(
-          "reloaded policies: generation {}{}, {}",
+          "reloaded policies: generation {}{}, {}; limits {}",
           after.generation(),
           after.serial() == null ? "" : " (policy serial " + after.serial() + ")",
-          describe(changes));
+          describe(changes),
+          reread.limits().global().describe());
       return new ReloadReport(true, false, after.generation(), after.serial(), List.of(), changes);
     }
   }
