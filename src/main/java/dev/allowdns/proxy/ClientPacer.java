@@ -1,7 +1,7 @@
 package dev.allowdns.proxy;
 
 import dev.allowdns.relay.RelayCore;
-import dev.allowdns.relay.RelayLimits;
+import dev.allowdns.limit.Direction;
 import dev.allowdns.relay.Throttle;
 import dev.allowdns.sandbox.Sandbox;
 import io.netty.buffer.ByteBuf;
@@ -30,10 +30,8 @@ final class ClientPacer extends ChannelDuplexHandler {
   public void channelActive(ChannelHandlerContext ctx) {
     InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
     Sandbox sandbox = core.sandboxes().identify(client.getAddress()).orElse(null);
-    throttle = core.throttle(ctx.channel(), sandbox, RelayLimits.Direction.UP);
-    if (throttle == null) {
-      ctx.pipeline().remove(this);
-    } else {
+    throttle = core.throttle(ctx.channel(), ctx.channel(), sandbox, Direction.UP);
+    if (throttle != null) {
       throttle.onResume(() -> {
         if (readWanted) {
           readWanted = false;
@@ -42,6 +40,9 @@ final class ClientPacer extends ChannelDuplexHandler {
       });
     }
     ctx.fireChannelActive();
+    if (throttle == null) {
+      ctx.pipeline().remove(this);
+    }
   }
 
   @Override

@@ -4,7 +4,7 @@ import dev.allowdns.config.ParentProxy;
 import dev.allowdns.parent.ParentAddress;
 import dev.allowdns.parent.ParentConnect;
 import dev.allowdns.relay.RelayCore;
-import dev.allowdns.relay.RelayLimits;
+import dev.allowdns.limit.Direction;
 import dev.allowdns.relay.Throttle;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -199,7 +199,7 @@ final class Forwarder {
                   new io.netty.channel.ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                      Throttle down = core.throttle(ch, exchange.sandbox, RelayLimits.Direction.DOWN);
+                      Throttle down = core.throttle(ch, client.channel(), exchange.sandbox, Direction.DOWN);
                       if (down != null) {
                         pacer = new AnswerPacer(down, ch, client.channel());
                         ch.pipeline().addLast(pacer);

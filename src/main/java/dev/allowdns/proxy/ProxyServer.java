@@ -38,16 +38,11 @@ public final class ProxyServer implements AutoCloseable {
             listen,
             pipeline ->
                 pipeline
-                    .addLast(LimitGate.answering(core, ProxyServer::tooMany))
+                    .addLast(LimitGate.answering(core, refusal -> Answers.refusal(429, refusal.reason(), refusal.text())))
                     .addLast(new ClientPacer(core))
                     .addLast(new ByteTally())
                     .addLast(CODEC, new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEAD_BYTES, 8192))
                     .addLast(new ProxyHandler(core, lookup))));
-  }
-
-  /** Returns the answer to a connection over its sandbox's limits: {@code 429}, and why. */
-  private static Object tooMany(String reason, String explanation) {
-    return Answers.refusal(429, reason, explanation != null ? explanation : "allowdns: this sandbox is over its connection limits");
   }
 
   /** Returns the address the proxy accepts on (with the real port when 0 was asked for). */

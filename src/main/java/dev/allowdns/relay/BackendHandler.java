@@ -1,5 +1,6 @@
 package dev.allowdns.relay;
 
+import dev.allowdns.limit.Direction;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -23,7 +24,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
-    Throttle down = core.throttle(ctx.channel(), connection.sandbox, RelayLimits.Direction.DOWN);
+    Throttle down = core.throttle(ctx.channel(), connection.frontend, connection.sandbox, Direction.DOWN);
     toSandbox = new Pump((SocketChannel) ctx.channel(), (SocketChannel) connection.frontend, down);
   }
 

@@ -1,18 +1,15 @@
 package dev.allowdns.relay;
 
 /**
- * A sandbox's bandwidth in one direction, shared by all its connections: a token bucket that
- * may go into debt. Implementations are thread-safe (a sandbox's connections run on several
- * event loops).
+ * A sandbox's bandwidth in one direction, as one connection pays into it: the connection's
+ * permit ({@code ConnectionPermit.shape}), whose token bucket all the sandbox's connections share.
+ * Thread-safe.
  */
-public interface ByteBudget {
-  /** Never makes anyone wait. */
-  ByteBudget UNLIMITED = bytes -> 0;
-
+@FunctionalInterface
+interface ByteBudget {
   /**
-   * Takes {@code bytes} already read (they are never refused, only paid for later), and returns
-   * how many nanoseconds reading should pause until the budget is out of debt; {@code 0} to read
-   * on. {@code charge(0)} asks without taking.
+   * Takes {@code bytes} already read (they are never refused, only paid for) and returns how many
+   * nanoseconds from now reading should pause; {@code 0} to read on.
    */
   long charge(long bytes);
 }

@@ -1,11 +1,18 @@
 package dev.allowdns.relay;
 
 import dev.allowdns.audit.ConnectionRecord;
+import dev.allowdns.audit.LimitSummary;
 import dev.allowdns.audit.RecordLog;
+import dev.allowdns.config.Limits;
+import dev.allowdns.limit.ConnectionPermit;
+import dev.allowdns.limit.Direction;
+import dev.allowdns.limit.RefusalSummaries;
+import dev.allowdns.limit.SandboxBudgets;
 import dev.allowdns.identity.SocketOwners;
 import dev.allowdns.ledger.Ledger;
 import dev.allowdns.parent.ParentRoutes;
 import dev.allowdns.policy.PolicySet;
+import dev.allowdns.sandbox.Sandbox;
 import dev.allowdns.sandbox.Sandboxes;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.Channel;
@@ -36,7 +43,9 @@ public final class RelayCore {
   /** Finds the process behind a sandbox's socket, where the host can see it. */
   final SocketOwners owners;
   /** The sandboxes' connection and bandwidth limits. */
-  final RelayLimits limits;
+  final SandboxBudgets budgets;
+  /** Connections refused by a limit, summarised into the connection log. */
+  final RefusalSummaries<ConnectionRecord> limitRefusals;
   private final ChannelGroup open = new DefaultChannelGroup("relay-connections", GlobalEventExecutor.INSTANCE);
 
   private RelayCore(
@@ -48,7 +57,8 @@ public final class RelayCore {
       FrontendHandler.RecordSink records,
       ParentRoutes parents,
       SocketOwners owners,
-      RelayLimits limits) {
+      SandboxBudgets budgets,
+      RecordLog connectionLog) {
     this.settings = settings;
     this.sandboxes = sandboxes;
     this.policies = policies;
@@ -58,24 +68,16 @@ public final class RelayCore {
     this.records = records;
     this.parents = parents;
     this.owners = owners;
-    this.limits = limits;
+    this.budgets = budgets;
+    this.limitRefusals =
+        RefusalSummaries.start(
+            "relay", s -> connectionLog.write(new LimitSummary(s.first(), s.count(), s.limit().key())));
   }
 
-  /** Returns a core without limits; see {@link #create(RelayServer.Settings, Supplier, Supplier,
-   * Ledger, RecordLog, MeterRegistry, ParentRoutes, SocketOwners, RelayLimits)}. */
-  public static RelayCore create(
-      RelayServer.Settings settings,
-      Supplier<Sandboxes> sandboxes,
-      Supplier<PolicySet> policies,
-      Ledger ledger,
-      RecordLog connectionLog,
-      MeterRegistry registry,
-      ParentRoutes parents,
-      SocketOwners owners) {
-    return create(settings, sandboxes, policies, ledger, connectionLog, registry, parents, owners, RelayLimits.NONE);
-  }
-
-  /** Returns the core the relay and the explicit proxy share; {@code limits} admit and shape. */
+  /**
+   * Returns the core the relay and the explicit proxy share; {@code budgets} admit connections
+   * and shape their bytes.
+   */
   public static RelayCore create(
       RelayServer.Settings settings,
       Supplier<Sandboxes> sandboxes,
@@ -85,9 +87,10 @@ public final class RelayCore {
       MeterRegistry registry,
       ParentRoutes parents,
       SocketOwners owners,
-      RelayLimits limits) {
+      SandboxBudgets budgets) {
     return new RelayCore(
-        settings, sandboxes, policies, ledger, new RelayMetrics(registry), connectionLog::write, parents, owners, limits);
+        settings, sandboxes, policies, ledger, new RelayMetrics(registry), connectionLog::write, parents, owners,
+        budgets, connectionLog);
   }
 
   /**
@@ -153,6 +156,8 @@ public final class RelayCore {
     open.close().awaitUninterruptibly();
     // A record is written when both sides have closed: wait for the last ones.
     awaitNoOpenConnections(Duration.ofSeconds(5));
+    limitRefusals.close(); // the last seconds' summaries
+
   }
 
   private void awaitNoOpenConnections(Duration limit) {
@@ -167,20 +172,22 @@ public final class RelayCore {
     }
   }
 
-  /** Returns the limits the explicit proxy shapes its plain HTTP by. */
-  public RelayLimits limits() {
-    return limits;
-  }
-
   /**
-   * Returns a throttle of {@code channel}'s reads by {@code sandbox}'s bandwidth in {@code
-   * direction}, or {@code null} when that is unlimited (or the sandbox unknown).
+   * Returns a throttle of {@code reading}'s reads by {@code sandbox}'s bandwidth in {@code
+   * direction}, paid through the permit of its connection's sandbox side {@code sandboxSide}
+   * ({@link LimitGate#PERMIT}); or {@code null} when nothing limits it: no permit (the sandbox is
+   * unknown, or loopback) or that bandwidth is {@code 0}.
    */
-  public Throttle throttle(Channel channel, dev.allowdns.sandbox.Sandbox sandbox, RelayLimits.Direction direction) {
-    if (sandbox == null) {
+  public Throttle throttle(Channel reading, Channel sandboxSide, Sandbox sandbox, Direction direction) {
+    ConnectionPermit permit = sandboxSide.attr(LimitGate.PERMIT).get();
+    if (sandbox == null || permit == null || permit == ConnectionPermit.UNLIMITED) {
       return null;
     }
-    return Throttle.of(channel, limits.bandwidth(sandbox, direction), nanos -> limits.shaped(sandbox, direction, nanos));
+    Limits limits = budgets.limitsFor(sandbox.policy());
+    if ((direction == Direction.UP ? limits.bandwidthUp() : limits.bandwidthDown()) == 0) {
+      return null; // no cost per read; a reload that sets a bandwidth shapes connections opened after it
+    }
+    return new Throttle(reading, bytes -> permit.shape(direction, bytes));
   }
 
   FrontendHandler newFrontend() {

@@ -1,38 +1,28 @@
 package dev.allowdns.relay;
 
 import io.netty.channel.Channel;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongConsumer;
 
 /**
- * Shapes one channel's reads to a {@link ByteBudget}: bytes are charged once read, and forwarded
- * as usual, so nothing is lost or held back; when the budget is in debt, reading pauses on the
- * channel's own event loop until it is paid off (no thread waits, other channels read on).
- * Whoever owns the channel's reading (a {@link Pump}, the explicit proxy) stops reading while
- * {@link #paused()} and goes on when told. Confined to the channel's event loop.
+ * Shapes one channel's reads to its sandbox's bandwidth ({@link ByteBudget}): bytes are charged
+ * once read and forwarded as usual, so nothing is lost, held back or miscounted; when the budget
+ * says wait, reading pauses on the channel's own event loop for that long (no thread waits, and
+ * no other channel is touched). Whoever owns the channel's reading (a {@link Pump}, the explicit
+ * proxy) stops reading while {@link #paused()} and reads again when {@link #onResume}'s action
+ * runs. Confined to the channel's event loop.
  */
 public final class Throttle {
   private final Channel channel;
   private final ByteBudget budget;
-  private final LongConsumer shapedNanos;
   private Runnable resume = () -> {};
-  private boolean paused;
-  /** The waits scheduled in this pause: the shaped time, on the loop's own clock. */
-  private long pausedNanos;
+  private ScheduledFuture<?> pause;
+  /** How much longer than the running timer bytes read during the pause asked to wait. */
+  private long extraNanos;
 
-  /**
-   * @param channel the channel whose reads are shaped; its event loop times the pauses
-   * @param shapedNanos hears how long each pause lasted, when it ends
-   */
-  public Throttle(Channel channel, ByteBudget budget, LongConsumer shapedNanos) {
+  Throttle(Channel channel, ByteBudget budget) {
     this.channel = channel;
     this.budget = budget;
-    this.shapedNanos = shapedNanos;
-  }
-
-  /** Returns a throttle that never pauses, or one over {@code budget} when it is limited. */
-  public static Throttle of(Channel channel, ByteBudget budget, LongConsumer shapedNanos) {
-    return budget == ByteBudget.UNLIMITED ? null : new Throttle(channel, budget, shapedNanos);
   }
 
   /** Sets what to run when a pause ends: let the channel read again. */
@@ -42,40 +32,40 @@ public final class Throttle {
 
   /**
    * Charges {@code bytes} just read from the channel; returns whether reading must pause now (it
-   * is then paused until {@link #onResume}'s action runs).
+   * then stays paused until {@link #onResume}'s action runs).
    */
   public boolean charge(long bytes) {
     long wait = budget.charge(bytes);
-    if (paused) {
-      return true; // already timed: the end of the pause asks the budget again
+    if (pause != null) {
+      // The rest of a read that came in after the pause began: it only lengthens the pause.
+      extraNanos = Math.max(extraNanos, wait - pause.getDelay(TimeUnit.NANOSECONDS));
+      return true;
     }
     if (wait <= 0) {
       return false;
     }
-    paused = true;
-    pausedNanos = 0;
     schedule(wait);
     return true;
   }
 
   /** Returns whether reading is paused for the budget. */
   public boolean paused() {
-    return paused;
+    return pause != null;
   }
 
   private void schedule(long waitNanos) {
-    pausedNanos += waitNanos;
-    channel.eventLoop().schedule(this::endPause, waitNanos, TimeUnit.NANOSECONDS);
+    pause = channel.eventLoop().schedule(this::endPause, waitNanos, TimeUnit.NANOSECONDS);
   }
 
   private void endPause() {
-    long wait = budget.charge(0); // bytes charged during the pause, or other connections' reads
-    if (wait > 0 && channel.isOpen()) {
-      schedule(wait);
+    if (extraNanos > 0 && channel.isOpen()) {
+      long extra = extraNanos;
+      extraNanos = 0;
+      schedule(extra);
       return;
     }
-    paused = false;
-    shapedNanos.accept(pausedNanos);
+    pause = null;
+    extraNanos = 0;
     if (channel.isOpen()) {
       resume.run();
     }
