@@ -5,16 +5,19 @@ a known number of bytes on every connection and closes once the client has half-
 
   connect HOST PORT --bind A --count N [--interval S]
       N connections, one after another: each half-closes at once and reads until EOF.
-      {"event": "done", "admitted": K, "reset": R, "other": [errors]}
+      {"event": "done", "admitted": K, "reset": R, "other": [errors], "seconds": S}
   hold HOST PORT --bind A --count N --expect B [--seconds S]
       N connections at once, each waiting for B bytes (admitted) or a reset; the admitted ones
       stay open (no half-close) for S seconds, or until the process is ended (SIGTERM).
       {"event": "holding", "admitted": K, "reset": R, "other": [...]}, later {"event": "released"}
   transfer HOST PORT --bind A --send M
-      one connection: sends M bytes, half-closes, reads until EOF, timing it from connect.
+      one connection: sends M bytes, half-closes, reads until EOF. "seconds" runs from the first
+      byte of the larger direction (sent at connect for an upload; the first byte received for a
+      download, the relay deciding a silent client only after its peek timeout) to EOF.
       {"event": "done", "sent": M, "received": BYTES, "seconds": S, "error": null | "..."}
 """
 import argparse
+import errno
 import json
 import socket
 import sys
@@ -44,8 +47,13 @@ def read_to_end(sock):
         total += len(data)
 
 
+# A reset can surface at any call after connect(): recv, or shutdown/send once it has arrived.
+RESET = (errno.ECONNRESET, errno.ENOTCONN, errno.EPIPE)
+
+
 def run_connect(args):
     admitted, reset, other = 0, 0, []
+    start = time.monotonic()
     for _ in range(args.count):
         try:
             sock = connect(args)
@@ -57,12 +65,14 @@ def run_connect(args):
                     reset += 1  # closed before the service said anything: refused
             finally:
                 sock.close()
-        except ConnectionResetError:
-            reset += 1
         except OSError as e:
-            other.append("%s: %s" % (type(e).__name__, e))
+            if e.errno in RESET:
+                reset += 1
+            else:
+                other.append("%s: %s" % (type(e).__name__, e))
         time.sleep(args.interval)
-    log(event="done", admitted=admitted, reset=reset, other=other)
+    log(event="done", admitted=admitted, reset=reset, other=other,
+        seconds=round(time.monotonic() - start, 3))
 
 
 def run_hold(args):
@@ -87,10 +97,11 @@ def run_hold(args):
                 held.append(sock)
                 continue
             reset += 1
-        except ConnectionResetError:
-            reset += 1
         except OSError as e:
-            outcomes.append("%s: %s" % (type(e).__name__, e))
+            if e.errno in RESET:
+                reset += 1
+            else:
+                outcomes.append("%s: %s" % (type(e).__name__, e))
         sock.close()
     log(event="holding", admitted=admitted, reset=reset, other=outcomes)
     time.sleep(args.seconds)
@@ -122,7 +133,13 @@ def run_transfer(args):
     writer.start()
     received = 0
     try:
-        received = read_to_end(sock)
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            if received == 0 and args.send == 0:
+                start = time.monotonic()
+            received += len(data)
     except OSError as e:
         error[0] = error[0] or "%s: %s" % (type(e).__name__, e)
     writer.join(60)

@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.socket.SocketChannel;
+import java.util.ArrayDeque;
 
 /**
  * One direction of a relayed connection: writes what {@code source} reads to {@code sink}, and
@@ -17,7 +18,10 @@ import io.netty.channel.socket.SocketChannel;
  *
  * <p>Shaping ({@link Throttle}, when the sandbox's bandwidth is limited in this direction): what
  * was read is forwarded as usual, and the source stops reading while the budget is in debt, the
- * same way it stops for a pending write; it reads on when both are over.
+ * same way it stops for a pending write; it reads on when both are over. Once the source's peer
+ * has half-closed, Netty reads on to the end of the stream whatever auto-read says: what arrives
+ * during a pause is then held (at most what the kernel had buffered) and forwarded, paying as it
+ * goes, when the pause ends; the end of the stream is passed on after it.
  *
  * <p>Confined to the connection's event loop, like {@link Connection}.
  */
@@ -29,6 +33,8 @@ final class Pump implements ChannelFutureListener {
   private boolean sourceClosed;
   /** The source's bandwidth, or {@code null} when it is not shaped. */
   private final Throttle throttle;
+  /** Read during a pause (the peer half-closed), to forward when it ends; null until needed. */
+  private ArrayDeque<Object> held;
 
   Pump(SocketChannel source, SocketChannel sink) {
     this(source, sink, null);
@@ -39,15 +45,25 @@ final class Pump implements ChannelFutureListener {
     this.sink = sink;
     this.throttle = throttle;
     if (throttle != null) {
-      throttle.onResume(this::start);
+      throttle.onResume(this::pauseEnded);
     }
   }
 
   /** Writes {@code data} to the sink; stops reading the source while the write is pending. */
   void forward(Object data) {
-    if (throttle != null && throttle.charge(payloadBytes(data))) {
-      source.config().setAutoRead(false); // the throttle's pause ends in start()
+    if (throttle != null) {
+      if (throttle.paused() || isHolding()) {
+        hold(data);
+        return;
+      }
+      if (throttle.charge(payloadBytes(data))) {
+        source.config().setAutoRead(false); // until pauseEnded()
+      }
     }
+    write(data);
+  }
+
+  private void write(Object data) {
     ChannelFuture written = sink.writeAndFlush(data);
     if (written.isDone()) {
       if (!written.isSuccess()) {
@@ -66,7 +82,7 @@ final class Pump implements ChannelFutureListener {
    * stream has ended.
    */
   void start() {
-    if (pendingWrites == 0 && !ended && !sourceClosed && !shaped()) {
+    if (pendingWrites == 0 && !ended && !sourceClosed && !shaped() && !isHolding()) {
       source.config().setAutoRead(true);
     }
   }
@@ -78,8 +94,8 @@ final class Pump implements ChannelFutureListener {
       source.close();
       return;
     }
-    if (pendingWrites > 0) {
-      return;
+    if (pendingWrites > 0 || isHolding()) {
+      return; // what is held goes first, when the pause ends
     }
     if (sourceClosed) {
       closeSink();
@@ -99,6 +115,36 @@ final class Pump implements ChannelFutureListener {
     return throttle != null && throttle.paused();
   }
 
+  private boolean isHolding() {
+    return held != null && !held.isEmpty();
+  }
+
+  private void hold(Object data) {
+    if (held == null) {
+      held = new ArrayDeque<>();
+    }
+    held.add(data);
+  }
+
+  /** Forwards what was held, paying for each, until the budget pauses again; then reads on. */
+  private void pauseEnded() {
+    while (isHolding() && !shaped()) {
+      Object data = held.poll();
+      throttle.charge(payloadBytes(data));
+      write(data);
+    }
+    if (isHolding() || shaped() || pendingWrites > 0) {
+      return; // the next pause's end, or the last write's completion, goes on from here
+    }
+    if (sourceClosed) {
+      closeSink();
+    } else if (ended) {
+      passEnd();
+    } else {
+      source.config().setAutoRead(true);
+    }
+  }
+
   /**
    * Passes "no more data" on to the sink once what was written to it is flushed. The source's
    * input is over, so it need not read again: without half-closure Netty skips the extra read it
@@ -107,7 +153,7 @@ final class Pump implements ChannelFutureListener {
   void end() {
     source.config().setAllowHalfClosure(false);
     ended = true;
-    if (pendingWrites == 0) {
+    if (pendingWrites == 0 && !isHolding()) {
       passEnd();
     }
   }
@@ -115,7 +161,7 @@ final class Pump implements ChannelFutureListener {
   /** Closes the sink once what was written to it is flushed: the source is gone. */
   void sourceClosed() {
     sourceClosed = true;
-    if (pendingWrites == 0) {
+    if (pendingWrites == 0 && !isHolding()) {
       closeSink();
     }
   }

@@ -32,7 +32,8 @@ public final class Throttle {
 
   /**
    * Charges {@code bytes} just read from the channel; returns whether reading must pause now (it
-   * then stays paused until {@link #onResume}'s action runs).
+   * then stays paused until {@link #onResume}'s action runs). Bytes charged during a pause (the
+   * rest of a read) lengthen it.
    */
   public boolean charge(long bytes) {
     long wait = budget.charge(bytes);
@@ -57,8 +58,9 @@ public final class Throttle {
     pause = channel.eventLoop().schedule(this::endPause, waitNanos, TimeUnit.NANOSECONDS);
   }
 
+  /** Ends the pause, the source closed or not: what it read before closing still has to go on. */
   private void endPause() {
-    if (extraNanos > 0 && channel.isOpen()) {
+    if (extraNanos > 0) {
       long extra = extraNanos;
       extraNanos = 0;
       schedule(extra);
@@ -66,8 +68,6 @@ public final class Throttle {
     }
     pause = null;
     extraNanos = 0;
-    if (channel.isOpen()) {
-      resume.run();
-    }
+    resume.run();
   }
 }
