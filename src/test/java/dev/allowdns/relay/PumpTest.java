@@ -206,15 +206,7 @@ class PumpTest {
     try (Socket client = sandbox(); Socket server = destination.accept()) {
       server.setSoTimeout(5000);
       SocketChannel front = relayed.get(5, TimeUnit.SECONDS)[0];
-      Thread writer = new Thread(() -> {
-        try {
-          client.getOutputStream().write(up);
-          client.shutdownOutput();
-        } catch (IOException e) {
-          // the assertions below report what arrived
-        }
-      });
-      writer.start();
+      Thread writer = writeAndHalfClose(client, up);
       // The destination reads nothing yet: once the kernel's buffers are full a write stays
       // pending, and the sandbox side must stop reading.
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
