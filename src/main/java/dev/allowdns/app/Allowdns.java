@@ -214,7 +214,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
               connectionLog,
               registry,
               parents,
-              owners);
+              owners,
+              budgets);
     }
     if (config.relayListen() != null) {
       relay = RelayServer.start(relayCore);
