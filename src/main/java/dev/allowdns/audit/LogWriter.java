@@ -49,6 +49,8 @@ final class LogWriter implements Runnable {
   private long lastReport;
   private long lastArchiveCheck;
   private boolean droppingReported;
+  /** Whether a chunk found no room since the hold was last below half full. */
+  private boolean overflowed;
 
   LogWriter(RecordLog owner, RecordFile file, Chunk.Pool pool, HoldPolicy policy, long closeWaitNanos) {
     this.owner = owner;
@@ -137,6 +139,7 @@ final class LogWriter implements Runnable {
   private void keep(Chunk chunk) {
     if (!hold.isEmpty() && hold.bytes() + chunk.length > policy.hardCapBytes()) {
       owner.dropped(chunk.records);
+      overflowed = true;
       if (!droppingReported) {
         droppingReported = true;
         log.error(
@@ -183,9 +186,11 @@ final class LogWriter implements Runnable {
   private void published() {
     heldRecords = hold.records();
     heldBytes = hold.bytes();
-    if (heldBytes >= policy.holdBytes()) {
+    if (heldBytes >= policy.holdBytes() || overflowed) {
       owner.unavailable(file.path() + ": " + (lastFailure == null ? "not written" : lastFailure.getMessage()));
-    } else if (heldBytes < policy.holdBytes() / 2 || heldBytes == 0) {
+    }
+    if (heldBytes < policy.holdBytes() / 2 || heldBytes == 0) {
+      overflowed = false;
       owner.unavailable(null);
     }
   }
