@@ -52,7 +52,9 @@ public record ConfigFile(
 
     String udpSinkListen,
     Long udpSinkMaxFlows,
-    String processIdentity) {
+    String processIdentity,
+    String logHoldSize,
+    String onLogFailure) {
 
   /** One {@code sandboxes:} item of the YAML file. */
   public record SandboxEntry(
@@ -86,13 +88,14 @@ public record ConfigFile(
           "log_max_file_size", "log_total_size", "log_max_age", "relay_connect_timeout",
           "relay_idle_timeout", "relay_peek_timeout", "shutdown_grace", "mode", "watch_zones",
           "proxy_listen", "upstream_proxy", "upstream_proxy_auth_file", "no_proxy", "udp_sink_listen",
-          "udp_sink_max_flows", "process_identity");
+          "udp_sink_max_flows", "process_identity", "log_hold_size", "on_log_failure");
 
   /** A file that says nothing: every value comes from flags or defaults. */
   public static final ConfigFile EMPTY =
       new ConfigFile(
           null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+          null, null);
 
   /**
    * Reads a YAML config file.
@@ -189,7 +192,9 @@ public record ConfigFile(
         null,
         value(values, "udp_sink_listen", String.class),
         value(values, "udp_sink_max_flows", Long.class),
-        value(values, "process_identity", String.class));
+        value(values, "process_identity", String.class),
+        value(values, "log_hold_size", String.class),
+        value(values, "on_log_failure", String.class));
   }
 
   private static <T> T value(Map<String, ?> values, String key, Class<T> type) {
@@ -253,7 +258,9 @@ public record ConfigFile(
         either(flags.rpz, rpz),
         either(flags.udpSinkListen, udpSinkListen),
         either(flags.udpSinkMaxFlows, udpSinkMaxFlows),
-        either(flags.processIdentity, processIdentity));
+        either(flags.processIdentity, processIdentity),
+        either(flags.logHoldSize, logHoldSize),
+        either(flags.onLogFailure, onLogFailure));
   }
 
   /** Returns the file's feed with each part the flags say replaced. */

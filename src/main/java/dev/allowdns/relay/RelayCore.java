@@ -36,6 +36,8 @@ public final class RelayCore {
   /** Finds the process behind a sandbox's socket, where the host can see it. */
   final SocketOwners owners;
   private final ChannelGroup open = new DefaultChannelGroup("relay-connections", GlobalEventExecutor.INSTANCE);
+  /** Says why new connections must be refused (the connection log cannot keep records), or null. */
+  private final Supplier<String> logRefusal;
 
   private RelayCore(
       RelayServer.Settings settings,
@@ -45,8 +47,10 @@ public final class RelayCore {
       RelayMetrics metrics,
       FrontendHandler.RecordSink records,
       ParentRoutes parents,
-      SocketOwners owners) {
+      SocketOwners owners,
+      Supplier<String> logRefusal) {
     this.settings = settings;
+    this.logRefusal = logRefusal;
     this.sandboxes = sandboxes;
     this.policies = policies;
     this.ledger = ledger;
@@ -66,8 +70,27 @@ public final class RelayCore {
       MeterRegistry registry,
       ParentRoutes parents,
       SocketOwners owners) {
+    // A refusal for want of a log is not held: clients that retry must not grow the hold.
+    FrontendHandler.RecordSink records =
+        record ->
+            {
+              if (Verdict.LOG_UNAVAILABLE.equals(record.reason())) {
+                connectionLog.writeUnlessUnavailable(record);
+              } else {
+                connectionLog.write(record);
+              }
+            };
     return new RelayCore(
-        settings, sandboxes, policies, ledger, new RelayMetrics(registry), connectionLog::write, parents, owners);
+        settings, sandboxes, policies, ledger, new RelayMetrics(registry), records, parents, owners,
+        connectionLog::refusalCause);
+  }
+
+  /**
+   * Returns why new connections must be refused with {@code log_unavailable} (the connection log
+   * cannot keep their records), or {@code null}. Both listeners ask at accept.
+   */
+  public String logRefusal() {
+    return logRefusal.get();
   }
 
   /**
