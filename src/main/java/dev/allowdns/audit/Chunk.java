@@ -16,16 +16,32 @@ final class Chunk {
   int records;
   /** The offset just past each line. */
   int[] lineEnds = new int[1024];
+  /** Each line's place in the log's order of writes (ascending within a chunk). */
+  long[] sequence = new long[1024];
   /** Bytes the file has taken, from the start. */
   int writtenBytes;
   /** Lines the file has taken whole. */
   int writtenLines;
 
-  void endLine() {
+  void endLine(long place) {
     if (records == lineEnds.length) {
       lineEnds = Arrays.copyOf(lineEnds, records * 2);
+      sequence = Arrays.copyOf(sequence, records * 2);
     }
+    sequence[records] = place;
     lineEnds[records++] = length;
+  }
+
+  /** Returns where line {@code i} starts. */
+  int lineStart(int i) {
+    return i == 0 ? 0 : lineEnds[i - 1];
+  }
+
+  /** Appends line {@code i} of {@code from}. */
+  void appendLine(Chunk from, int i) {
+    int start = from.lineStart(i);
+    append(from.bytes, start, from.lineEnds[i] - start);
+    endLine(from.sequence[i]);
   }
 
   void append(byte[] b, int off, int len) {
@@ -47,7 +63,7 @@ final class Chunk {
     append(other.bytes, 0, other.length);
     for (int i = 0; i < other.records; i++) {
       length = base + other.lineEnds[i];
-      endLine();
+      endLine(other.sequence[i]);
     }
     length = base + other.length;
   }

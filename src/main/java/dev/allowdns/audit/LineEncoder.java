@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One thread's encoder: turns records into JSON lines in a chunk of its own, and keeps its full
@@ -33,12 +34,15 @@ final class LineEncoder extends OutputStream {
   }
 
   private final Chunk.Pool pool;
+  /** The log's order of writes, shared by its encoders. */
+  private final AtomicLong places;
   private Chunk chunk;
   private final List<Chunk> full = new ArrayList<>();
   private JsonGenerator json = newGenerator();
 
-  LineEncoder(Chunk.Pool pool) {
+  LineEncoder(Chunk.Pool pool, AtomicLong places) {
     this.pool = pool;
+    this.places = places;
     this.chunk = pool.take();
   }
 
@@ -81,7 +85,9 @@ final class LineEncoder extends OutputStream {
       json = newGenerator(); // the old one may hold the rest of it
       throw new IllegalArgumentException("cannot encode record " + record + ": " + e, e);
     }
-    chunk.endLine();
+    // Under this encoder's monitor, which the writer takes before it takes the chunk: a line
+    // placed before the writer looked at the count is in what it takes (LineOrder).
+    chunk.endLine(places.getAndIncrement());
     if (chunk.length < Chunk.FULL_BYTES) {
       return false;
     }

@@ -35,6 +35,7 @@ final class LogWriter implements Runnable {
   private final RecordLog owner;
   private final RecordFile file;
   private final Hold hold;
+  private final LineOrder order;
   private final HoldPolicy policy;
   private final long closeWaitNanos;
   /** Whether the writer sleeps until woken: then the next record wakes it. */
@@ -56,6 +57,7 @@ final class LogWriter implements Runnable {
     this.owner = owner;
     this.file = file;
     this.hold = new Hold(pool);
+    this.order = new LineOrder(pool);
     this.policy = policy;
     this.closeWaitNanos = closeWaitNanos;
   }
@@ -70,12 +72,13 @@ final class LogWriter implements Runnable {
       while (true) {
         // Read before taking: whatever was written before close() is in this round's chunks.
         boolean closing = owner.isClosed();
+        long horizon = owner.placesGiven(); // before taking: see LineOrder
         owner.takeAll(taken);
-        for (Chunk chunk : taken) {
+        for (Chunk chunk : order.before(closing ? Long.MAX_VALUE : horizon, taken)) {
           keep(chunk);
         }
         taken.clear();
-        if (hold.isEmpty()) {
+        if (hold.isEmpty() && order.waitingRecords() == 0) {
           published();
           if (closing) {
             return;
@@ -99,16 +102,17 @@ final class LogWriter implements Runnable {
           lastArchiveCheck = now;
           owner.maintainArchivesSoon();
         }
-        if (!hold.isEmpty()) {
-          if (closing) {
-            closingSince = closingSince == 0 ? now : closingSince;
-            if (now - closingSince >= closeWaitNanos) {
-              giveUpAtClose();
-              return;
-            }
-          }
-          LockSupport.parkNanos(IDLE_NANOS); // take the threads' chunks meanwhile
+        if (hold.isEmpty()) {
+          continue; // all written; lines past the horizon go in the next round
         }
+        if (closing) {
+          closingSince = closingSince == 0 ? now : closingSince;
+          if (now - closingSince >= closeWaitNanos) {
+            giveUpAtClose();
+            return;
+          }
+        }
+        LockSupport.parkNanos(IDLE_NANOS); // the file failed: take the threads' chunks meanwhile
       }
     } finally {
       file.close();
@@ -184,7 +188,7 @@ final class LogWriter implements Runnable {
 
   /** Tells the log what the hold keeps now, and whether it is full (or drained to half). */
   private void published() {
-    heldRecords = hold.records();
+    heldRecords = hold.records() + order.waitingRecords();
     heldBytes = hold.bytes();
     if (heldBytes >= policy.holdBytes() || overflowed) {
       owner.unavailable(file.path() + ": " + (lastFailure == null ? "not written" : lastFailure.getMessage()));

@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * (backpressure). When the file fails (a full or failing disk), the records are held in memory
  * ({@link HoldPolicy}) and written, in order, once it takes them again; once the hold is full the
  * log is unavailable ({@link #unavailableCause()}): failing closed, new work is refused ({@link
- * #refusalCause()}); failing open, records that do not fit are dropped and counted. Lines of one
- * thread stay in order; lines of different threads interleave by chunk.
+ * #refusalCause()}); failing open, records that do not fit are dropped and counted. Lines reach
+ * the file in the order their {@code write} calls took them, across threads ({@link LineOrder}).
  */
 public final class RecordLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RecordLog.class);
@@ -58,6 +58,8 @@ public final class RecordLog implements AutoCloseable {
   private final List<LineListener> taps = new CopyOnWriteArrayList<>();
   private final List<LineEncoder> encoders = new CopyOnWriteArrayList<>();
   private final Chunk.Pool pool = new Chunk.Pool();
+  /** Places given to lines so far: the order of writes across threads (LineOrder). */
+  private final AtomicLong places = new AtomicLong();
   private final ThreadLocal<LineEncoder> encoder = ThreadLocal.withInitial(this::newEncoder);
   private final LogWriter writer;
   private final Thread writerThread;
@@ -239,6 +241,10 @@ public final class RecordLog implements AutoCloseable {
     return dropped.get();
   }
 
+  long placesGiven() {
+    return places.get();
+  }
+
   boolean isClosed() {
     return closed;
   }
@@ -292,7 +298,7 @@ public final class RecordLog implements AutoCloseable {
   }
 
   private LineEncoder newEncoder() {
-    LineEncoder e = new LineEncoder(pool);
+    LineEncoder e = new LineEncoder(pool, places);
     encoders.add(e);
     return e;
   }
