@@ -69,12 +69,11 @@ public record Config(
     OPEN;
 
     static OnLogFailure parse(String text) {
-      for (OnLogFailure value : values()) {
-        if (value.name().equalsIgnoreCase(text)) {
-          return value;
-        }
-      }
-      throw new IllegalArgumentException("expected closed or open, got '" + text + "'");
+      return switch (text.trim().toLowerCase(java.util.Locale.ROOT)) {
+        case "closed" -> CLOSED;
+        case "open" -> OPEN;
+        default -> throw new IllegalArgumentException("expected closed or open, got '" + text + "'");
+      };
     }
   }
 

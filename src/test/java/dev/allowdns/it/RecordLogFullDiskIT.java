@@ -85,14 +85,9 @@ class RecordLogFullDiskIT {
     int proxyPort = FreePorts.udpAndTcp();
     try (SmallDisk disk = SmallDisk.mount();
         AllowdnsProcess allowdns =
-            AllowdnsProcess.builder()
-                .zoneFile("full.zone", "**.full.test\n")
-                .upstream(upstream.address())
-                .logDir(disk.dir())
-                .flag("--log-hold-size", "64KB")
+            serverOn(disk, "64KB")
                 .flag("--relay-listen", "127.0.0.1:" + relayPort)
                 .flag("--proxy-listen", "127.0.0.1:" + proxyPort)
-                .warmUp("warm.full.test")
                 .start()) {
       RawDns dns = RawDns.at(allowdns.port());
       awaitLines(allowdns.logDir().resolve("queries.jsonl"), 1); // the warm-up's record
@@ -162,15 +157,7 @@ class RecordLogFullDiskIT {
   @Test
   void fullDisk_failingOpen_answersAndCountsEachLostRecord() throws Exception {
     try (SmallDisk disk = SmallDisk.mount();
-        AllowdnsProcess allowdns =
-            AllowdnsProcess.builder()
-                .zoneFile("full.zone", "**.full.test\n")
-                .upstream(upstream.address())
-                .logDir(disk.dir())
-                .flag("--log-hold-size", "32KB")
-                .flag("--on-log-failure", "open")
-                .warmUp("warm.full.test")
-                .start()) {
+        AllowdnsProcess allowdns = serverOn(disk, "32KB").flag("--on-log-failure", "open").start()) {
       RawDns dns = RawDns.at(allowdns.port());
       Path queries = allowdns.logDir().resolve("queries.jsonl");
       awaitLines(queries, 1);
@@ -196,6 +183,16 @@ class RecordLogFullDiskIT {
       }
       System.out.printf("RecordLogFullDiskIT: open: %d queries answered on a full disk, %d records lost and counted%n", sent, (long) dropped);
     }
+  }
+
+  /** A server of {@code **.full.test} whose logs are on {@code disk}, with a small hold. */
+  private static AllowdnsProcess.Builder serverOn(SmallDisk disk, String holdSize) throws IOException {
+    return AllowdnsProcess.builder()
+        .zoneFile("full.zone", "**.full.test\n")
+        .upstream(upstream.address())
+        .logDir(disk.dir())
+        .flag("--log-hold-size", holdSize)
+        .warmUp("warm.full.test");
   }
 
   private static Message query(String name) throws IOException {
