@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import dev.allowdns.admin.AdminServer;
 import dev.allowdns.admin.EventHub;
 import dev.allowdns.admin.ReloadReport;
+import dev.allowdns.audit.HoldPolicy;
 import dev.allowdns.audit.RecordLog;
 import dev.allowdns.config.Config;
 import dev.allowdns.config.ConfigException;
@@ -28,6 +29,7 @@ import dev.allowdns.sandbox.SandboxRegistry;
 import dev.allowdns.sandbox.Sandboxes;
 import dev.allowdns.udp.UdpSink;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -251,14 +253,27 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private RecordLog openLog(String name) {
     RecordLog recordLog =
         RecordLog.open(
-            config.logDir(), name, config.logMaxFileSize(), config.logTotalSize(), config.logMaxAge());
+            config.logDir(), name, config.logMaxFileSize(), config.logTotalSize(), config.logMaxAge(),
+            new HoldPolicy(config.logHoldBytes(), config.onLogFailure() == Config.OnLogFailure.OPEN));
     recordLog.tap(events);
     Gauge.builder("allowdns_record_log_backlog", recordLog, RecordLog::backlog)
-        .description("Records waiting to be written; a stalled disk shows here first")
+        .description("Records waiting to be written (with the threads and held for a failing disk); a stalled disk shows here first")
         .tag("log", name)
         .register(registry);
     Gauge.builder("allowdns_record_log_written", recordLog, RecordLog::written)
-        .description("Records written since start")
+        .description("Records the file has taken since start")
+        .tag("log", name)
+        .register(registry);
+    Gauge.builder("allowdns_record_log_held_bytes", recordLog, RecordLog::heldBytes)
+        .description("Bytes of records held in memory for a disk that takes none (up to --log-hold-size)")
+        .tag("log", name)
+        .register(registry);
+    Gauge.builder("allowdns_record_log_unavailable", recordLog, log -> log.unavailableCause() == null ? 0 : 1)
+        .description("1 while the hold is full: new work is refused (or, --on-log-failure open, records are lost); /healthz says degraded")
+        .tag("log", name)
+        .register(registry);
+    FunctionCounter.builder("allowdns_record_log_dropped", recordLog, RecordLog::dropped)
+        .description("Records lost: not kept while the log was unavailable, or not written by shutdown")
         .tag("log", name)
         .register(registry);
     return recordLog;
@@ -398,6 +413,18 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   @Override
   public Long policySerial() {
     return policies.get().serial();
+  }
+
+  @Override
+  public List<String> degraded() {
+    List<String> why = new ArrayList<>();
+    for (RecordLog log : new RecordLog[] {queryLog, connectionLog}) {
+      String cause = log == null ? null : log.unavailableCause();
+      if (cause != null) {
+        why.add(cause + (config.onLogFailure() == Config.OnLogFailure.OPEN ? ": records are being lost" : ": refusing new work"));
+      }
+    }
+    return why;
   }
 
   /** Returns the one line that says what this process serves, printed once it is ready. */

@@ -107,6 +107,13 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     Exchange exchange = exchange(ctx, target);
+    String logRefusal = core.logRefusal();
+    if (logRefusal != null) { // each request may open a destination connection: none unrecorded
+      ReferenceCountUtil.release(request);
+      exchange.endReason = ProxyDecision.LOG_UNAVAILABLE;
+      refuse(ctx, exchange, 503, exchange.endReason, "allowdns: " + logRefusal + "; accepting again once it can");
+      return;
+    }
     Policy policy = policyOf(exchange.sandbox);
     exchange.decision = ProxyDecision.decide(exchange.sandbox, policy, target, core.settings().audit());
     if (!exchange.decision.allowed()) {

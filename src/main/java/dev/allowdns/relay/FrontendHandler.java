@@ -102,8 +102,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     connection.generation = policySet.generation();
     connection.serial = policySet.serial();
     policy = sandbox == null ? null : policySet.policy(sandbox.policy()).orElse(null);
+    String logRefusal = core.logRefusal();
     Verdict verdict =
-        Gate.beforePeek(
+        logRefusal != null
+            ? Verdict.refuse(Verdict.LOG_UNAVAILABLE, null, null)
+            : Gate.beforePeek(
             loop,
             sandbox,
             policy,

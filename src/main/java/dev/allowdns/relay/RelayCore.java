@@ -47,6 +47,8 @@ public final class RelayCore {
   /** Connections refused by a limit, summarised into the connection log. */
   final RefusalSummaries<ConnectionRecord> limitRefusals;
   private final ChannelGroup open = new DefaultChannelGroup("relay-connections", GlobalEventExecutor.INSTANCE);
+  /** Says why new connections must be refused (the connection log cannot keep records), or null. */
+  private final Supplier<String> logRefusal;
 
   private RelayCore(
       RelayServer.Settings settings,
@@ -58,8 +60,10 @@ public final class RelayCore {
       ParentRoutes parents,
       SocketOwners owners,
       SandboxBudgets budgets,
-      RecordLog connectionLog) {
+      RecordLog connectionLog,
+      Supplier<String> logRefusal) {
     this.settings = settings;
+    this.logRefusal = logRefusal;
     this.sandboxes = sandboxes;
     this.policies = policies;
     this.ledger = ledger;
@@ -88,9 +92,26 @@ public final class RelayCore {
       ParentRoutes parents,
       SocketOwners owners,
       SandboxBudgets budgets) {
+    // A refusal for want of a log is not held: clients that retry must not grow the hold.
+    FrontendHandler.RecordSink records =
+        record -> {
+          if (Verdict.LOG_UNAVAILABLE.equals(record.reason())) {
+            connectionLog.writeUnlessUnavailable(record);
+          } else {
+            connectionLog.write(record);
+          }
+        };
     return new RelayCore(
-        settings, sandboxes, policies, ledger, new RelayMetrics(registry), connectionLog::write, parents, owners,
-        budgets, connectionLog);
+        settings, sandboxes, policies, ledger, new RelayMetrics(registry), records, parents, owners,
+        budgets, connectionLog, connectionLog::refusalCause);
+  }
+
+  /**
+   * Returns why new connections must be refused with {@code log_unavailable} (the connection log
+   * cannot keep their records), or {@code null}. Both listeners ask at accept.
+   */
+  public String logRefusal() {
+    return logRefusal.get();
   }
 
   /**
