@@ -53,6 +53,12 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
+    if (!core.admitted(ctx.channel())) {
+      Exchange exchange = exchange(ctx, null);
+      exchange.endReason = RelayCore.TOO_MANY_OPEN;
+      refuse(ctx, exchange, 503, exchange.endReason, "allowdns: too many connections open at once; try again later");
+      return;
+    }
     headTimer =
         ctx.executor()
             .schedule(

@@ -2,6 +2,7 @@ package dev.allowdns.relay;
 
 import dev.allowdns.audit.ConnectionRecord;
 import dev.allowdns.audit.RecordLog;
+import dev.allowdns.descriptors.DescriptorBudget;
 import dev.allowdns.identity.SocketOwners;
 import dev.allowdns.ledger.Ledger;
 import dev.allowdns.parent.ParentRoutes;
@@ -11,6 +12,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.time.Duration;
 import java.util.function.Supplier;
@@ -25,6 +27,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class RelayCore {
   private static final Logger log = LoggerFactory.getLogger(RelayCore.class);
+  /** The reason of a connection cut at the end of the shutdown grace. */
+  public static final String SHUTDOWN = "shutdown";
+  /** The reason of a connection refused at accept: the relay's share of descriptors is in use. */
+  public static final String TOO_MANY_OPEN = "too_many_open";
+  private static final AttributeKey<Boolean> ADMITTED = AttributeKey.valueOf("allowdns-admitted");
   final RelayServer.Settings settings;
   final Supplier<Sandboxes> sandboxes;
   final Supplier<PolicySet> policies;
@@ -35,6 +42,9 @@ public final class RelayCore {
   final ParentRoutes parents;
   /** Finds the process behind a sandbox's socket, where the host can see it. */
   final SocketOwners owners;
+  final DescriptorBudget descriptors;
+  /** Set once the shutdown grace has run out: what closes from then on was cut. */
+  private volatile boolean cutting;
   private final ChannelGroup open = new DefaultChannelGroup("relay-connections", GlobalEventExecutor.INSTANCE);
 
   private RelayCore(
@@ -45,7 +55,8 @@ public final class RelayCore {
       RelayMetrics metrics,
       FrontendHandler.RecordSink records,
       ParentRoutes parents,
-      SocketOwners owners) {
+      SocketOwners owners,
+      DescriptorBudget descriptors) {
     this.settings = settings;
     this.sandboxes = sandboxes;
     this.policies = policies;
@@ -55,6 +66,7 @@ public final class RelayCore {
     this.records = records;
     this.parents = parents;
     this.owners = owners;
+    this.descriptors = descriptors;
   }
 
   public static RelayCore create(
@@ -65,9 +77,11 @@ public final class RelayCore {
       RecordLog connectionLog,
       MeterRegistry registry,
       ParentRoutes parents,
-      SocketOwners owners) {
+      SocketOwners owners,
+      DescriptorBudget descriptors) {
     return new RelayCore(
-        settings, sandboxes, policies, ledger, new RelayMetrics(registry), connectionLog::write, parents, owners);
+        settings, sandboxes, policies, ledger, new RelayMetrics(registry), connectionLog::write, parents, owners,
+        descriptors);
   }
 
   /**
@@ -87,6 +101,9 @@ public final class RelayCore {
 
   /** Writes the record of a connection counted by {@link #opened}, once it has ended. */
   public void closed(ConnectionRecord record) {
+    if (record.reason() == null && cutting) {
+      record = record.withReason(SHUTDOWN);
+    }
     metrics.closed(record.result(), record.reason(), record.path());
     if (!"blocked".equals(record.result())) { // a refused head never reached a destination
       metrics.bytes(RelayMetrics.TO_DESTINATION, record.allowlistRule()).increment(record.bytesSent());
@@ -115,9 +132,30 @@ public final class RelayCore {
     return policies.get();
   }
 
-  /** Adds a client channel to those {@link #drain} closes. */
+  /**
+   * Adds a client channel to those {@link #drain} closes, and counts it against the descriptor
+   * budget: one that does not fit is marked, for its handler to refuse ({@link #admitted}).
+   */
   public void track(Channel client) {
     open.add(client);
+    boolean admitted = descriptors.tryAcquire();
+    client.attr(ADMITTED).set(admitted);
+    if (admitted) {
+      client.closeFuture().addListener(closed -> descriptors.release());
+    }
+  }
+
+  /**
+   * Returns whether {@code client} fits in the descriptor budget; one that does not is refused
+   * with {@link #TOO_MANY_OPEN} at once.
+   */
+  public boolean admitted(Channel client) {
+    return !Boolean.FALSE.equals(client.attr(ADMITTED).get());
+  }
+
+  /** Returns whether the shutdown grace has run out, so a connection closing now was cut. */
+  boolean cutting() {
+    return cutting;
   }
 
   /**
@@ -130,6 +168,7 @@ public final class RelayCore {
     if (left > 0) {
       log.info("closing {} relay connections still open after the {} grace period", left, grace);
     }
+    cutting = true;
     open.close().awaitUninterruptibly();
     // A record is written when both sides have closed: wait for the last ones.
     awaitNoOpenConnections(Duration.ofSeconds(5));
