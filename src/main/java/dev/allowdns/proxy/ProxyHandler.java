@@ -13,6 +13,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -23,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.xbill.DNS.Rcode;
@@ -39,14 +41,22 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   static final String REQUEST_TIMEOUT = "request_timeout";
 
   private final RelayCore core;
-  private final NameLookup lookup;
+  private final Resolver lookup;
   private ScheduledFuture<?> headTimer;
   private Forwarder forwarder;
   private boolean tunnelling;
-  /** The request body read while the request's name is being resolved; null when none is. */
-  private Queue<HttpContent> heldBody;
+  /**
+   * What was read while a request's name is being resolved (its body, and any request pipelined
+   * after it), replayed in order once it has gone out; null when no name is being resolved.
+   */
+  private Queue<HttpObject> held;
 
-  ProxyHandler(RelayCore core, NameLookup lookup) {
+  /** Resolves a name for a sandbox: {@link NameLookup#resolve} (a fake in tests without a resolver). */
+  interface Resolver {
+    CompletableFuture<NameLookup.Answer> resolve(InetAddress client, String name);
+  }
+
+  ProxyHandler(RelayCore core, Resolver lookup) {
     this.core = core;
     this.lookup = lookup;
   }
@@ -74,10 +84,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(msg); // the end of a CONNECT head; the tunnel takes the bytes after
       return;
     }
-    if (msg instanceof HttpRequest request) {
+    if (held != null && msg instanceof HttpObject object) {
+      held.add(object); // its bytes stay in the tally until the request before it goes out
+    } else if (msg instanceof HttpRequest request) {
       onRequest(ctx, request);
-    } else if (msg instanceof HttpContent content && heldBody != null) {
-      heldBody.add(content); // its bytes stay in the tally until the request goes out
     } else if (msg instanceof HttpContent content && forwarder != null) {
       forwarder.content(ctx, content, tally(ctx).takeRead());
     } else {
@@ -141,25 +151,41 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     if (parent != null || target.isLiteral() || forwarder.reuses(exchange)) {
       forwarder.request(ctx, exchange, request, target.address());
     } else {
-      heldBody = new ArrayDeque<>();
+      held = new ArrayDeque<>();
       resolve(
           ctx,
           exchange,
           address -> {
             forwarder.request(ctx, exchange, request, address);
-            Queue<HttpContent> body = heldBody;
-            heldBody = null;
-            while (!body.isEmpty()) {
-              forwarder.content(ctx, body.poll(), tally(ctx).takeRead());
-            }
+            replayHeld(ctx);
           },
           () -> {
             ReferenceCountUtil.release(request);
-            while (heldBody != null && !heldBody.isEmpty()) {
-              ReferenceCountUtil.release(heldBody.poll());
+            while (held != null && !held.isEmpty()) {
+              ReferenceCountUtil.release(held.poll());
             }
-            heldBody = null;
+            held = null;
           });
+    }
+  }
+
+  /**
+   * Goes on with what was read while a name was resolved. A pipelined request may start resolving
+   * again: what follows it is held anew, in order (found by ProxyHeadFuzzTest: the second
+   * request's resolution found no body queue).
+   */
+  private void replayHeld(ChannelHandlerContext ctx) {
+    Queue<HttpObject> queue = held;
+    held = null;
+    while (!queue.isEmpty()) {
+      HttpObject next = queue.poll();
+      if (held != null) {
+        held.add(next);
+      } else if (next instanceof HttpContent content) {
+        forwarder.content(ctx, content, tally(ctx).takeRead());
+      } else {
+        channelRead(ctx, next);
+      }
     }
   }
 

@@ -15,6 +15,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.time.Duration;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,9 +80,23 @@ public final class RelayCore {
       ParentRoutes parents,
       SocketOwners owners,
       DescriptorBudget descriptors) {
+    return create(settings, sandboxes, policies, ledger, connectionLog::write, registry, parents, owners, descriptors);
+  }
+
+  /** As {@link #create(RelayServer.Settings, Supplier, Supplier, Ledger, RecordLog, MeterRegistry,
+   * ParentRoutes, SocketOwners, DescriptorBudget)}, with the records handed to {@code records}. */
+  public static RelayCore create(
+      RelayServer.Settings settings,
+      Supplier<Sandboxes> sandboxes,
+      Supplier<PolicySet> policies,
+      Ledger ledger,
+      Consumer<ConnectionRecord> records,
+      MeterRegistry registry,
+      ParentRoutes parents,
+      SocketOwners owners,
+      DescriptorBudget descriptors) {
     return new RelayCore(
-        settings, sandboxes, policies, ledger, new RelayMetrics(registry), connectionLog::write, parents, owners,
-        descriptors);
+        settings, sandboxes, policies, ledger, new RelayMetrics(registry), records::accept, parents, owners, descriptors);
   }
 
   /**
