@@ -46,7 +46,7 @@ class DescriptorsIT {
    * Accepts and holds every connection until its peer closes, then closes it; prints its port.
    * Raises its own soft descriptor limit to the hard one first.
    */
-  private static final String HOLDER =
+  static final String HOLDER =
       "import resource, selectors, socket, sys\n"
           + "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
           + "resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))\n"
@@ -152,7 +152,7 @@ class DescriptorsIT {
   }
 
   /** Reads the proxy's status line, or says how the connection ended instead. */
-  private static String statusLine(Socket socket) {
+  static String statusLine(Socket socket) {
     try {
       socket.setSoTimeout(30_000);
       InputStream in = socket.getInputStream();
@@ -169,7 +169,7 @@ class DescriptorsIT {
   }
 
   /** The soft "Max open files" of a process, from {@code /proc/PID/limits}. */
-  private static long openFilesLimit(long pid) throws IOException {
+  static long openFilesLimit(long pid) throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/limits"))) {
       if (line.startsWith("Max open files")) {
         return Long.parseLong(line.substring("Max open files".length()).trim().split("\\s+")[0]);
@@ -184,7 +184,7 @@ class DescriptorsIT {
     }
   }
 
-  private static HttpResponse<String> get(AllowdnsProcess allowdns, String path)
+  static HttpResponse<String> get(AllowdnsProcess allowdns, String path)
       throws IOException, InterruptedException {
     return HttpClient.newHttpClient()
         .send(
@@ -194,7 +194,7 @@ class DescriptorsIT {
             HttpResponse.BodyHandlers.ofString());
   }
 
-  private static double gauge(String metrics, String name) {
+  static double gauge(String metrics, String name) {
     Matcher m = Pattern.compile("(?m)^" + name + "(\\{[^}]*\\})? ([0-9.eE+-]+)$").matcher(metrics);
     assertTrue(m.find(), () -> "no " + name + " in:\n" + metrics);
     return Double.parseDouble(m.group(2));
