@@ -39,12 +39,15 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   static final Set<String> FAILED_TO_CONNECT =
       Set.of(ProxyDecision.CONNECT_FAILED, ParentConnect.REFUSED, ParentConnect.UNREACHABLE);
   static final String REQUEST_TIMEOUT = "request_timeout";
+  static final String SANDBOX_CLOSED = "sandbox_closed";
 
   private final RelayCore core;
   private final Resolver lookup;
   private ScheduledFuture<?> headTimer;
   private Forwarder forwarder;
   private boolean tunnelling;
+  /** A refusal was answered: the connection closes once it is written; what follows is dropped. */
+  private boolean closing;
   /**
    * What was read while a request's name is being resolved (its body, and any request pipelined
    * after it), replayed in order once it has gone out; null when no name is being resolved.
@@ -80,8 +83,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (tunnelling) {
-      ReferenceCountUtil.release(msg); // the end of a CONNECT head; the tunnel takes the bytes after
+    if (tunnelling || closing) {
+      // the end of a CONNECT head (the tunnel takes the bytes after), or a request pipelined
+      // behind a refused one (found by ProxyHeadFuzzTest: it went on being resolved)
+      ReferenceCountUtil.release(msg);
       return;
     }
     if (held != null && msg instanceof HttpObject object) {
@@ -249,6 +254,15 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
                 ctx.executor()
                     .execute(
                         () -> {
+                          if (!ctx.channel().isActive()) { // the client left while its name was resolved
+                            refused.run();
+                            if (exchange.claimRecord()) {
+                              exchange.endReason = SANDBOX_CLOSED;
+                              core.opened();
+                              core.closed(exchange.toRecord());
+                            }
+                            return;
+                          }
                           if (error == null && answer.rcode() == Rcode.NOERROR && !answer.addresses().isEmpty()) {
                             exchange.destination = answer.addresses().get(0);
                             then.accept(exchange.destination);
@@ -278,16 +292,18 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   /** Answers a refusal, records it, and closes the client connection. */
   void refuse(ChannelHandlerContext ctx, Exchange exchange, int status, String reason, String text) {
+    ByteTally tally = tally(ctx); // null once the connection has closed
     if (exchange.claimRecord()) {
-      exchange.bytesFromSandbox += tally(ctx).takeRead();
+      exchange.bytesFromSandbox += tally == null ? 0 : tally.takeRead();
       if (exchange.decision != null && exchange.decision.allowed() && exchange.endReason == null) {
         exchange.endReason = reason;
       }
       core.opened();
       core.closed(exchange.toRecord());
     }
+    closing = true;
     if (ctx.channel().isActive()) {
-      tally(ctx).answering(null);
+      tally.answering(null);
       ctx.writeAndFlush(Answers.refusal(status, reason, text)).addListener(ChannelFutureListener.CLOSE);
     }
   }

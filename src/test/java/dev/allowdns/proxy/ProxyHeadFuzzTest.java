@@ -61,7 +61,7 @@ import org.xbill.DNS.Rcode;
 class ProxyHeadFuzzTest {
   private static final Set<String> REASONS =
       Set.of("unknown_sandbox", "bad_request", "not_allowed", "denied", "no_dns_answer", "connect_failed",
-          "request_timeout", "too_many_open");
+          "request_timeout", "too_many_open", "sandbox_closed", "destination_error");
   static {
     // The proxy's destination channels are epoll's: their native code must be loaded.
     io.netty.channel.epoll.Epoll.ensureAvailability();
