@@ -10,6 +10,7 @@ import dev.allowdns.config.Config;
 import dev.allowdns.config.ConfigException;
 import dev.allowdns.limit.SandboxBudgets;
 import dev.allowdns.config.Mode;
+import dev.allowdns.descriptors.DescriptorBudget;
 import dev.allowdns.dns.DnsServer;
 import dev.allowdns.fleet.Fleet;
 import dev.allowdns.ledger.Ledger;
@@ -81,6 +82,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private Ledger ledger;
   private DnsServer dns;
   private RelayCore relayCore;
+  /** What the descriptor limit allows; raised to the hard limit at start. */
+  private DescriptorBudget descriptors;
   private RelayServer relay;
   private ProxyServer proxy;
   private UdpSink udpSink;
@@ -177,6 +180,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   }
 
   private void startParts(Path tokenFile) throws InterruptedException {
+    descriptors = DescriptorBudget.atStart(DnsServer.MAX_TCP_CONNECTIONS, registry);
     queryLog = openLog("queries");
     boolean relaying = config.relayListen() != null || config.proxying().listen() != null;
     boolean connections = relaying || config.udpSinkListen() != null;
@@ -217,7 +221,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
               registry,
               parents,
               owners,
-              budgets);
+              budgets,
+              descriptors);
     }
     if (config.relayListen() != null) {
       relay = RelayServer.start(relayCore);
@@ -455,6 +460,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
         + (proxy == null ? "" : "; proxy " + proxy.listener())
         + (config.proxying().upstreamProxy() == null ? "" : "; upstream proxy " + config.proxying().upstreamProxy())
         + (udpSink == null ? "" : "; udp sink " + udpSink.listener())
+        + "; " + descriptors.capacity().describe()
         + "; admin "
         + admin.address()
         + "; logs "

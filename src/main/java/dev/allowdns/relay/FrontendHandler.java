@@ -113,6 +113,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             connection.destination,
             sandbox == null ? List.of() : core.ledger.lookup(sandbox.id(), connection.destination.getAddress()),
             core.ledger.now());
+    if (!core.admitted(channel)) { // past the descriptor budget: refused before it costs a second one
+      verdict = Verdict.refuse(Verdict.TOO_MANY_OPEN, verdict.domain(), verdict.rule());
+    }
     connection.verdict = core.settings.audit() ? verdict.audited() : verdict;
     if (core.owners.wanted(sandbox, false)) { // --process-identity all: while the connection runs
       lookUpOwner().thenAccept(owner -> ctx.executor().execute(() -> connection.process = owner));
@@ -402,6 +405,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     boolean backendOpen = connection.backend != null && connection.backend.isOpen();
     if (!frontendOpen && !backendOpen && connection.claimRecord()) {
       ConnectionRecord record = connection.toRecord();
+      if (record.reason() == null && core.cutting()) {
+        record = record.withReason(RelayCore.SHUTDOWN); // still open when the shutdown grace ran out
+      }
       core.metrics.closed(record.result(), record.reason(), record.path());
       core.records.record(record);
     }
