@@ -46,6 +46,10 @@ Usage: bench/relay/run.sh [options]      (needs root: it creates network namespa
   --packets           also count packets per connection (during the measured Connection: close
                       run): TCP segments sent and received in the client and server namespaces
                       (/proc/net/snmp), packets on the host's two veths, resets the host sent
+  --profile           also profile the middle box: one more wrk Connection: close run and one
+                      more iperf3 run each way, with `perf record -g` on the process; the report
+                      gets the share of kernel, JIT and JVM time and the top symbols of each
+                      (for allowdns's Java frames add ALLOWDNS_JVM_OPTS=-XX:+PreserveFramePointer)
   --keep              keep the work directory (configs, logs, raw tool output)
   -h, --help          show this help
 
@@ -69,6 +73,7 @@ write_results=false
 keep=false
 count_syscalls=false
 count_packets=false
+profile=false
 while (($#)); do
   case "$1" in
     --modes) modes="${2//,/ }"; shift 2 ;;
@@ -83,6 +88,7 @@ while (($#)); do
     --keep) keep=true; shift ;;
     --syscalls) count_syscalls=true; shift ;;
     --packets) count_packets=true; shift ;;
+    --profile) profile=true; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -103,7 +109,8 @@ tools=(ip iptables iperf3 wrk nginx knotd dig curl jq taskset awk)
 [[ " $modes " == *" haproxy "* ]] && tools+=(haproxy)
 [[ " $modes " == *" allowdns"* ]] && tools+=(java)
 [[ "$count_syscalls" == true ]] && tools+=(strace)
-require_tools "iproute2 iptables iperf3 wrk nginx knot bind9-dnsutils curl jq util-linux haproxy openjdk-17-jre-headless strace" \
+[[ "$profile" == true ]] && tools+=(perf)
+require_tools "iproute2 iptables iperf3 wrk nginx knot bind9-dnsutils curl jq util-linux haproxy openjdk-17-jre-headless strace linux-perf" \
   "${tools[@]}"
 require_two_cpus "middle box on CPU 0, the rest on CPU 1"
 
@@ -500,7 +507,7 @@ packet_counters() {
       done | tr '\n' ' ')" \
     "$(tcp_counter "$NS_HOST" OutRsts)"
 }
-readonly PACKET_COLUMNS=8
+readonly PACKET_COLUMNS=9
 
 # Prints the difference of two packet_counters lines ($1 before, $2 after) divided by $3
 # connections, one figure per column, two decimals.
@@ -509,6 +516,39 @@ packets_per_connection() {
     split(a, x, " "); split(b, y, " ")
     for (i = 1; i <= k; i++) printf "%s%s", (i > 1 ? " " : ""), (n > 0 ? sprintf("%.2f", (y[i] - x[i]) / n) : "n/a") }'
 }
+
+# Profiles the middle box with perf record -g during "$@" (a load run), and writes a summary to
+# $WORK/profile-$1.txt: the share of samples in the kernel, in JIT code ([unknown] or perf-map
+# frames), in libjvm and elsewhere, then the top symbols (self time).
+profile_middle() {
+  local key="$1" data="$WORK/perf-$1.data" recorder; shift
+  [[ -n "$MIDDLE_PID" ]] || return 0
+  perf record -q -F 1999 -g -p "$MIDDLE_PID" -o "$data" 2>"$WORK/perf-$key.err" &
+  recorder=$!
+  PIDS+=("$recorder")
+  sleep 0.5
+  "$@"
+  kill -INT "$recorder" 2>/dev/null || true
+  wait "$recorder" 2>/dev/null || true
+  # JDK 17 writes /tmp/perf-PID.map, which perf reads to name the JIT's frames.
+  local map="/tmp/perf-$MIDDLE_PID.map"
+  if [[ "$MODE" == allowdns* ]] && command -v jcmd >/dev/null; then
+    jcmd "$MIDDLE_PID" Compiler.perfmap >/dev/null 2>&1 || true
+  fi
+  {
+    perf report -i "$data" --no-children --sort dso --stdio 2>/dev/null | awk '/^ +[0-9.]+%/ { print "  " $0 }' | head -8
+    echo
+    perf report -i "$data" --no-children --sort sym --stdio -g none 2>/dev/null | awk '/^ +[0-9.]+%/' | head -25
+  } >"$WORK/profile-$key.txt"
+  [[ "$MODE" != allowdns* ]] || rm -f "$map"
+  log "  $MODE: profile in $WORK/profile-$key.txt"
+}
+wrk_close_run() {
+  OUT="$WORK/wrk-$MODE-profile.out"
+  client_run $((duration + 15)) taskset -c 1 wrk -t1 -c"$connections" -d"${duration}s" --timeout 2s \
+    -H "Host: $SERVER_NAME" -H 'Connection: close' $(wrk_target) || true
+}
+iperf_both_ways() { iperf "$duration" ""; iperf "$duration" "-R"; }
 
 # Runs one more wrk Connection: close run of --duration s with strace -f -c attached to the
 # middle box (every thread), and writes "SYSCALL CALLS_PER_CONNECTION" lines, the total first,
@@ -633,6 +673,10 @@ measure() {
   if [[ "$count_syscalls" == true && "$ROUND" == "$rounds" ]]; then
     count_middle_syscalls "$MODE"
   fi
+  if [[ "$profile" == true && "$ROUND" == "$rounds" ]]; then
+    profile_middle "$MODE-connections" wrk_close_run
+    [[ "$MODE" == allowdns-proxy ]] || profile_middle "$MODE-bulk" iperf_both_ways
+  fi
 
   log "  warm-up: ${warmup} s of wrk, keep-alive"
   OUT="$WORK/wrk-$key-latency-warmup.out"
@@ -723,7 +767,7 @@ syscall_table() {
   echo "log writer, the JVM's own), divided by the connections the client opened in it:"
   echo
   printf '| system call |'; printf ' %s |' "${traced[@]}"; echo
-  printf '| --- |'; printf ' ---: |' "${traced[@]}"; echo
+  printf '| --- |'; for mode in "${traced[@]}"; do printf ' ---: |'; done; echo
   names="$(cat "$WORK"/syscalls-*.txt | awk '{ c[$1] += $2 } END { for (k in c) print c[k], k }' | sort -gr \
     | awk '$1 >= 0.05 { print $2 }')"
   local name
@@ -805,6 +849,18 @@ report() {
   fi
   if [[ "$count_syscalls" == true ]]; then
     syscall_table
+  fi
+  if [[ "$profile" == true ]]; then
+    local f
+    for f in "$WORK"/profile-*.txt; do
+      [[ -s "$f" ]] || continue
+      echo
+      echo "Profile of the middle box (--profile, perf record -g -F 1999, self time), $(basename "$f" .txt | sed 's/^profile-//'):"
+      echo
+      echo '```'
+      cat "$f"
+      echo '```'
+    done
   fi
   if ((${#RECORD_CHECKS[@]})); then
     echo
