@@ -753,6 +753,25 @@ other_load() {
 }
 
 # ---------------------------------------------------------------- report
+# Prints a row per round of every measured mode with a figure in array $1, each by function $2,
+# called with MODE ROUND and the figures' key.
+each_round() {
+  local -n present="$1"
+  local row="$2" mode round
+  for mode in "${measured[@]}"; do
+    for round in $(seq 1 "$rounds"); do
+      [[ -z "${present[$mode.$round]:-}" ]] || "$row" "$mode" "$round" "$mode.$round"
+    done
+  done
+}
+figures_row() {
+  local key="$3"
+  printf '| %s | %s | %s | %s | %.0f | %s | %s | %s | %s | %s |\n' "$1" "$2" "${UP_GBPS[$key]}" "${DOWN_GBPS[$key]}" \
+    "${CONN_RATE[$key]:-0}" "${P50[$key]}" "${P99[$key]}" "${CPU_PER_GB[$key]}" "${CPU_PER_CONN[$key]}" \
+    "$(other_load "$1" "${NOISE[$key]:-0}")"
+}
+packets_row() { echo "| $1 | $2 | ${PACKETS[$3]// / | } |"; }
+
 # Prints the --syscalls table: calls per connection of each system call, one column per traced
 # mode, the calls the first traced allowdns mode makes most at the top.
 syscall_table() {
@@ -817,16 +836,7 @@ report() {
     echo
     echo "| mode | round | client→server Gbit/s | server→client Gbit/s | new connections/s | p50 µs | p99 µs | CPU s/GB | CPU µs/connection | other load |"
     echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    local round key
-    for mode in "${measured[@]}"; do
-      for round in $(seq 1 "$rounds"); do
-        key="$mode.$round"
-        [[ -n "${UP_GBPS[$key]:-}" ]] || continue
-        printf '| %s | %s | %s | %s | %.0f | %s | %s | %s | %s | %s |\n' "$mode" "$round" "${UP_GBPS[$key]}" "${DOWN_GBPS[$key]}" \
-          "${CONN_RATE[$key]:-0}" "${P50[$key]}" "${P99[$key]}" "${CPU_PER_GB[$key]}" "${CPU_PER_CONN[$key]}" \
-          "$(other_load "$mode" "${NOISE[$key]:-0}")"
-      done
-    done
+    each_round UP_GBPS figures_row
   fi
   for mode in $modes; do
     [[ " ${measured[*]} " == *" $mode "* ]] || { echo; echo "$mode: not measured (see the log above)."; }
@@ -838,14 +848,7 @@ report() {
     echo
     echo "| mode | round | client segments out | client in | server out | server in | host veth to-client rx | tx | to-server rx | tx | host resets sent |"
     echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    local round key
-    for mode in "${measured[@]}"; do
-      for round in $(seq 1 "$rounds"); do
-        key="$mode.$round"
-        [[ -n "${PACKETS[$key]:-}" ]] || continue
-        echo "| $mode | $round | ${PACKETS[$key]// / | } |"
-      done
-    done
+    each_round PACKETS packets_row
   fi
   if [[ "$count_syscalls" == true ]]; then
     syscall_table
