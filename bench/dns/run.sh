@@ -73,8 +73,12 @@ require_positive_integers "$names" "$duration" "$latency_runs" "$latency_duratio
 require_niceness
 ((names <= 1000000)) || { echo "run.sh: --names is at most 1000000, got $names" >&2; exit 2; }
 
-require_tools "knot unbound dnsdist dnsperf bind9-dnsutils util-linux openjdk-17-jre-headless iproute2" \
-  knotd unbound dnsdist dnsperf dig taskset java awk shuf ss
+# Only the servers asked for must be installed (a machine without dnsdist still compares the rest).
+tools=(knotd dnsperf dig taskset awk shuf ss)
+[[ " $servers " == *" unbound"* ]] && tools+=(unbound)
+[[ " $servers " == *" dnsdist "* ]] && tools+=(dnsdist)
+[[ " $servers " == *" allowdns "* ]] && tools+=(java)
+require_tools "knot unbound dnsdist dnsperf bind9-dnsutils util-linux openjdk-17-jre-headless iproute2" "${tools[@]}"
 require_two_cpus "server on CPU 0, dnsperf on CPU 1"
 
 bench_workdir allowdns-dnsbench
