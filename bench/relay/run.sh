@@ -6,7 +6,10 @@
 # same iptables REDIRECT as the relay), allowdns (serve --relay-listen, the client resolves the
 # server's name through it first) and allowdns-proxy (serve --proxy-listen: the client sends
 # absolute-form requests to the explicit proxy, which resolves the name itself; no iperf3 there,
-# since iperf3 cannot use an HTTP proxy). Each mode gets iperf3 both ways, wrk new connections/s and wrk
+# since iperf3 cannot use an HTTP proxy), and, on request, allowdns-limits (the relay as in
+# allowdns, with every per-sandbox limit of the connections on, set far above what the run reaches,
+# so that each connection is admitted and every read is paid for, and nothing is refused or
+# paused: the limiter's cost against the allowdns mode, whose limits are off). Each mode gets iperf3 both ways, wrk new connections/s and wrk
 # keep-alive latency. The middle box is pinned to CPU 0 (--middle-cpu); everything else runs on CPU 1.
 # Traffic stays inside the namespaces. Every process this script starts is killed by PID on exit,
 # and the namespaces (with their veths and iptables rules) are deleted.
@@ -24,7 +27,8 @@ Usage: bench/relay/run.sh [options]      (needs root: it creates network namespa
 
   --modes LIST        modes to measure, in order, space or comma separated
                       (default: "direct haproxy allowdns allowdns-proxy"; direct runs first so
-                      that its host namespace has no netfilter hooks yet)
+                      that its host namespace has no netfilter hooks yet; allowdns-limits on
+                      request, e.g. --modes allowdns,allowdns-limits --rounds 3)
   --duration S        seconds of each iperf3 run and each wrk run (default: 10)
   --connections N     wrk -c for the new-connections/s run (default: 16)
   --warmup S          seconds of unmeasured load before each measurement (iperf3, wrk with
@@ -60,6 +64,7 @@ Environment:
   ALLOWDNS_SERVE_ARGS more flags for `allowdns serve`, e.g. "--log-max-file-size 1MB"
 EOF
 }
+
 
 modes="direct haproxy allowdns allowdns-proxy"
 duration=10
@@ -101,7 +106,7 @@ require_positive_integers "$duration" "$connections" "$warmup" "$rounds"
 [[ "$middle_cpu" == 0 || "$middle_cpu" == 1 ]] || { echo "run.sh: --middle-cpu is 0 or 1, got '$middle_cpu'" >&2; exit 2; }
 require_niceness
 for mode in $modes; do
-  case "$mode" in direct|haproxy|allowdns|allowdns-proxy) ;; *) echo "run.sh: unknown mode: $mode" >&2; exit 2 ;; esac
+  case "$mode" in direct|haproxy|allowdns|allowdns-proxy|allowdns-limits) ;; *) echo "run.sh: unknown mode: $mode" >&2; exit 2 ;; esac
 done
 
 ((EUID == 0)) || { echo "run.sh: needs root (network namespaces, iptables)" >&2; exit 2; }
@@ -318,6 +323,17 @@ setup_allowdns() {
   redirect "$RELAY_PORT"
 }
 
+# The per-sandbox limits of every mode but allowdns-limits: off.
+readonly LIMITS_OFF="limits: {connections_per_second: 0, open_connections: 0, bandwidth_up: 0, bandwidth_down: 0, dns_qps: 0, names_per_domain_per_hour: 0}"
+# allowdns-limits: every connection limit on, far above the run: admitted and paid for, never
+# refused or paused (DNS limits off, as in the other modes: one query per round).
+readonly LIMITS_ON="limits: {connections_per_second: 10000000, open_connections: 1000000, bandwidth_up: 10000Gbit, bandwidth_down: 10000Gbit, dns_qps: 0, names_per_domain_per_hour: 0}"
+setup_allowdns-limits() {
+  ALLOWDNS_LIMITS="$LIMITS_ON" ALLOWDNS_LISTEN_ARGS="--relay-listen 0.0.0.0:$RELAY_PORT" start_allowdns || return 1
+  redirect "$RELAY_PORT"
+}
+teardown_allowdns-limits() { teardown_allowdns; }
+
 # The explicit proxy: no REDIRECT and no forwarding; the client asks the proxy by name.
 setup_allowdns-proxy() {
   ALLOWDNS_LISTEN_ARGS="--proxy-listen $HOST_CLIENT_IP:$PROXY_PORT" start_allowdns
@@ -332,10 +348,13 @@ start_allowdns() {
 @allow-private
 $SERVER_NAME
 EOF
+  # Limits off (0) unless the mode sets them: the defaults would refuse wrk's connection rate.
+  local limits="${ALLOWDNS_LIMITS:-$LIMITS_OFF}"
   cat >"$WORK/allowdns.yaml" <<EOF
 sandboxes:
   - cidr: $CLIENT_IP/32
     id: bench
+$limits
 EOF
   # shellcheck disable=SC2086  # JVM flags are a word list
   # The shipped launcher, as users run it; env and the launcher exec, so STARTED_PID is the JVM.
@@ -429,7 +448,7 @@ check_path() {
     log "allowdns-proxy: no route without the proxy; $SERVER_NAME through it: $size bytes"
     return 0
   fi
-  if [[ "$mode" == allowdns ]]; then
+  if [[ "$mode" == allowdns || "$mode" == allowdns-limits ]]; then
     # Before the sandbox has resolved the name, the relay must refuse the server's address.
     if size="$(http_get)"; then
       log "allowdns: a GET before resolving went through ($size bytes): the relay is not in the path"
@@ -752,6 +771,13 @@ other_load() {
   if [[ "$1" == direct || "$middle_cpu" != 0 ]]; then echo "n/a"; else echo "$2%"; fi
 }
 
+# Prints one line of the limiter's cost: figure $1, limits off $2, on $3, and the difference.
+limiter_cost() {
+  awk -v what="$1" -v off="$2" -v on="$3" 'BEGIN {
+    if (off !~ /^[0-9.]+$/ || on !~ /^[0-9.]+$/ || off == 0) { printf "- %s: %s off, %s on\n", what, off, on; exit }
+    printf "- %s: %s off, %s on (%+.3g, %+.1f%%)\n", what, off, on, on - off, (on - off) * 100 / off }'
+}
+
 # ---------------------------------------------------------------- report
 # Prints a row per round of every measured mode with a figure in array $1, each by function $2,
 # called with MODE ROUND and the figures' key.
@@ -911,6 +937,18 @@ report() {
   if [[ -n "${p50[allowdns]:-}" && -n "${p50[direct]:-}" ]]; then
     printf -- '- p50 added over direct routing <= 50 µs: %s\n' "$(awk -v a="${p50[allowdns]}" -v d="${p50[direct]}" \
       'BEGIN { x = a - d; print (a != "n/a" && d != "n/a" && x <= 50 ? "PASS" : "FAIL") " (+" x " µs: " a " vs " d ")" }')"
+  fi
+  if [[ -n "${rate[allowdns]:-}" && -n "${rate[allowdns-limits]:-}" ]]; then
+    echo
+    echo "The per-sandbox limiter's cost: allowdns-limits (every connection admitted by the budgets, every"
+    echo "read paid for; nothing refused or paused) against allowdns (limits off), medians of this run:"
+    echo
+    limiter_cost "middle-box CPU µs per connection" "$(med CPU_PER_CONN allowdns)" "$(med CPU_PER_CONN allowdns-limits)"
+    limiter_cost "new connections/s" "${rate[allowdns]}" "${rate[allowdns-limits]}"
+    limiter_cost "middle-box CPU s per GB" "$(med CPU_PER_GB allowdns)" "$(med CPU_PER_GB allowdns-limits)"
+    limiter_cost "client→server Gbit/s" "${up[allowdns]}" "${up[allowdns-limits]}"
+    limiter_cost "server→client Gbit/s" "${down[allowdns]}" "${down[allowdns-limits]}"
+    limiter_cost "p50 µs (keep-alive)" "${p50[allowdns]}" "${p50[allowdns-limits]}"
   fi
   local busiest=0
   for mode in "${measured[@]}"; do

@@ -6,6 +6,8 @@ import dev.allowdns.admin.EventHub;
 import dev.allowdns.admin.ReloadReport;
 import dev.allowdns.audit.RecordLog;
 import dev.allowdns.config.Config;
+import dev.allowdns.config.ConfigException;
+import dev.allowdns.limit.SandboxBudgets;
 import dev.allowdns.config.Mode;
 import dev.allowdns.dns.DnsServer;
 import dev.allowdns.fleet.Fleet;
@@ -70,6 +72,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private final Counter reloadsApplied;
   private final Counter reloadsFailed;
   private final Object reloading = new Object();
+  private final SandboxBudgets budgets;
+  private final ConfigReader configReader;
   private RecordLog queryLog;
   private RecordLog connectionLog;
   private Ledger ledger;
@@ -82,12 +86,26 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private AdminServer admin;
   private ZoneWatcher zoneWatcher;
 
-  private Allowdns(Config config, Fleet fleet, PolicySet policies, SandboxRegistry sandboxes) {
+  /** Re-reads the configuration a reload applies the {@code policies:} and {@code limits:} of. */
+  @FunctionalInterface
+  public interface ConfigReader {
+    /** The configuration of the server started without a config file: what it started with. */
+    static ConfigReader fixed(Config config) {
+      return () -> config;
+    }
+
+    /** @throws ConfigException listing every error of the file; the reload is then refused */
+    Config read() throws ConfigException;
+  }
+
+  private Allowdns(Config config, Fleet fleet, PolicySet policies, SandboxRegistry sandboxes, ConfigReader reader) {
     this.config = config;
     this.fleet = fleet;
     this.policies = new AtomicReference<>(policies);
     this.sandboxes = sandboxes;
+    this.configReader = reader;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    this.budgets = SandboxBudgets.create(fleet.limits(config.limits()), registry, Ticker.systemTicker());
     Gauge.builder("allowdns_policy_generation", this, a -> a.policies.get().generation())
         .description("Generation of the policy set in force")
         .register(registry);
@@ -131,13 +149,22 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
    */
   public static Allowdns start(Config config, Fleet fleet, PolicySet policies, Path tokenFile)
       throws InterruptedException {
+    return start(config, fleet, policies, tokenFile, ConfigReader.fixed(config));
+  }
+
+  /**
+   * Starts like {@link #start(Config, Fleet, PolicySet, Path)}; each reload re-reads the config
+   * with {@code reader} and applies its {@code policies:} and {@code limits:} with the zones.
+   */
+  public static Allowdns start(Config config, Fleet fleet, PolicySet policies, Path tokenFile, ConfigReader reader)
+      throws InterruptedException {
     SandboxRegistry sandboxes;
     try {
       sandboxes = SandboxRegistry.open(config.stateDir(), config.sandboxes(), PolicySet.DEFAULT_POLICY);
     } catch (IOException e) {
       throw new IllegalStateException(e.getMessage(), e);
     }
-    Allowdns allowdns = new Allowdns(config, fleet, policies, sandboxes);
+    Allowdns allowdns = new Allowdns(config, fleet, policies, sandboxes, reader);
     try {
       allowdns.startParts(tokenFile);
     } catch (RuntimeException | InterruptedException e) {
@@ -165,7 +192,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
     }
     dns =
         DnsServer.start(
-            config, policies.get(), sandboxes::current, registry, queryLog, ledger, fleet.secondary() || !config.rpz().isEmpty() ? fleet : null);
+            config, policies.get(), sandboxes::current, registry, queryLog, ledger, fleet.secondary() || !config.rpz().isEmpty() ? fleet : null, budgets);
     if (relaying) {
       ParentRoutes parents;
       try {
@@ -187,7 +214,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
               connectionLog,
               registry,
               parents,
-              owners);
+              owners,
+              budgets);
     }
     if (config.relayListen() != null) {
       relay = RelayServer.start(relayCore);
@@ -248,9 +276,15 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private ReloadReport reload(PolicySource source, boolean dryRun) {
     synchronized (reloading) {
       PolicySet before = policies.get();
+      Config reread;
+      try {
+        reread = configReader.read();
+      } catch (ConfigException e) {
+        return failed(dryRun, before, e.errors());
+      }
       PolicySet after;
       try {
-        after = source.load(before.generation() + 1);
+        after = (source == fleet ? fleet.withPolicies(reread.policies()) : source).load(before.generation() + 1);
       } catch (PolicyException e) {
         return failed(dryRun, before, e.errors());
       }
@@ -262,6 +296,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
       if (dryRun) {
         return new ReloadReport(false, true, before.generation(), after.serial(), List.of(), changes);
       }
+      fleet.usePolicies(reread.policies());
+      budgets.apply(fleet.limits(reread.limits())); // a secondary's: its zone's, when it carries them
       policies.set(after);
       dns.reload(after);
       if (ledger != null) {
@@ -271,10 +307,11 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
       }
       reloadsApplied.increment();
       log.info(
-          "reloaded policies: generation {}{}, {}",
+          "reloaded policies: generation {}{}, {}; limits {}",
           after.generation(),
           after.serial() == null ? "" : " (policy serial " + after.serial() + ")",
-          describe(changes));
+          describe(changes),
+          budgets.limits().global().describe());
       return new ReloadReport(true, false, after.generation(), after.serial(), List.of(), changes);
     }
   }
@@ -323,11 +360,17 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
     List<AdminServer.SandboxView> views = new ArrayList<>();
     for (Sandboxes.Entry e : sandboxes.fromConfig()) {
       Sandbox s = e.sandbox();
-      views.add(new AdminServer.SandboxView(e.cidr().toString(), s.id(), s.taskId(), s.user(), s.policy(), "config"));
+      views.add(
+          new AdminServer.SandboxView(
+              e.cidr().toString(), s.id(), s.taskId(), s.user(), s.policy(), "config",
+              budgets.limitsFor(s.policy()).asText(), budgets.use(s.id(), s.policy())));
     }
     for (SandboxRegistry.Registration r : sandboxes.registered()) {
       String policy = r.policy() == null ? PolicySet.DEFAULT_POLICY : r.policy();
-      views.add(new AdminServer.SandboxView(r.cidr(), r.id(), r.taskId(), r.user(), policy, "registered"));
+      views.add(
+          new AdminServer.SandboxView(
+              r.cidr(), r.id(), r.taskId(), r.user(), policy, "registered",
+              budgets.limitsFor(policy).asText(), budgets.use(r.id(), policy)));
     }
     return views;
   }

@@ -58,7 +58,7 @@ public record ConnectionRecord(
     Integer proxyStatus,
     Long packets,
     JsonLine process)
-    implements JsonLine {
+    implements JsonFields {
   public static final String TRANSPARENT = "transparent";
   public static final String PROXY = "proxy";
 
@@ -99,6 +99,12 @@ public record ConnectionRecord(
   @Override
   public void writeTo(JsonGenerator json) throws IOException {
     json.writeStartObject();
+    writeFields(json);
+    json.writeEndObject();
+  }
+
+  @Override
+  public void writeFields(JsonGenerator json) throws IOException {
     json.writeFieldName(TIMESTAMP);
     json.writeString(timestamp);
     json.writeFieldName(TASK_ID);
@@ -165,6 +171,5 @@ public record ConnectionRecord(
     } else {
       process.writeTo(json);
     }
-    json.writeEndObject();
   }
 }

@@ -38,7 +38,7 @@ public record QueryRecord(
     String reason,
     long policyGeneration,
     Long policySerial)
-    implements JsonLine {
+    implements JsonFields {
 
   // Field names encoded once: the writer thread spends its time on values, not on names.
   private static final SerializableString TIMESTAMP = new SerializedString("timestamp");
@@ -82,6 +82,12 @@ public record QueryRecord(
   @Override
   public void writeTo(JsonGenerator json) throws IOException {
     json.writeStartObject();
+    writeFields(json);
+    json.writeEndObject();
+  }
+
+  @Override
+  public void writeFields(JsonGenerator json) throws IOException {
     json.writeFieldName(TIMESTAMP);
     json.writeString(Timestamps.format(timestampMillis));
     asker.writeTo(json);
@@ -100,7 +106,6 @@ public record QueryRecord(
     } else {
       json.writeNumber(policySerial.longValue());
     }
-    json.writeEndObject();
   }
 
   /**

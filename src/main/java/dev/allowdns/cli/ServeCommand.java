@@ -132,7 +132,11 @@ final class ServeCommand implements Callable<Integer> {
     Config config = loaded.config();
     Allowdns allowdns;
     try {
-      allowdns = Allowdns.start(config, loaded.fleet(), loaded.policies(), adminTokenFile);
+      ConfigFile flags = flags();
+      // A reload re-reads the file: its policies: and limits: change with the zones.
+      allowdns =
+          Allowdns.start(
+              config, loaded.fleet(), loaded.policies(), adminTokenFile, () -> configOptions.config(flags, Config.RESOLV_CONF));
     } catch (IllegalStateException e) {
       err.println(e.getMessage());
       err.flush();

@@ -24,6 +24,7 @@ import java.util.function.Function;
  * @param udpSinkListen where the UDP sink reads what TPROXY hands it; {@code null} when it is off
  * @param udpSinkMaxFlows how many UDP flows the sink tracks at once
  * @param processIdentity which connections get the {@code process} of their sandbox-side socket
+ * @param limits every sandbox's budget, by policy
  */
 public record Config(
     List<HostPort> listen,
@@ -55,7 +56,8 @@ public record Config(
 
     HostPort udpSinkListen,
     long udpSinkMaxFlows,
-    ProcessIdentity processIdentity) {
+    ProcessIdentity processIdentity,
+    LimitsConfig limits) {
 
   /** Which records get the process that owns the sandbox-side socket. */
   public enum ProcessIdentity {
@@ -168,15 +170,20 @@ public record Config(
       errors.add("log_max_age: must be more than 0 (retention is never unlimited), got '" + said.logMaxAge() + "'");
     }
     Proxying proxying = v.proxying(said);
-    Map<String, List<String>> policies = said.policies() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(said.policies());
-    // A policy named with nothing after it (`policies: {strict: }`): an error, not a null list.
-    policies.entrySet().removeIf(e -> {
-      boolean empty = e.getKey() == null || e.getValue() == null || e.getValue().contains(null);
-      if (empty) {
-        errors.add("policies." + e.getKey() + ": needs a list of zone names");
-      }
-      return empty;
-    });
+    Map<String, List<String>> policies = new LinkedHashMap<>();
+    Map<String, Map<String, String>> policyLimits = new LinkedHashMap<>();
+    if (said.policies() != null) {
+      said.policies().forEach((name, entry) -> {
+        // A policy named with nothing after it (`policies: {strict: }`): an error, not a null list.
+        if (name == null || entry == null || entry.zones() == null || entry.zones().contains(null)) {
+          errors.add("policies." + name + ": needs a list of zone names");
+          return;
+        }
+        policies.put(name, entry.zones());
+        policyLimits.put(name, entry.limits());
+      });
+    }
+    LimitsConfig limits = LimitsConfig.resolve(said.limits(), policyLimits, errors);
     List<Sandboxes.Entry> sandboxes = v.sandboxes(said.sandboxes(), policies);
     FeedSource policySource =
         said.policySource() == null ? null : FeedSource.parse("policy_source", said.policySource(), errors);
@@ -224,7 +231,8 @@ public record Config(
 
         udpSink,
         udpSinkMaxFlows,
-        processIdentity);
+        processIdentity,
+        limits);
   }
 
   private static String orElse(String value, String fallback) {

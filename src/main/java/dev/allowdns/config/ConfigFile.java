@@ -1,5 +1,6 @@
 package dev.allowdns.config;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -45,14 +46,15 @@ public record ConfigFile(
     String upstreamProxy,
     String upstreamProxyAuthFile,
     List<String> noProxy,
-    Map<String, List<String>> policies,
+    Map<String, PolicyEntry> policies,
     List<SandboxEntry> sandboxes,
     FeedEntry policySource,
     List<FeedEntry> rpz,
 
     String udpSinkListen,
     Long udpSinkMaxFlows,
-    String processIdentity) {
+    String processIdentity,
+    Map<String, String> limits) {
 
   /** One {@code sandboxes:} item of the YAML file. */
   public record SandboxEntry(
@@ -60,6 +62,54 @@ public record ConfigFile(
     /** An entry of a sandbox the host cannot look into. */
     public SandboxEntry(String cidr, String id, String taskId, String user, String policy) {
       this(cidr, id, taskId, user, policy, null, null);
+    }
+  }
+
+  /**
+   * One {@code policies:} item: its zone names (the list form {@code strict: [npm]}), or the map
+   * form {@code strict: {zones: [npm], limits: {dns_qps: 20}}}.
+   */
+  public record PolicyEntry(List<String> zones, Map<String, String> limits) {
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    static PolicyEntry from(Object said) {
+      if (said instanceof Map<?, ?> map) {
+        for (Object key : map.keySet()) {
+          if (!"zones".equals(key) && !"limits".equals(key)) {
+            throw new IllegalArgumentException("unknown key '" + key + "' of a policy (known: zones, limits)");
+          }
+        }
+        Map<String, String> limits = null;
+        if (map.get("limits") instanceof Map<?, ?> said2) {
+          limits = new java.util.LinkedHashMap<>();
+          for (Map.Entry<?, ?> e : said2.entrySet()) {
+            limits.put(String.valueOf(e.getKey()), e.getValue() == null ? null : String.valueOf(e.getValue()));
+          }
+        } else if (map.get("limits") != null) {
+          throw new IllegalArgumentException("a policy's limits must be a map of key: value, got " + map.get("limits"));
+        }
+        return new PolicyEntry(zoneNames(map.get("zones")), limits);
+      }
+      return new PolicyEntry(zoneNames(said), null);
+    }
+
+    private static List<String> zoneNames(Object said) {
+      if (said == null) {
+        return null;
+      }
+      List<?> list = said instanceof List<?> l ? l : List.of(said);
+      List<String> names = new java.util.ArrayList<>();
+      for (Object item : list) {
+        if (item instanceof Map || item instanceof List) {
+          throw new IllegalArgumentException("expected zone names, got " + item);
+        }
+        names.add(item == null ? null : String.valueOf(item));
+      }
+      return names;
+    }
+
+    /** The list form: zones only, the global limits. */
+    public static PolicyEntry of(List<String> zones) {
+      return new PolicyEntry(zones, null);
     }
   }
 
@@ -78,7 +128,7 @@ public record ConfigFile(
             .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY);
   }
 
-  /** The keys a flag map may hold ({@link #of}); {@code policies} and {@code sandboxes} are file-only. */
+  /** The keys a flag map may hold ({@link #of}); {@code policies}, {@code sandboxes} and {@code limits} are file-only. */
   private static final Set<String> FLAG_KEYS =
       Set.of(
           "listen", "upstreams", "zones", "relay_listen", "admin_listen", "log_dir", "state_dir",
@@ -92,7 +142,7 @@ public record ConfigFile(
   public static final ConfigFile EMPTY =
       new ConfigFile(
           null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
 
   /**
    * Reads a YAML config file.
@@ -189,7 +239,8 @@ public record ConfigFile(
         null,
         value(values, "udp_sink_listen", String.class),
         value(values, "udp_sink_max_flows", Long.class),
-        value(values, "process_identity", String.class));
+        value(values, "process_identity", String.class),
+        null);
   }
 
   private static <T> T value(Map<String, ?> values, String key, Class<T> type) {
@@ -253,7 +304,8 @@ public record ConfigFile(
         either(flags.rpz, rpz),
         either(flags.udpSinkListen, udpSinkListen),
         either(flags.udpSinkMaxFlows, udpSinkMaxFlows),
-        either(flags.processIdentity, processIdentity));
+        either(flags.processIdentity, processIdentity),
+        either(flags.limits, limits));
   }
 
   /** Returns the file's feed with each part the flags say replaced. */

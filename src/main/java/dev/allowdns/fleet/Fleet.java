@@ -2,6 +2,7 @@ package dev.allowdns.fleet;
 
 import dev.allowdns.config.Config;
 import dev.allowdns.config.FeedSource;
+import dev.allowdns.config.LimitsConfig;
 import dev.allowdns.dns.NotifyHandler;
 import dev.allowdns.policy.DenyList;
 import dev.allowdns.policy.PolicyException;
@@ -50,11 +51,14 @@ public final class Fleet implements PolicySource, NotifyHandler, AutoCloseable {
   private ScheduledExecutorService timer;
   private volatile Applier applier;
   private volatile FleetMetrics metrics;
+  /** The config file's {@code policies:} in force; a reload that re-reads the file replaces them. */
+  private volatile Map<String, List<String>> filePolicies;
 
   private Fleet(Config config, Feed policy, List<Feed> feeds) {
     this.config = config;
     this.policy = policy;
     this.feeds = feeds;
+    this.filePolicies = config.policies();
   }
 
   /**
@@ -74,6 +78,23 @@ public final class Fleet implements PolicySource, NotifyHandler, AutoCloseable {
       feeds.add(Feed.open(Feed.Kind.RPZ, rpz, config.stateDir()));
     }
     return new Fleet(config, policy, List.copyOf(feeds));
+  }
+
+  /**
+   * Returns the limits in force: a secondary's come from its policy zone when the zone carries
+   * them, otherwise (and for a zones directory) {@code fromConfig}, the config file's.
+   */
+  public LimitsConfig limits(LimitsConfig fromConfig) {
+    ZoneCopy copy = policy == null ? null : policy.copy();
+    if (copy == null) {
+      return fromConfig;
+    }
+    try {
+      LimitsConfig carried = PolicyZone.decode(copy.origin(), copy.records()).limits();
+      return carried == null ? fromConfig : carried;
+    } catch (IllegalArgumentException e) {
+      return fromConfig; // a copy that does not decode is never in force: load() refused it
+    }
   }
 
   /** Returns whether the policy comes from a primary rather than a zones directory. */
@@ -114,8 +135,27 @@ public final class Fleet implements PolicySource, NotifyHandler, AutoCloseable {
     return load(generation, null, null);
   }
 
+  /**
+   * Returns the source of a reload that re-read the config file: a zones directory's policies
+   * are {@code policies} (a secondary's come from its zone, whatever the file says). Applying
+   * its set must be followed by {@link #usePolicies}.
+   */
+  public PolicySource withPolicies(Map<String, List<String>> policies) {
+    return generation -> load(generation, null, null, policies);
+  }
+
+  /** Makes {@code policies} those of every later load (the reload that read them was applied). */
+  public void usePolicies(Map<String, List<String>> policies) {
+    this.filePolicies = Map.copyOf(policies);
+  }
+
   /** Builds the policy set from the copies in force, with {@code candidate} in place of {@code feed}'s. */
   private PolicySet load(long generation, Feed feed, ZoneCopy candidate) throws PolicyException {
+    return load(generation, feed, candidate, filePolicies);
+  }
+
+  private PolicySet load(long generation, Feed feed, ZoneCopy candidate, Map<String, List<String>> policies)
+      throws PolicyException {
     List<DenyList> denyLists = new ArrayList<>();
     for (Feed rpz : feeds) {
       ZoneCopy copy = rpz == feed && candidate != null ? candidate : rpz.copy();
@@ -125,7 +165,7 @@ public final class Fleet implements PolicySource, NotifyHandler, AutoCloseable {
       }
     }
     if (policy == null) {
-      return PolicySet.load(config.zones(), config.policies(), generation, denyLists);
+      return PolicySet.load(config.zones(), policies, generation, denyLists);
     }
     ZoneCopy copy = policy == feed && candidate != null ? candidate : policy.copy();
     requireCopyOf(copy);

@@ -4,6 +4,8 @@ import dev.allowdns.config.ParentProxy;
 import dev.allowdns.parent.ParentAddress;
 import dev.allowdns.parent.ParentConnect;
 import dev.allowdns.relay.RelayCore;
+import dev.allowdns.limit.Direction;
+import dev.allowdns.relay.Throttle;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -101,7 +103,7 @@ final class Forwarder {
 
   void clientWritabilityChanged(ChannelHandlerContext client) {
     if (current != null && current.channel.isActive()) {
-      current.channel.config().setAutoRead(client.channel().isWritable());
+      current.channel.config().setAutoRead(client.channel().isWritable() && !current.shaped());
     }
   }
 
@@ -158,6 +160,8 @@ final class Forwarder {
     private boolean responseKeepAlive = true;
     /** A request was sent whose answer has not ended yet. */
     private boolean awaitingAnswer;
+    /** Shapes the answers to the sandbox's download budget, or {@code null}. */
+    private AnswerPacer pacer;
 
     Upstream(ChannelHandlerContext client, Exchange exchange, boolean clientKeepAlive) {
       this.client = client;
@@ -195,6 +199,11 @@ final class Forwarder {
                   new io.netty.channel.ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                      Throttle down = core.throttle(ch, client.channel(), exchange.sandbox, Direction.DOWN);
+                      if (down != null) {
+                        pacer = new AnswerPacer(down, ch, client.channel());
+                        ch.pipeline().addLast(pacer);
+                      }
                       ch.pipeline()
                           .addLast(new HttpClientCodec(ProxyServer.MAX_REQUEST_LINE, ParentConnect.MAX_HEAD_BYTES, 8192))
                           .addLast(Upstream.this);
@@ -216,6 +225,10 @@ final class Forwarder {
                 }
                 channel.flush();
               });
+    }
+
+    boolean shaped() {
+      return pacer != null && pacer.paused();
     }
 
     void send(HttpObject message) {

@@ -185,6 +185,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
             ctx.writeAndFlush(Answers.tunnelUp());
             ctx.pipeline().remove(ProxyServer.CODEC);
             ctx.pipeline().remove(ByteTally.class);
+            if (ctx.pipeline().get(ClientPacer.class) != null) {
+              ctx.pipeline().remove(ClientPacer.class); // the tunnel's pump shapes from here
+            }
             ctx.pipeline().remove(ProxyHandler.this);
           }
 

@@ -2,6 +2,7 @@ package dev.allowdns.proxy;
 
 import dev.allowdns.config.HostPort;
 import dev.allowdns.dns.NameLookup;
+import dev.allowdns.relay.LimitGate;
 import dev.allowdns.relay.Listener;
 import dev.allowdns.relay.RelayCore;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -37,6 +38,8 @@ public final class ProxyServer implements AutoCloseable {
             listen,
             pipeline ->
                 pipeline
+                    .addLast(LimitGate.answering(core, refusal -> Answers.refusal(429, refusal.reason(), refusal.text())))
+                    .addLast(new ClientPacer(core))
                     .addLast(new ByteTally())
                     .addLast(CODEC, new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEAD_BYTES, 8192))
                     .addLast(new ProxyHandler(core, lookup))));

@@ -1,5 +1,6 @@
 package dev.allowdns.relay;
 
+import dev.allowdns.limit.Direction;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -8,19 +9,23 @@ import io.netty.channel.socket.SocketChannel;
 
 /**
  * Pumps bytes from the destination to the sandbox ({@link Pump}: backpressure, half-close passed
- * on), and closes the sandbox side when the destination goes away.
+ * on, shaped to the sandbox's {@code bandwidth_down}), and closes the sandbox side when the
+ * destination goes away.
  */
 final class BackendHandler extends ChannelInboundHandlerAdapter {
+  private final RelayCore core;
   private final Connection connection;
   private Pump toSandbox;
 
-  BackendHandler(Connection connection) {
+  BackendHandler(RelayCore core, Connection connection) {
+    this.core = core;
     this.connection = connection;
   }
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
-    toSandbox = new Pump((SocketChannel) ctx.channel(), (SocketChannel) connection.frontend);
+    Throttle down = core.throttle(ctx.channel(), connection.frontend, connection.sandbox, Direction.DOWN);
+    toSandbox = new Pump((SocketChannel) ctx.channel(), (SocketChannel) connection.frontend, down);
   }
 
   @Override

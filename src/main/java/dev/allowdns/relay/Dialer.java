@@ -65,7 +65,7 @@ final class Dialer {
     }
     // One loop for both sides: no locking, no handoff.
     ChannelFuture connecting =
-        core.destinations.connect(ctx.channel().eventLoop(), destination, new BackendHandler(connection));
+        core.destinations.connect(ctx.channel().eventLoop(), destination, new BackendHandler(core, connection));
     attach(connecting);
     connecting.addListener(
         (ChannelFutureListener)
@@ -109,7 +109,7 @@ final class Dialer {
                                   ? new ChannelHandler[] {
                                     new HttpClientCodec(8192, ParentConnect.MAX_HEAD_BYTES, 8192),
                                     new AbsoluteForm.FromParent(connection, status -> refusedByParent(status)),
-                                    new BackendHandler(connection)
+                                    new BackendHandler(core, connection)
                                   }
                                   : new ChannelHandler[] {
                                     new ParentConnect(
@@ -123,7 +123,7 @@ final class Dialer {
                                             refusedByParent(outcome.status(), outcome.reason());
                                           }
                                         }),
-                                    new BackendHandler(connection)
+                                    new BackendHandler(core, connection)
                                   };
                           ChannelFuture connecting =
                               core.destinations.connect(ctx.channel().eventLoop(), address, handlers);

@@ -3,6 +3,7 @@ package dev.allowdns.relay;
 import dev.allowdns.audit.ConnectionRecord;
 import dev.allowdns.identity.ProcessOwner;
 import dev.allowdns.identity.SocketOwners;
+import dev.allowdns.limit.Direction;
 import dev.allowdns.policy.Policy;
 import dev.allowdns.policy.PolicySet;
 import dev.allowdns.sandbox.Sandbox;
@@ -286,7 +287,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void startPumping(ChannelHandlerContext ctx) {
-    Pump pump = new Pump((SocketChannel) ctx.channel(), (SocketChannel) connection.backend);
+    Throttle up = core.throttle(ctx.channel(), ctx.channel(), connection.sandbox, Direction.UP);
+    Pump pump = new Pump((SocketChannel) ctx.channel(), (SocketChannel) connection.backend, up);
     toDestination = pump;
     while (!pending.isEmpty()) {
       pump.forward(pending.poll());

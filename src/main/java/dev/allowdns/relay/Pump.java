@@ -1,5 +1,7 @@
 package dev.allowdns.relay;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -8,6 +10,7 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.unix.Socket;
 import java.io.IOException;
+import java.util.ArrayDeque;
 
 /**
  * One direction of a relayed connection: writes what {@code source} reads to {@code sink}, and
@@ -26,6 +29,13 @@ import java.io.IOException;
  * empty marker written after it completes. A flush that completes at once costs no listener and
  * no future. Write failures reach the sink's pipeline ({@code exceptionCaught}), which closes it.
  *
+ * <p>Shaping ({@link Throttle}, when the sandbox's bandwidth is limited in this direction): what
+ * was read is forwarded as usual, and the source stops reading while the budget is in debt, the
+ * same way it stops for a pending write; it reads on when both are over. Once the source's peer
+ * has half-closed, Netty reads on to the end of the stream whatever auto-read says: what arrives
+ * during a pause is then held (at most what the kernel had buffered) and forwarded, paying as it
+ * goes, when the pause ends; the end of the stream is passed on after it.
+ *
  * <p>Confined to the connection's event loop, like {@link Connection}.
  */
 final class Pump implements ChannelFutureListener, Runnable {
@@ -37,10 +47,22 @@ final class Pump implements ChannelFutureListener, Runnable {
   private boolean ended;
   private boolean endPassed;
   private boolean sourceClosed;
+  /** The source's bandwidth, or {@code null} when it is not shaped. */
+  private final Throttle throttle;
+  /** Read during a pause (the peer half-closed), to forward when it ends; null until needed. */
+  private ArrayDeque<Object> held;
 
   Pump(SocketChannel source, SocketChannel sink) {
+    this(source, sink, null);
+  }
+
+  Pump(SocketChannel source, SocketChannel sink, Throttle throttle) {
     this.source = source;
     this.sink = sink;
+    this.throttle = throttle;
+    if (throttle != null) {
+      throttle.onResume(this::pauseEnded);
+    }
   }
 
   /**
@@ -48,6 +70,19 @@ final class Pump implements ChannelFutureListener, Runnable {
    * what is held passes the sink's high-water mark (a long burst of large reads).
    */
   void forward(Object data) {
+    if (throttle != null) {
+      if (throttle.paused() || isHolding()) {
+        hold(data);
+        return;
+      }
+      if (throttle.charge(payloadBytes(data))) {
+        source.config().setAutoRead(false); // until pauseEnded()
+      }
+    }
+    write(data);
+  }
+
+  private void write(Object data) {
     sink.write(data, sink.voidPromise());
     unflushed = true;
     if (!sink.isWritable()) {
@@ -70,11 +105,11 @@ final class Pump implements ChannelFutureListener, Runnable {
   @Override
   public void run() {
     flushScheduled = false;
-    if (ended && pendingWrites == 0 && unflushed && canShutDownSink()) {
+    if (ended && pendingWrites == 0 && unflushed && !isHolding() && canShutDownSink()) {
       cork(); // the FIN joins the last data: shutdown pushes the corked segment out with it
     }
     flush();
-    if (pendingWrites == 0) {
+    if (pendingWrites == 0 && !isHolding()) {
       afterWritten();
     }
   }
@@ -97,12 +132,15 @@ final class Pump implements ChannelFutureListener, Runnable {
     sink.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(this);
   }
 
-  /** Lets the source read on its own, unless a write is pending or the stream has ended. */
+  /**
+   * Lets the source read on its own, unless a write is pending, the budget is in debt or the
+   * stream has ended.
+   */
   void start() {
     if (unflushed) {
       run();
     }
-    if (pendingWrites == 0 && !ended && !sourceClosed) {
+    if (pendingWrites == 0 && !ended && !sourceClosed && !shaped() && !isHolding()) {
       source.config().setAutoRead(true);
     }
   }
@@ -114,10 +152,10 @@ final class Pump implements ChannelFutureListener, Runnable {
       source.close();
       return;
     }
-    if (pendingWrites > 0) {
-      return;
+    if (pendingWrites > 0 || isHolding()) {
+      return; // what is held goes first, when the pause ends
     }
-    if (!ended && !sourceClosed) {
+    if (!ended && !sourceClosed && !shaped()) {
       source.config().setAutoRead(true);
     }
     afterWritten();
@@ -132,6 +170,43 @@ final class Pump implements ChannelFutureListener, Runnable {
     }
   }
 
+  /** Returns the bytes of raw data, or of a decoded HTTP message's body (its head is small). */
+  private static int payloadBytes(Object data) {
+    return data instanceof ByteBuf b ? b.readableBytes() : data instanceof ByteBufHolder h ? h.content().readableBytes() : 0;
+  }
+
+  private boolean shaped() {
+    return throttle != null && throttle.paused();
+  }
+
+  private boolean isHolding() {
+    return held != null && !held.isEmpty();
+  }
+
+  private void hold(Object data) {
+    if (held == null) {
+      held = new ArrayDeque<>();
+    }
+    held.add(data);
+  }
+
+  /** Forwards what was held, paying for each, until the budget pauses again; then reads on. */
+  private void pauseEnded() {
+    while (isHolding() && !shaped()) {
+      Object data = held.poll();
+      throttle.charge(payloadBytes(data));
+      write(data);
+    }
+    flush(); // outside a read burst: nothing else would
+    if (isHolding() || shaped() || pendingWrites > 0) {
+      return; // the next pause's end, or the last write's completion, goes on from here
+    }
+    if (!ended && !sourceClosed) {
+      source.config().setAutoRead(true);
+    }
+    afterWritten();
+  }
+
   /**
    * Passes "no more data" on to the sink once what was written to it is flushed. The source's
    * input is over, so it need not read again: without half-closure Netty skips the extra read it
@@ -140,7 +215,7 @@ final class Pump implements ChannelFutureListener, Runnable {
   void end() {
     source.config().setAllowHalfClosure(false);
     ended = true;
-    if (!flushScheduled) {
+    if (!flushScheduled && !isHolding()) {
       run(); // data not flushed yet (a tunnel's first bytes) goes out with the FIN
     }
   }
@@ -148,7 +223,7 @@ final class Pump implements ChannelFutureListener, Runnable {
   /** Closes the sink once what was written to it is flushed: the source is gone. */
   void sourceClosed() {
     sourceClosed = true;
-    if (!flushScheduled) {
+    if (!flushScheduled && !isHolding()) {
       run();
     }
   }

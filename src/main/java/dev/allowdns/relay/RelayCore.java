@@ -1,11 +1,18 @@
 package dev.allowdns.relay;
 
 import dev.allowdns.audit.ConnectionRecord;
+import dev.allowdns.audit.LimitSummary;
 import dev.allowdns.audit.RecordLog;
+import dev.allowdns.config.Limits;
+import dev.allowdns.limit.ConnectionPermit;
+import dev.allowdns.limit.Direction;
+import dev.allowdns.limit.RefusalSummaries;
+import dev.allowdns.limit.SandboxBudgets;
 import dev.allowdns.identity.SocketOwners;
 import dev.allowdns.ledger.Ledger;
 import dev.allowdns.parent.ParentRoutes;
 import dev.allowdns.policy.PolicySet;
+import dev.allowdns.sandbox.Sandbox;
 import dev.allowdns.sandbox.Sandboxes;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.Channel;
@@ -35,6 +42,10 @@ public final class RelayCore {
   final ParentRoutes parents;
   /** Finds the process behind a sandbox's socket, where the host can see it. */
   final SocketOwners owners;
+  /** The sandboxes' connection and bandwidth limits. */
+  final SandboxBudgets budgets;
+  /** Connections refused by a limit, summarised into the connection log. */
+  final RefusalSummaries<ConnectionRecord> limitRefusals;
   private final ChannelGroup open = new DefaultChannelGroup("relay-connections", GlobalEventExecutor.INSTANCE);
 
   private RelayCore(
@@ -45,7 +56,9 @@ public final class RelayCore {
       RelayMetrics metrics,
       FrontendHandler.RecordSink records,
       ParentRoutes parents,
-      SocketOwners owners) {
+      SocketOwners owners,
+      SandboxBudgets budgets,
+      RecordLog connectionLog) {
     this.settings = settings;
     this.sandboxes = sandboxes;
     this.policies = policies;
@@ -55,8 +68,16 @@ public final class RelayCore {
     this.records = records;
     this.parents = parents;
     this.owners = owners;
+    this.budgets = budgets;
+    this.limitRefusals =
+        RefusalSummaries.start(
+            "relay", s -> connectionLog.write(new LimitSummary(s.first(), s.count(), s.limit().key())));
   }
 
+  /**
+   * Returns the core the relay and the explicit proxy share; {@code budgets} admit connections
+   * and shape their bytes.
+   */
   public static RelayCore create(
       RelayServer.Settings settings,
       Supplier<Sandboxes> sandboxes,
@@ -65,9 +86,11 @@ public final class RelayCore {
       RecordLog connectionLog,
       MeterRegistry registry,
       ParentRoutes parents,
-      SocketOwners owners) {
+      SocketOwners owners,
+      SandboxBudgets budgets) {
     return new RelayCore(
-        settings, sandboxes, policies, ledger, new RelayMetrics(registry), connectionLog::write, parents, owners);
+        settings, sandboxes, policies, ledger, new RelayMetrics(registry), connectionLog::write, parents, owners,
+        budgets, connectionLog);
   }
 
   /**
@@ -133,6 +156,8 @@ public final class RelayCore {
     open.close().awaitUninterruptibly();
     // A record is written when both sides have closed: wait for the last ones.
     awaitNoOpenConnections(Duration.ofSeconds(5));
+    limitRefusals.close(); // the last seconds' summaries
+
   }
 
   private void awaitNoOpenConnections(Duration limit) {
@@ -145,6 +170,24 @@ public final class RelayCore {
         return;
       }
     }
+  }
+
+  /**
+   * Returns a throttle of {@code reading}'s reads by {@code sandbox}'s bandwidth in {@code
+   * direction}, paid through the permit of its connection's sandbox side {@code sandboxSide}
+   * ({@link LimitGate#PERMIT}); or {@code null} when nothing limits it: no permit (the sandbox is
+   * unknown, or loopback) or that bandwidth is {@code 0}.
+   */
+  public Throttle throttle(Channel reading, Channel sandboxSide, Sandbox sandbox, Direction direction) {
+    ConnectionPermit permit = sandboxSide.attr(LimitGate.PERMIT).get();
+    if (sandbox == null || permit == null || permit == ConnectionPermit.UNLIMITED) {
+      return null;
+    }
+    Limits limits = budgets.limitsFor(sandbox.policy());
+    if ((direction == Direction.UP ? limits.bandwidthUp() : limits.bandwidthDown()) == 0) {
+      return null; // no cost per read; a reload that sets a bandwidth shapes connections opened after it
+    }
+    return new Throttle(reading, bytes -> permit.shape(direction, bytes));
   }
 
   FrontendHandler newFrontend() {

@@ -43,7 +43,11 @@ public final class RelayServer implements AutoCloseable {
             core,
             "relay",
             core.settings.listen(),
-            pipeline -> pipeline.addLast("tls-name-peek", new TlsNamePeek()).addLast(core.newFrontend()));
+            pipeline ->
+                pipeline
+                    .addLast("limit-gate", LimitGate.resetting(core))
+                    .addLast("tls-name-peek", new TlsNamePeek())
+                    .addLast(core.newFrontend()));
     return new RelayServer(listener, core);
   }
 

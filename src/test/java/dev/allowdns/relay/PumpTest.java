@@ -29,6 +29,7 @@ import java.net.Socket;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,6 +44,32 @@ class PumpTest {
   private Channel listener;
   private ServerSocket destination;
   private final CompletableFuture<SocketChannel[]> relayed = new CompletableFuture<>();
+  /** The sandbox side's upload budget for the connections accepted next, or null: unshaped. */
+  private volatile RealTimeBudget upload;
+
+  /** A budget that starts empty and earns {@code bytesPerSecond}, on the real clock. */
+  private static final class RealTimeBudget implements ByteBudget {
+    private final double bytesPerNano;
+    private final long start = System.nanoTime();
+    private long charged;
+    /** How many charges asked for a pause. */
+    final AtomicLong pauses = new AtomicLong();
+
+    RealTimeBudget(long bytesPerSecond) {
+      this.bytesPerNano = bytesPerSecond / 1e9;
+    }
+
+    @Override
+    public synchronized long charge(long bytes) {
+      charged += bytes;
+      long earned = (long) ((System.nanoTime() - start) * bytesPerNano);
+      if (charged <= earned) {
+        return 0;
+      }
+      pauses.incrementAndGet();
+      return (long) ((charged - earned) / bytesPerNano);
+    }
+  }
 
   /** Pumps one direction, as FrontendHandler and BackendHandler do once connected. */
   private static final class Side extends ChannelInboundHandlerAdapter {
@@ -98,7 +125,8 @@ class PumpTest {
                     back.connect(destination.getLocalSocketAddress())
                         .addListener(
                             connected -> {
-                              fromSandbox.out = new Pump(front, back);
+                              fromSandbox.out =
+                                  new Pump(front, back, upload == null ? null : new Throttle(front, upload));
                               fromDestination.out = new Pump(back, front);
                               fromSandbox.out.start();
                               relayed.complete(new SocketChannel[] {front, back});
@@ -183,15 +211,7 @@ class PumpTest {
     try (Socket client = sandbox(); Socket server = destination.accept()) {
       server.setSoTimeout(5000);
       SocketChannel front = relayed.get(5, TimeUnit.SECONDS)[0];
-      Thread writer = new Thread(() -> {
-        try {
-          client.getOutputStream().write(up);
-          client.shutdownOutput();
-        } catch (IOException e) {
-          // the assertions below report what arrived
-        }
-      });
-      writer.start();
+      Thread writer = writeAndHalfClose(client, up);
       // The destination reads nothing yet: once the kernel's buffers are full a write stays
       // pending, and the sandbox side must stop reading.
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -204,5 +224,51 @@ class PumpTest {
       assertEquals(up.length, got.length);
       assertTrue(Arrays.equals(up, got), "destination got every byte in order");
     }
+  }
+
+  @Test
+  void shapedSandbox_everyByteArrivesInOrder_noFasterThanItsBudget() throws Exception {
+    upload = new RealTimeBudget(8_000_000);
+    byte[] up = payload(4_000_000, 6);
+    try (Socket client = sandbox(); Socket server = destination.accept()) {
+      server.setSoTimeout(5000);
+      long start = System.nanoTime();
+      Thread writer = writeAndHalfClose(client, up);
+      byte[] got = readToEnd(server.getInputStream());
+      long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      writer.join(5000);
+      assertTrue(Arrays.equals(up, got), "destination got every byte in order: " + got.length);
+      // 4 MB at 8 MB/s from an empty budget: half a second; the last read's debt is not waited for.
+      assertTrue(elapsedMillis >= 450, "shaped to the budget, took " + elapsedMillis + " ms");
+      assertTrue(upload.pauses.get() > 0, "reading paused");
+    }
+  }
+
+  @Test
+  void shapedSandbox_andASlowDestination_bothPausesEnd_andEveryByteArrives() throws Exception {
+    upload = new RealTimeBudget(40_000_000);
+    byte[] up = payload(20_000_000, 7);
+    try (Socket client = sandbox(); Socket server = destination.accept()) {
+      server.setSoTimeout(5000);
+      Thread writer = writeAndHalfClose(client, up);
+      Thread.sleep(300); // the destination reads nothing yet: writes stay pending while shaped
+      byte[] got = readToEnd(server.getInputStream());
+      writer.join(5000);
+      assertEquals(up.length, got.length);
+      assertTrue(Arrays.equals(up, got), "destination got every byte in order");
+    }
+  }
+
+  private static Thread writeAndHalfClose(Socket client, byte[] data) {
+    Thread writer = new Thread(() -> {
+      try {
+        client.getOutputStream().write(data);
+        client.shutdownOutput();
+      } catch (IOException e) {
+        // the assertions report what arrived
+      }
+    });
+    writer.start();
+    return writer;
   }
 }

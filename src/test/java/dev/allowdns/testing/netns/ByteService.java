@@ -61,6 +61,11 @@ public final class ByteService {
     return install(dir, "udp_client.py");
   }
 
+  /** Copies the relay-limits clients ({@code limits_client.py}) into {@code dir}; returns its path. */
+  public static Path installLimitsClient(Path dir) {
+    return install(dir, "limits_client.py");
+  }
+
   /** Returns every event the server printed so far. */
   public List<JsonNode> events() {
     return server.stdoutLines().stream().map(ByteService::parse).toList();
