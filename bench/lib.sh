@@ -12,7 +12,10 @@ CLK_TCK="$(getconf CLK_TCK)"
 readonly CLK_TCK
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly REPO_DIR
-readonly ALLOWDNS_JAR="$REPO_DIR/target/allowdns.jar"
+# ALLOWDNS_JAR in the environment benches another build (e.g. a copy of main's, for a before/after).
+readonly ALLOWDNS_JAR="${ALLOWDNS_JAR:-$REPO_DIR/target/allowdns.jar}"
+# The shipped launcher: benches run allowdns the way users do (its JVM flags, its heap).
+readonly ALLOWDNS_LAUNCHER="$REPO_DIR/bin/allowdns"
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 

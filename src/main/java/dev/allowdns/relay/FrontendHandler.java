@@ -150,7 +150,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     peekTimer =
         ctx.executor()
             .schedule(() -> peekTimedOut(ctx), core.settings.peekTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    ctx.read();
+    // Reads on its own from now on (paused past MAX_PENDING_BYTES, and by the pump's
+    // backpressure): one epoll_ctl, where a read() per burst costs two (EPOLLIN set, cleared).
+    ctx.channel().config().setAutoRead(true);
   }
 
   private static boolean isRelayItself(InetSocketAddress destination, InetSocketAddress local) {
@@ -329,8 +331,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    if (toDestination == null && pendingBytes < MAX_PENDING_BYTES && ctx.channel().isActive()) {
-      ctx.read(); // still peeking or connecting: keep listening, up to a bound
+    if (toDestination != null) {
+      toDestination.readBurstEnded();
+    } else if (pendingBytes >= MAX_PENDING_BYTES) {
+      ctx.channel().config().setAutoRead(false); // still peeking or connecting: hold a bound
     }
   }
 
