@@ -3,15 +3,24 @@
 
 # The limits the flood is measured under, when this build takes a `limits:` key (DESIGN.md,
 # "Limits"): well above what the well-behaved sandbox does (100 qps, a few connections a second),
-# far below the flood.
-write_limits_config() {
-  cat "$WORK/sandboxes.yaml" >"$WORK/limits.yaml"
-  cat >>"$WORK/limits.yaml" <<EOF
+# far below the flood. unlimited.yaml sets every key to 0 (unlimited), so that the rounds without
+# limits have none even where a build has defaults.
+write_limits_configs() {
+  cat "$WORK/sandboxes.yaml" - >"$WORK/limits.yaml" <<EOF
 limits:
   dns_qps: 1000
   names_per_domain_per_hour: 5000
   connections_per_second: 50
   open_connections: 256
+EOF
+  cat "$WORK/sandboxes.yaml" - >"$WORK/unlimited.yaml" <<EOF
+limits:
+  dns_qps: 0
+  names_per_domain_per_hour: 0
+  connections_per_second: 0
+  open_connections: 0
+  bandwidth_up: 0
+  bandwidth_down: 0
 EOF
 }
 
@@ -47,10 +56,10 @@ flood_round() {
     awk -v n=$((FLOOD_SECONDS * 40000)) 'BEGIN { for (i = 0; i < n; i++) printf "f%08d.flood.bench.test A\n", i }' \
       >"$WORK/flood-names.txt"
     niceness=10 start_in_ns "flood-$round-dnsperf" "$NS_FLOOD" 1 timeout $((FLOOD_SECONDS + 20)) dnsperf -s "$HOST_FLOOD_IP" \
-      -p 53 -d "$WORK/flood-names.txt" -n 1 -l $((FLOOD_SECONDS + 4)) -c 4 -q 1000 -t 2
+      -p 53 -d "$WORK/flood-names.txt" -n 1 -l $((FLOOD_SECONDS + 2)) -c 4 -q 1000 -t 2
     flood_dns=$STARTED_PID
     niceness=10 start_in_ns "flood-$round-wrk" "$NS_FLOOD" 1 timeout $((FLOOD_SECONDS + 20)) wrk -t1 -c64 \
-      -d"$((FLOOD_SECONDS + 4))s" --timeout 2s -H "Host: srv.bench.test" -H 'Connection: close' "http://$NET_IP/"
+      -d"$((FLOOD_SECONDS + 2))s" --timeout 2s -H "Host: srv.bench.test" -H 'Connection: close' "http://$NET_IP/"
     flood_wrk=$STARTED_PID
     sleep 2
   fi
@@ -68,7 +77,7 @@ flood_round() {
   if [[ "$flooding" == true ]]; then
     wait_for_exit "$flood_dns" 30 || stop "$flood_dns"
     wait_for_exit "$flood_wrk" 30 || stop "$flood_wrk"
-    f_qps="$(field 'Queries per second' 4 "$WORK/flood-$round-dnsperf.log")"
+    f_qps="$(field 'Queries per second' 4 "$WORK/flood-$round-dnsperf.log" | awk '{ printf "%.0f", $1 }')"
     f_refused="$(grep -o 'REFUSED [0-9]*' "$WORK/flood-$round-dnsperf.log" | awk '{ print $2 }' | head -1 || true)"
     f_conn="$(awk '/Requests\/sec:/ { print $2 }' "$WORK/flood-$round-wrk.log")"
     f_errors="$(awk '/Socket errors:/ { gsub(",", ""); s += $4 + $6 + $8 + $10 } /Non-2xx/ { s += $NF } END { print s + 0 }' "$WORK/flood-$round-wrk.log")"
@@ -87,18 +96,21 @@ flood_round() {
 }
 
 phase_flood() {
-  write_limits_config
-  local rounds="alone flood" limits_note
+  write_limits_configs
+  local rounds="alone flood" limits_note unlimited="$WORK/sandboxes.yaml"
   if "$ALLOWDNS" validate --zones "$WORK/zones" --config "$WORK/limits.yaml" >"$WORK/limits-validate.log" 2>&1; then
     rounds+=" flood+limits"
+    unlimited="$WORK/unlimited.yaml"
+    "$ALLOWDNS" validate --zones "$WORK/zones" --config "$unlimited" >/dev/null 2>&1 \
+      || { check false "flood: allowdns validate refuses limits of 0 (unlimited): $unlimited"; return; }
     limits_note="this build takes \`limits:\` (\`allowdns validate\` accepts it): the last round runs with it"
   else
-    limits_note="this build has no \`limits:\` (\`allowdns validate\`: $(head -1 "$WORK/limits-validate.log" | cut -c1-160)): no round with limits"
+    limits_note="this build has no \`limits:\` (\`allowdns validate\`: $(head -1 "$WORK/limits-validate.log" | sed 's/.*limits.yaml:[0-9]*: //; s/ (known.*//')): no round with limits"
   fi
   log "phase flood: rounds $rounds, ${FLOOD_SECONDS} s each; $limits_note"
   local round
   for round in $rounds; do
-    if [[ "$round" == flood+limits ]]; then flood_round "$round" "$WORK/limits.yaml"; else flood_round "$round" "$WORK/sandboxes.yaml"; fi
+    if [[ "$round" == flood+limits ]]; then flood_round "$round" "$WORK/limits.yaml"; else flood_round "$round" "$unlimited"; fi
   done
   {
     echo

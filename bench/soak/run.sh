@@ -76,9 +76,9 @@ require_two_cpus "allowdns on CPU 0, the clients and servers on CPU 1"
 
 # ---------------------------------------------------------------- sizes: full run or --quick
 if [[ "$quick" == true ]]; then
-  SOAK_SECONDS=10 MAX_SECONDS=3 SAMPLE_EVERY=1
-  SLOW_QUERIES=60 SLOW_QPS=20 NEVER_CONNECTIONS=4 NEVER_BYTES=$((4 << 20)) NEVER_HOLD=4
-  FLOOD_SECONDS=5 CURLS=20
+  SOAK_SECONDS=8 MAX_SECONDS=3 SAMPLE_EVERY=1
+  SLOW_QUERIES=40 SLOW_QPS=20 NEVER_CONNECTIONS=4 NEVER_BYTES=$((4 << 20)) NEVER_HOLD=4
+  FLOOD_SECONDS=4 CURLS=16
 else
   SOAK_SECONDS=$((minutes * 60)) MAX_SECONDS=10 SAMPLE_EVERY=5
   SLOW_QUERIES=3000 SLOW_QPS=50 NEVER_CONNECTIONS=50 NEVER_BYTES=$((64 << 20)) NEVER_HOLD=60
@@ -242,16 +242,16 @@ record_count() {
   [[ -f "$LOG_DIR/$1.jsonl" ]] && n=$((n + $(wc -l <"$LOG_DIR/$1.jsonl")))
   echo "$n"
 }
-# Waits (at most 120 s) until record log $1 has been still for 2 s and every rotated file is
+# Waits (at most 120 s) until record log $1 has been still for 1 s and every rotated file is
 # compressed (a rotated file waits for the idle-priority compressor as NAME.DATE.N.jsonl), then
 # prints its count.
 settled_count() {
   local size last=""
-  for _ in $(seq 1 60); do
+  for _ in $(seq 1 120); do
     size="$(stat -c %s "$LOG_DIR/$1.jsonl" 2>/dev/null || echo 0)"
     if [[ "$size" == "$last" ]] && ! compgen -G "$LOG_DIR/$1.*[0-9].jsonl" >/dev/null; then break; fi
     last="$size"
-    sleep 2
+    sleep 1
   done
   record_count "$1"
 }
