@@ -306,21 +306,24 @@ rss_summary() {
 }
 
 # Reads dnsperf -v output on standard input, passes every line that is not a per-query line to
-# file $1, and prints "ANSWERED P50_MS P99_MS MAX_MS" over the per-query lines ("> RCODE NAME TYPE
-# SECONDS"); lost queries are not in it (dnsperf's own summary counts them). Keeps a histogram in
-# 10 µs steps, not the lines, so hours of queries fit in memory.
+# file $1, and prints "ANSWERED P50_MS P99_MS MAX_MS LOST" over the per-query lines ("> RCODE NAME
+# TYPE SECONDS"; "> T NAME TYPE" for a timeout). Lost queries count as slowest, as in bench/dns: a
+# percentile that falls among them is "lost". Keeps a histogram in 10 µs steps, not the lines, so
+# hours of queries fit in memory.
 latency_histogram() {
   awk -v rest="$1" '
+    /^> T / { lost++; next }
     /^> / { b = int($NF * 100000); h[b]++; n++; if (b > top) top = b; next }
     { print > rest }
     END {
-      if (n == 0) { print "0 n/a n/a n/a"; exit }
+      all = n + lost
+      if (n == 0) { print "0 n/a n/a n/a", lost + 0; exit }
       c = 0; p50 = ""; p99 = ""
       for (b = 0; b <= top; b++) {
         c += h[b]
-        if (p50 == "" && c >= n * 0.50) p50 = b
-        if (p99 == "" && c >= n * 0.99) p99 = b
+        if (p50 == "" && c >= all * 0.50) p50 = sprintf("%.3f", (b + 1) / 100)
+        if (p99 == "" && c >= all * 0.99) p99 = sprintf("%.3f", (b + 1) / 100)
       }
-      printf "%d %.3f %.3f %.3f\n", n, (p50 + 1) / 100, (p99 + 1) / 100, (top + 1) / 100
+      printf "%d %s %s %.3f %d\n", n, (p50 == "" ? "lost" : p50), (p99 == "" ? "lost" : p99), (top + 1) / 100, lost + 0
     }'
 }

@@ -46,7 +46,7 @@ phase_slow_drip() {
   stop "$RSS_SAMPLER_PID"
   local sent lost answered p50 p99 top s_sent s_servfail s_lost samples min med max slope
   sent="$(field 'Queries sent' 3)"; lost="$(field 'Queries lost' 3)"
-  read -r answered p50 p99 top <"$OUT.hist"
+  read -r answered p50 p99 top _ <"$OUT.hist"
   s_sent="$(field 'Queries sent' 3 "$WORK/slow-dnsperf.log")"; s_lost="$(field 'Queries lost' 3 "$WORK/slow-dnsperf.log")"
   s_servfail="$(grep -o 'SERVFAIL [0-9]*' "$WORK/slow-dnsperf.log" | awk '{ print $2 }' | head -1 || true)"
   read -r samples min med max slope <<<"$(rss_summary "$rss_file")"
@@ -125,7 +125,7 @@ phase_never_read() {
     && cmp -s "$WORK/never-records.txt" "$WORK/never-server.txt" && (($(wc -l <"$WORK/never-records.txt") == NEVER_CONNECTIONS)); then
     exact=true
   fi
-  total="$(awk '{ s += $1 } END { print s + 0 }' "$WORK/never-client.txt")"
+  total="$(awk '{ s += $1 } END { printf "%.0f", s }' "$WORK/never-client.txt")"
   local hold_n hold_min hold_med hold_max hold_slope samples min med max slope
   read -r hold_n hold_min hold_med hold_max hold_slope <<<"$rss_hold"
   read -r samples min med max slope <<<"$(rss_summary "$rss_file")"
