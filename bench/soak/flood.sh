@@ -71,7 +71,11 @@ flood_round() {
     "for i in \$(seq 1 $CURLS); do curl -s --noproxy '*' -m 5 -o /dev/null -w '%{http_code} %{time_total}\n' http://srv.bench.test/ >>'$curl_out' || echo \"000 5\" >>'$curl_out'; sleep $pause; done"
   local curl_pid=$STARTED_PID
   OUT="$WORK/flood-$round-good.out"
+  sample_begin "$ALLOWDNS_PID" 0
   dnsperf_in "$NS_SANDBOX" "$FLOOD_SECONDS" -d "$WORK/good-queries.txt" -l "$FLOOD_SECONDS" -Q 100 -c 1 -q 50 -t 2 -v
+  sample_end
+  local cpu
+  cpu="$(awk -v t="$SAMPLED_TICKS" -v hz="$CLK_TCK" -v s="$FLOOD_SECONDS" 'BEGIN { printf "%.0f", t / hz / s * 100 }')"
   wait_for_exit "$curl_pid" 20 || stop "$curl_pid"
   local f_qps="n/a" f_refused="" f_conn="n/a" f_errors="n/a"
   if [[ "$flooding" == true ]]; then
@@ -88,7 +92,7 @@ flood_round() {
   read -r answered p50 p99 top _ <"$OUT.hist"
   read -r n c50 c99 cmax cfail <<<"$(curl_summary "$curl_out")"
   read -r samples min med max slope <<<"$(rss_summary "$rss_file")"
-  FLOOD_ROW[$round]="| $round | $sent | $lost | $p50 | $p99 | $n | $cfail | $c50 | $c99 | $cmax | ${f_qps:-n/a}${f_refused:+ ($f_refused REFUSED)} | ${f_conn:-n/a} ($f_errors errors) | $max |"
+  FLOOD_ROW[$round]="| $round | $sent | $lost | $p50 | $p99 | $n | $cfail | $c50 | $c99 | $cmax | ${f_qps:-n/a}${f_refused:+ ($f_refused REFUSED)} | ${f_conn:-n/a} ($f_errors errors) | $cpu% | $max |"
   log "  $round: good DNS $answered/$sent p50 $p50 p99 $p99 ms, lost $lost; curl $n ok, $cfail failed, p50 $c50 p99 $c99 ms;" \
     "flood ${f_qps:-n/a} qps ${f_refused:+($f_refused REFUSED) }${f_conn:-n/a} conn/s; RSS max $max MiB"
   FLOOD_LOST[$round]="$lost"; FLOOD_P99[$round]="$p99"; FLOOD_CFAIL[$round]="$cfail"; FLOOD_C99[$round]="$c99"
@@ -122,8 +126,8 @@ phase_flood() {
     echo "upstream) and wrk -c64 with \`Connection: close\` to the same nginx. Each round has an allowdns of its own; $limits_note."
     [[ "$rounds" != *limits* ]] || { echo; echo '```yaml'; sed -n '/^limits:/,$p' "$WORK/limits.yaml"; echo '```'; }
     echo
-    echo "| round | good: queries | lost | DNS p50 ms | DNS p99 ms | curls ok | failed | curl p50 ms | curl p99 ms | curl max ms | flood qps | flood connections/s | allowdns RSS max MiB |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    echo "| round | good: queries | lost | DNS p50 ms | DNS p99 ms | curls ok | failed | curl p50 ms | curl p99 ms | curl max ms | flood qps | flood connections/s | allowdns CPU (of one) | allowdns RSS max MiB |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     for round in $rounds; do echo "${FLOOD_ROW[$round]}"; done
     echo
     echo "The load generators share CPU 1 (the flooder's at niceness 10, the well-behaved sandbox's at $niceness); allowdns has CPU 0."
