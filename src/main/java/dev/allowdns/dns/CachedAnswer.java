@@ -12,6 +12,7 @@ import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
+import org.xbill.DNS.SIGRecord;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
@@ -106,7 +107,7 @@ final class CachedAnswer {
       }
     }
     for (Record r : answer.getSection(Section.ADDITIONAL)) {
-      if (r.getType() != Type.OPT) {
+      if (!ofTheExchange(r)) {
         template.addRecord(r, Section.ADDITIONAL);
       }
     }
@@ -181,6 +182,17 @@ final class CachedAnswer {
     }
     lastGivenTo = sandbox;
     return false;
+  }
+
+  /**
+   * Whether an additional record belongs to the upstream exchange rather than to the answer: OPT,
+   * a TSIG, a SIG(0). Each is rebuilt or meaningless for our client, and a copied TSIG or SIG(0)
+   * ahead of our own OPT made an answer the client cannot parse ("TSIG is not the last record").
+   */
+  private static boolean ofTheExchange(Record r) {
+    return r.getType() == Type.OPT
+        || r.getType() == Type.TSIG
+        || r instanceof SIGRecord sig && sig.getTypeCovered() == 0;
   }
 
   /**
