@@ -9,9 +9,12 @@ import java.util.Map;
  * hashes in one open-addressing table of at most {@link #MAX_NAMES} (32 KiB), across at most
  * {@link #MAX_DOMAINS} domains; past either bound the least recently used domain is forgotten
  * (its budget starts again). A name already counted is admitted with one table probe, without
- * working out its domain. Guarded by its own lock: one sandbox's queries rarely contend.
+ * working out its domain, under an optimistic read (no lock taken: the event loops of one
+ * sandbox's queries never wait on each other for a name they asked before); counting a new name
+ * takes the write lock. Thread-safe.
  */
 final class NameBudget {
+  private final java.util.concurrent.locks.StampedLock lock = new java.util.concurrent.locks.StampedLock();
   /** Names held per sandbox; {@code names_per_domain_per_hour} may not exceed it. */
   static final int MAX_NAMES = 2048;
   static final int MAX_DOMAINS = 256;
@@ -45,11 +48,45 @@ final class NameBudget {
    * @return {@code null} when admitted (counted now or before, this hour), else the registrable
    *     domain whose budget is used up
    */
-  synchronized String admit(String name, long hash, long now, long limit) {
+  String admit(String name, long hash, long now, long limit) {
     long key = hash & ~SLOT_MASK;
     if (key == 0) {
       key = 1L << SLOT_BITS;
     }
+    long stamp = lock.tryOptimisticRead();
+    if (stamp != 0 && seenThisHour(key, now) && lock.validate(stamp)) {
+      return null;
+    }
+    stamp = lock.writeLock();
+    try {
+      return count(name, key, now, limit);
+    } finally {
+      lock.unlockWrite(stamp);
+    }
+  }
+
+  /** Whether {@code key} was counted in its domain's current hour; may see a torn state: validate after. */
+  private boolean seenThisHour(long key, long now) {
+    long[] t = table;
+    int mask = t.length - 1;
+    for (int i = index(key, mask), n = 0; n < t.length; i = (i + 1) & mask, n++) {
+      long entry = t[i];
+      if (entry == 0) {
+        return false;
+      }
+      if ((entry & ~SLOT_MASK) == key) {
+        Domain domain = slots[(int) (entry & SLOT_MASK)];
+        if (domain == null || now - domain.windowStart >= HOUR_NANOS) {
+          return false;
+        }
+        domain.lastUsed = now; // recency for eviction only: a lost update is harmless
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private String count(String name, long key, long now, long limit) {
     int at = find(key);
     if (at >= 0) {
       Domain domain = slots[(int) (table[at] & SLOT_MASK)];
@@ -81,7 +118,16 @@ final class NameBudget {
   }
 
   /** Returns the names counted this hour below the busiest domain, and that domain. */
-  synchronized Map.Entry<String, Integer> busiest() {
+  Map.Entry<String, Integer> busiest() {
+    long stamp = lock.readLock();
+    try {
+      return busiestLocked();
+    } finally {
+      lock.unlockRead(stamp);
+    }
+  }
+
+  private Map.Entry<String, Integer> busiestLocked() {
     Domain top = null;
     for (Domain d : slots) {
       if (d != null && (top == null || d.names > top.names)) {
@@ -91,8 +137,13 @@ final class NameBudget {
     return top == null ? null : Map.entry(top.name, top.names);
   }
 
-  synchronized int size() {
-    return size;
+  int size() {
+    long stamp = lock.readLock();
+    try {
+      return size;
+    } finally {
+      lock.unlockRead(stamp);
+    }
   }
 
   private int newSlot(String domainName, long now) {

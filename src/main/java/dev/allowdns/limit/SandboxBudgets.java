@@ -18,8 +18,8 @@ import java.util.Optional;
  * {@link ConnectionPermit#shape}). The limits in force are swapped whole by {@link #apply} on a
  * reload; the states stay. Each refusal counts one hit in {@code allowdns_limit_hits_total}.
  *
- * <p>Bounded: at most {@link #MAX_SANDBOXES} states (least recently used first out, or after two
- * idle hours), each at most ~40 KiB (the name budget's table). The loopback sandbox (the host's
+ * <p>Bounded: at most {@link #MAX_SANDBOXES} states (Caffeine's size eviction, the least used
+ * first), each at most ~40 KiB (the name budget's table). The loopback sandbox (the host's
  * own clients) is never limited.
  *
  * <p>Thread-safe and allocation-free on the admit path: a cache lookup and a compare-and-set.
@@ -44,9 +44,7 @@ public final class SandboxBudgets {
     this.metrics = new LimitMetrics(registry);
     this.states =
         Caffeine.newBuilder()
-            .maximumSize(MAX_SANDBOXES)
-            .expireAfterAccess(Duration.ofHours(2))
-            .ticker(ticker)
+            .maximumSize(MAX_SANDBOXES) // no expiry: a read then costs no timestamp bookkeeping
             .build();
   }
 

@@ -77,5 +77,36 @@ class NameBudgetTest {
     assertEquals("tunnel.example", admit("more.tunnel.example", 3000, 2048));
     assertEquals(2048, budget.size());
   }
-}
 
+  @Test
+  void admit_fromManyThreads_countsEachNameOnceAndNeverPastTheBudget() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger admittedNew = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger seenRefused = new java.util.concurrent.atomic.AtomicInteger();
+    for (int i = 0; i < 50; i++) {
+      admit("seen" + i + ".example.com", 0, 300);
+    }
+    Thread[] threads = new Thread[4];
+    for (int t = 0; t < threads.length; t++) {
+      int id = t;
+      threads[t] =
+          new Thread(
+              () -> {
+                for (int i = 0; i < 2_000; i++) {
+                  if (admit("t" + id + "-" + i + ".example.com", 1, 300) == null) {
+                    admittedNew.incrementAndGet();
+                  }
+                  if (admit("seen" + (i % 50) + ".example.com", 1, 300) != null) {
+                    seenRefused.incrementAndGet();
+                  }
+                }
+              });
+      threads[t].start();
+    }
+    for (Thread thread : threads) {
+      thread.join(30_000);
+    }
+    assertEquals(250, admittedNew.get(), "300 names of the budget, 50 counted before");
+    assertEquals(0, seenRefused.get(), "names counted before are never refused");
+    assertEquals(300, budget.size());
+  }
+}
