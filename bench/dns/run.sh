@@ -19,7 +19,8 @@ Usage: bench/dns/run.sh [options]
 
   --servers LIST      servers to measure, space or comma separated
                       (default: "unbound dnsdist allowdns"; also "unbound-logged":
-                      Unbound writing a line per answer, as allowdns's query log does)
+                      Unbound writing a line per answer, as allowdns's query log does;
+                      "allowdns-sandbox" and "allowdns-limited": the limiter's cost, see below)
   --names N           names in the bench.test zone, all warmed into the caches (default: 100000)
   --duration S        seconds of each max-rate dnsperf run (default: 10)
   --latency-runs N    fixed-rate runs per server and file; p99 is their median (default: 3)
@@ -33,6 +34,15 @@ Usage: bench/dns/run.sh [options]
                       (UTC time of the report, so two runs on one day never overwrite each other)
   --keep              keep the work directory (configs, logs, query files)
   -h, --help          show this help
+
+The limiter's cost per query: --servers allowdns-sandbox,allowdns-limited --names 2000
+  Both run through bin/allowdns with 127.0.0.1/32 registered as sandbox "bench" (loopback clients
+  that no entry names are never limited), measured in the same run:
+    allowdns-sandbox  limits off (every key 0)
+    allowdns-limited  dns_qps 100000000 (never refuses, always counts) and
+                      names_per_domain_per_hour 2048 (every name is counted once while warming,
+                      then takes the seen-name path: hash and one table probe)
+  --names must be at most 2048 for allowdns-limited, or names past the budget are refused.
 
 Environment:
   ALLOWDNS_JVM_OPTS   JVM flags for allowdns (default: see DEFAULT_JVM_OPTS in this script)
@@ -82,8 +92,12 @@ require_positive_integers "$names" "$duration" "$latency_runs" "$latency_duratio
 require_niceness
 ((names <= 1000000)) || { echo "run.sh: --names is at most 1000000, got $names" >&2; exit 2; }
 
+# Only the servers asked for need to be installed (the limiter's rows need neither Unbound nor dnsdist).
+server_tools=()
+[[ " $servers " == *" unbound"* ]] && server_tools+=(unbound)
+[[ " $servers " == *" dnsdist "* ]] && server_tools+=(dnsdist)
 require_tools "knot unbound dnsdist dnsperf bind9-dnsutils util-linux openjdk-17-jre-headless iproute2" \
-  knotd unbound dnsdist dnsperf dig taskset java awk shuf ss
+  knotd "${server_tools[@]}" dnsperf dig taskset java awk shuf ss
 require_two_cpus "server on CPU 0, dnsperf on CPU 1"
 
 bench_workdir allowdns-dnsbench
@@ -277,13 +291,35 @@ launch_allowdns() {
     --admin-listen "127.0.0.1:0" --state-dir "$WORK/allowdns-state"
 }
 
-if [[ " $servers " == *" allowdns "* ]]; then
+# The limiter's cost: the same registered sandbox with limits off and on, through bin/allowdns.
+launch_allowdns_with_limits() {
+  local port="$1" name="$2" limits="$3"
+  [[ -f "$ALLOWDNS_JAR" ]] || return 1
+  printf 'limits: {%s}\nsandboxes:\n  - {cidr: 127.0.0.1/32, id: bench}\n' "$limits" >"$WORK/$name.yaml"
+  # The launcher execs java: the PID sampled is the server's. The bench's JVM flags come after its own.
+  start "$name" taskset -c 0 env ALLOWDNS_JAR="$ALLOWDNS_JAR" \
+    ALLOWDNS_JAVA_OPTS="${ALLOWDNS_JVM_OPTS:-$DEFAULT_JVM_OPTS} $CDS_OPTS" \
+    "$REPO_DIR/bin/allowdns" serve --config "$WORK/$name.yaml" \
+    --listen "127.0.0.1:$port" --upstream "127.0.0.1:$knot_port" \
+    --zones "$WORK/zones" --log-dir "$WORK/$name-logs" \
+    --admin-listen "127.0.0.1:0" --state-dir "$WORK/$name-state"
+}
+launch_allowdns_sandbox() {
+  launch_allowdns_with_limits "$1" allowdns-sandbox \
+    "dns_qps: 0, names_per_domain_per_hour: 0, connections_per_second: 0, open_connections: 0, bandwidth_up: 0, bandwidth_down: 0"
+}
+launch_allowdns_limited() {
+  ((names <= 2048)) || { log "allowdns-limited: --names $names is past its name budget of 2048"; return 1; }
+  launch_allowdns_with_limits "$1" allowdns-limited "dns_qps: 100000000, names_per_domain_per_hour: 2048"
+}
+
+if [[ " $servers " == *" allowdns"* ]]; then
   build_allowdns || true
   train_cds "$(free_port)"
 fi
 
 for server in $servers; do
-  case "$server" in unbound|unbound-logged|dnsdist|allowdns) ;; *) echo "run.sh: unknown server: $server" >&2; exit 2 ;; esac
+  case "$server" in unbound|unbound-logged|dnsdist|allowdns|allowdns-sandbox|allowdns-limited) ;; *) echo "run.sh: unknown server: $server" >&2; exit 2 ;; esac
   port="$(free_port)"
   log "starting $server on 127.0.0.1:$port (CPU 0)"
   t0="$(date +%s%N)"
@@ -445,6 +481,15 @@ report() {
     done
     target "RSS after $names names <= 256 MiB (KiB)" "${RSS_KIB[allowdns]}" "<=" 262144
     target "first answer <= 1000 ms" "${FIRST_MS[allowdns]}" "<=" 1000
+  fi
+  if [[ -n "${PID[allowdns-sandbox]:-}" && -n "${PID[allowdns-limited]:-}" ]]; then
+    echo
+    echo "The limiter's cost per query (allowdns-limited minus allowdns-sandbox, server CPU, this run):"
+    echo
+    for file in "${FILES[@]}"; do
+      awk -v f="$file" -v off="${US_PER_Q[allowdns-sandbox.$file]}" -v on="${US_PER_Q[allowdns-limited.$file]}" \
+        'BEGIN { printf "- %s: %+.2f µs/query (%.2f off, %.2f on, %+.1f%%)\n", f, on - off, off, on, (on - off) * 100 / off }'
+    done
   fi
 }
 

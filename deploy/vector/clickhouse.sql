@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS allowdns.connections (
   proxy_status Nullable(Int32),
   packets Nullable(Int64),
   process Nullable(String),
+  count Int64 DEFAULT 1,
+  limit LowCardinality(Nullable(String)),
   allowdns_host LowCardinality(String)
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMM(timestamp)
@@ -51,6 +53,8 @@ CREATE TABLE IF NOT EXISTS allowdns.queries (
   reason LowCardinality(Nullable(String)),
   policy_generation Nullable(Int64),
   policy_serial Nullable(Int64),
+  count Int64 DEFAULT 1,
+  limit LowCardinality(Nullable(String)),
   allowdns_host LowCardinality(String)
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMM(timestamp)

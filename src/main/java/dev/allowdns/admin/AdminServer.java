@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.allowdns.limit.SandboxUse;
 import dev.allowdns.config.HostPort;
 import dev.allowdns.sandbox.SandboxRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -66,9 +67,12 @@ public final class AdminServer implements AutoCloseable {
    * One sandbox network as the API lists it.
    *
    * @param source {@code config} (the YAML file, read-only) or {@code registered} (run time)
+   * @param limits its policy's limits in force, key → value as the config says it
+   * @param use what it uses of them now
    */
   public record SandboxView(
-      String cidr, String id, String taskId, String user, String policy, String source) {}
+      String cidr, String id, String taskId, String user, String policy, String source,
+      Map<String, String> limits, SandboxUse use) {}
 
   private final HttpServer server;
   private final ExecutorService pool;

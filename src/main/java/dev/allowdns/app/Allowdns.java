@@ -105,7 +105,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
     this.sandboxes = sandboxes;
     this.configReader = reader;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    this.budgets = SandboxBudgets.create(config.limits(), registry, Ticker.systemTicker());
+    this.budgets = SandboxBudgets.create(fleet.limits(config.limits()), registry, Ticker.systemTicker());
     Gauge.builder("allowdns_policy_generation", this, a -> a.policies.get().generation())
         .description("Generation of the policy set in force")
         .register(registry);
@@ -192,7 +192,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
     }
     dns =
         DnsServer.start(
-            config, policies.get(), sandboxes::current, registry, queryLog, ledger, fleet.secondary() || !config.rpz().isEmpty() ? fleet : null);
+            config, policies.get(), sandboxes::current, registry, queryLog, ledger, fleet.secondary() || !config.rpz().isEmpty() ? fleet : null, budgets);
     if (relaying) {
       ParentRoutes parents;
       try {
@@ -297,7 +297,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
         return new ReloadReport(false, true, before.generation(), after.serial(), List.of(), changes);
       }
       fleet.usePolicies(reread.policies());
-      budgets.apply(reread.limits());
+      budgets.apply(fleet.limits(reread.limits())); // a secondary's: its zone's, when it carries them
       policies.set(after);
       dns.reload(after);
       if (ledger != null) {
@@ -311,7 +311,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
           after.generation(),
           after.serial() == null ? "" : " (policy serial " + after.serial() + ")",
           describe(changes),
-          reread.limits().global().describe());
+          budgets.limits().global().describe());
       return new ReloadReport(true, false, after.generation(), after.serial(), List.of(), changes);
     }
   }
@@ -360,11 +360,17 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
     List<AdminServer.SandboxView> views = new ArrayList<>();
     for (Sandboxes.Entry e : sandboxes.fromConfig()) {
       Sandbox s = e.sandbox();
-      views.add(new AdminServer.SandboxView(e.cidr().toString(), s.id(), s.taskId(), s.user(), s.policy(), "config"));
+      views.add(
+          new AdminServer.SandboxView(
+              e.cidr().toString(), s.id(), s.taskId(), s.user(), s.policy(), "config",
+              budgets.limitsFor(s.policy()).asText(), budgets.use(s.id(), s.policy())));
     }
     for (SandboxRegistry.Registration r : sandboxes.registered()) {
       String policy = r.policy() == null ? PolicySet.DEFAULT_POLICY : r.policy();
-      views.add(new AdminServer.SandboxView(r.cidr(), r.id(), r.taskId(), r.user(), policy, "registered"));
+      views.add(
+          new AdminServer.SandboxView(
+              r.cidr(), r.id(), r.taskId(), r.user(), policy, "registered",
+              budgets.limitsFor(policy).asText(), budgets.use(r.id(), policy)));
     }
     return views;
   }

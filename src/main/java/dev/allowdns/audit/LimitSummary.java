@@ -22,7 +22,9 @@ public record LimitSummary(JsonFields record, long count, String limit) implemen
 
   public LimitSummary {
     Objects.requireNonNull(record, "record");
-    Objects.requireNonNull(limit, "limit");
+    if (limit == null || count < 1) {
+      throw new IllegalArgumentException("a summary names its limit and counts 1 or more, got " + limit + " x" + count);
+    }
   }
 
   @Override

@@ -91,6 +91,8 @@ final class CheckCommand implements Callable<Integer> {
       ParentRoutes routes = ParentRoutes.withoutCredentials(loaded.config().proxying());
       out.println("  route: " + routes.describe(policy.get(), decision.ruleLabel(), normalized, port));
     }
+    // The budget the sandbox (or policy) gets; the current use is the admin API's (GET /sandboxes).
+    out.println("  limits: " + loaded.fleet().limits(loaded.config().limits()).forPolicy(policyName).describe());
     return decision.allowed() ? ExitCodes.OK : ExitCodes.NEGATIVE;
   }
 

@@ -59,7 +59,7 @@ final class ZonesCommand {
         var config = configOptions.config(dev.allowdns.config.ConfigFile.EMPTY, null);
         out.print(
             PolicyExport.zoneFile(
-                origin, soaSerial, DurationText.parse(refresh), DurationText.parse(retry), config.zones(), config.policies()));
+                origin, soaSerial, DurationText.parse(refresh), DurationText.parse(retry), config.zones(), config.policies(), config.limits()));
         out.flush(); // print, unlike println, does not flush an auto-flushing writer
         return ExitCodes.OK;
       } catch (ConfigException e) {

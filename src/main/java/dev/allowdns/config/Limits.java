@@ -98,13 +98,13 @@ public record Limits(
 
   /** Returns the value of each key, in {@link #KEYS} order (bandwidths in bytes per second). */
   public Map<String, Long> asMap() {
+    long[] values = {
+      dnsQps, namesPerDomainPerHour, connectionsPerSecond, openConnections, bandwidthUp, bandwidthDown
+    };
     Map<String, Long> map = new LinkedHashMap<>();
-    map.put("dns_qps", dnsQps);
-    map.put("names_per_domain_per_hour", namesPerDomainPerHour);
-    map.put("connections_per_second", connectionsPerSecond);
-    map.put("open_connections", openConnections);
-    map.put("bandwidth_up", bandwidthUp);
-    map.put("bandwidth_down", bandwidthDown);
+    for (int i = 0; i < values.length; i++) {
+      map.put(KEYS.get(i), values[i]);
+    }
     return map;
   }
 
@@ -131,6 +131,11 @@ public record Limits(
       return bits / 1_000_000L + "Mbit";
     }
     return value % 1000 == 0 ? value / 1000 + "KB" : value + "B";
+  }
+
+  /** Returns one value as the config file says it, {@code 0} for unlimited: it parses back the same. */
+  public static String configText(String key, long value) {
+    return value == 0 ? "0" : text(key, value);
   }
 
   /** Returns the limits on one line: {@code dns_qps 200, ..., bandwidth_down 1Gbit}. */

@@ -26,6 +26,20 @@ public record LimitsConfig(Limits global, Map<String, Limits> policies) {
   }
 
   /**
+   * Parses limits said elsewhere (a transferred policy zone) as the config file says them.
+   *
+   * @throws IllegalArgumentException listing every {@code key: reason}
+   */
+  public static LimitsConfig parse(Map<String, String> global, Map<String, Map<String, String>> perPolicy) {
+    List<String> errors = new java.util.ArrayList<>();
+    LimitsConfig limits = resolve(global, perPolicy, errors);
+    if (!errors.isEmpty()) {
+      throw new IllegalArgumentException(String.join("; ", errors));
+    }
+    return limits;
+  }
+
+  /**
    * Resolves the file's {@code limits:} and the policies' own, adding each error as {@code key:
    * reason} ({@code limits.dns_qps: ...}, {@code policies.strict.limits.bandwidth_up: ...}).
    */

@@ -6,6 +6,7 @@ import dev.allowdns.config.Config;
 import dev.allowdns.config.HostPort;
 import dev.allowdns.config.Mode;
 import dev.allowdns.ledger.Ledger;
+import dev.allowdns.limit.SandboxBudgets;
 import dev.allowdns.policy.PolicySet;
 import dev.allowdns.sandbox.Sandboxes;
 import dev.allowdns.transport.Transport;
@@ -53,6 +54,7 @@ public final class DnsServer implements AutoCloseable {
   private final TcpConnectionGate tcpGate;
   private volatile Routing routing;
   private NameLookup lookup;
+  private QueryLimits limits;
 
   private DnsServer(
       Config config,
@@ -92,12 +94,15 @@ public final class DnsServer implements AutoCloseable {
       RecordLog queryLog,
       Ledger ledger)
       throws InterruptedException {
-    return start(config, policies, sandboxes, registry, queryLog, ledger, null);
+    return start(
+        config, policies, sandboxes, registry, queryLog, ledger, null,
+        SandboxBudgets.create(config.limits(), registry, Ticker.systemTicker()));
   }
 
   /**
    * Binds and starts answering like {@link #start(Config, PolicySet, Supplier, MeterRegistry,
-   * RecordLog, Ledger)}, with {@code notify} answering NOTIFY messages ({@code null}: NOTIMP).
+   * RecordLog, Ledger)}, with {@code notify} answering NOTIFY messages ({@code null}: NOTIMP) and
+   * {@code budgets} the sandboxes' limits (shared with the relay).
    */
   public static DnsServer start(
       Config config,
@@ -106,7 +111,8 @@ public final class DnsServer implements AutoCloseable {
       MeterRegistry registry,
       RecordLog queryLog,
       Ledger ledger,
-      NotifyHandler notify)
+      NotifyHandler notify,
+      SandboxBudgets budgets)
       throws InterruptedException {
     Transport transport = Transport.best();
     int threads = Runtime.getRuntime().availableProcessors();
@@ -115,6 +121,7 @@ public final class DnsServer implements AutoCloseable {
     cache.bindTo(registry);
     DnsMetrics metrics = new DnsMetrics(registry);
     DnsServer server = new DnsServer(config, transport, loops, cache, metrics, sandboxes);
+    server.limits = new QueryLimits(budgets, queryLog, Clock.systemUTC());
     server.routing = server.route(policies);
     QueryPipeline pipeline =
         new QueryPipeline(
@@ -129,7 +136,8 @@ public final class DnsServer implements AutoCloseable {
             config.mode() == Mode.AUDIT,
             // Longer than a ledger entry lives (its minimum TTL, then an hour kept expired).
             new SyntheticAddresses(config.ledgerMinTtl().plus(Duration.ofHours(2))),
-            notify);
+            notify,
+            server.limits);
     server.lookup = new NameLookup(pipeline);
     try {
       for (HostPort listen : config.listen()) {
@@ -247,5 +255,8 @@ public final class DnsServer implements AutoCloseable {
       channel.close().awaitUninterruptibly();
     }
     loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    if (limits != null) {
+      limits.close(); // the summaries of the last seconds, before the query log closes
+    }
   }
 }

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import dev.allowdns.audit.QueryRecord;
 import dev.allowdns.audit.RecordLog;
 import dev.allowdns.ledger.Ledger;
+import dev.allowdns.limit.Refusal;
 import dev.allowdns.policy.Decision;
 import dev.allowdns.policy.Policy;
 import dev.allowdns.sandbox.Sandbox;
@@ -32,7 +33,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Answers one query, in order: parse → identify the sandbox → decide → cache → forward → guard →
+ * Answers one query, in order: parse → identify the sandbox → limit → decide (→ name budget) → cache → forward → guard →
  * check the CNAME chain → record. Policy outcomes and failures become rcodes, never exceptions.
  * Thread-safe; the answer of a cache hit is computed on the calling thread.
  */
@@ -57,6 +58,7 @@ final class QueryPipeline {
   private final Askers askers = new Askers();
   private final SyntheticAddresses synthetic;
   private final NotifyHandler notify;
+  private final QueryLimits limits;
 
   QueryPipeline(
       Supplier<Routing> routing,
@@ -69,8 +71,10 @@ final class QueryPipeline {
       Ledger ledger,
       boolean audit,
       SyntheticAddresses synthetic,
-      NotifyHandler notify) {
+      NotifyHandler notify,
+      QueryLimits limits) {
     this.synthetic = synthetic;
+    this.limits = limits;
     this.ledger = ledger;
     this.notify = notify;
     this.audit = audit;
@@ -160,9 +164,20 @@ final class QueryPipeline {
     q.sandbox = sandbox;
     q.generation = now.policies().generation();
     q.serial = now.policies().serial();
+    byte[] overQps = limits.overQps(q, policy.name(), askers.of(sandbox, q.client));
+    if (overQps != null) {
+      metrics.query("refused", q.type, null, System.nanoTime() - q.startNanos);
+      return CompletableFuture.completedFuture(overQps); // recorded in the second's summary
+    }
     Decision decision = policy.decide(q.name);
     q.rule = decision.ruleLabel();
-    if (!decision.allowed()) {
+    if (decision.allowed()) {
+      Refusal overBudget = limits.overNameBudget(q, policy.name()).orElse(null);
+      if (overBudget != null && !audit) {
+        return CompletableFuture.completedFuture(overNameBudget(q, overBudget));
+      }
+      q.wouldBlock = overBudget == null ? null : overBudget.reason();
+    } else {
       if (!audit) {
         return CompletableFuture.completedFuture(blocked(q, policy, q.name, decision));
       }
@@ -290,6 +305,16 @@ final class QueryPipeline {
       out = Responses.blockedThroughDnsjava(q.message(), text, q.generation, q.ednsPayload, q.maxSize);
     }
     finish(q, "blocked", Rcode.NXDOMAIN, decision.reason());
+    return out;
+  }
+
+  /** NXDOMAIN with EDE 15 naming the budget: the names seen before keep resolving. */
+  private byte[] overNameBudget(Query q, Refusal refusal) {
+    byte[] out = Responses.blocked(q.wire, q.questionEnd, refusal.text(), q.generation, q.ednsPayload, q.maxSize);
+    if (out == null) {
+      out = Responses.blockedThroughDnsjava(q.message(), refusal.text(), q.generation, q.ednsPayload, q.maxSize);
+    }
+    finish(q, "blocked", Rcode.NXDOMAIN, refusal.reason());
     return out;
   }
 

@@ -104,6 +104,36 @@ final class Responses {
     return out.array();
   }
 
+  /**
+   * Returns REFUSED with EDE 18 Prohibited saying why, for a sandbox over its {@code dns_qps}: what
+   * a flood gets, so the wire is written directly like {@link #blocked}'s.
+   *
+   * @return the response, or {@code null} when the question is unusual or it does not fit
+   *     {@code max}: then {@link #error} builds it
+   */
+  static byte[] refused(byte[] wire, int questionEnd, String why, int ednsPayload, int max) {
+    byte[] text = why.getBytes(StandardCharsets.UTF_8);
+    int optLength = ednsPayload > 0 ? 11 + 4 + 2 + text.length : 0;
+    int size = questionEnd + optLength;
+    boolean plainQuestion = questionEnd > 16 && questionEnd <= wire.length && wire[questionEnd - 5] == 0;
+    if (size > max || !plainQuestion) {
+      return null;
+    }
+    ByteBuffer out = ByteBuffer.allocate(size);
+    out.put(wire[0]).put(wire[1]);
+    out.put((byte) (0x80 | (wire[2] & 0x79))); // QR, the opcode and RD echoed (RFC 1035 §4.1.1)
+    out.put((byte) (0x80 | (wire[3] & 0x10) | Rcode.REFUSED));
+    out.putShort((short) 1).putShort((short) 0).putShort((short) 0).putShort((short) (optLength > 0 ? 1 : 0));
+    out.put(wire, HEADER_LENGTH, questionEnd - HEADER_LENGTH);
+    if (optLength > 0) {
+      out.put((byte) 0).putShort((short) Type.OPT).putShort((short) ednsPayload).putInt(0);
+      out.putShort((short) (4 + 2 + text.length));
+      out.putShort((short) EDNSOption.Code.EDNS_EXTENDED_ERROR).putShort((short) (2 + text.length));
+      out.putShort((short) ExtendedErrorCodeOption.PROHIBITED).put(text);
+    }
+    return out.array();
+  }
+
   /** The same answer built with dnsjava, which truncates it to {@code max} when needed. */
   static byte[] blockedThroughDnsjava(Message query, String why, long generation, int ednsPayload, int max) {
     Message reply = replyTo(query, Rcode.NXDOMAIN);

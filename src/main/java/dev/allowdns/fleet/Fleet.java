@@ -2,6 +2,7 @@ package dev.allowdns.fleet;
 
 import dev.allowdns.config.Config;
 import dev.allowdns.config.FeedSource;
+import dev.allowdns.config.LimitsConfig;
 import dev.allowdns.dns.NotifyHandler;
 import dev.allowdns.policy.DenyList;
 import dev.allowdns.policy.PolicyException;
@@ -77,6 +78,23 @@ public final class Fleet implements PolicySource, NotifyHandler, AutoCloseable {
       feeds.add(Feed.open(Feed.Kind.RPZ, rpz, config.stateDir()));
     }
     return new Fleet(config, policy, List.copyOf(feeds));
+  }
+
+  /**
+   * Returns the limits in force: a secondary's come from its policy zone when the zone carries
+   * them, otherwise (and for a zones directory) {@code fromConfig}, the config file's.
+   */
+  public LimitsConfig limits(LimitsConfig fromConfig) {
+    ZoneCopy copy = policy == null ? null : policy.copy();
+    if (copy == null) {
+      return fromConfig;
+    }
+    try {
+      LimitsConfig carried = PolicyZone.decode(copy.origin(), copy.records()).limits();
+      return carried == null ? fromConfig : carried;
+    } catch (IllegalArgumentException e) {
+      return fromConfig; // a copy that does not decode is never in force: load() refused it
+    }
   }
 
   /** Returns whether the policy comes from a primary rather than a zones directory. */

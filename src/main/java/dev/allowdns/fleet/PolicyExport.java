@@ -1,5 +1,6 @@
 package dev.allowdns.fleet;
 
+import dev.allowdns.config.LimitsConfig;
 import dev.allowdns.policy.PolicyException;
 import dev.allowdns.policy.PolicySet;
 import dev.allowdns.policy.ZoneSource;
@@ -36,6 +37,14 @@ public final class PolicyExport {
   public static String zoneFile(
       String origin, long serial, Duration refresh, Duration retry, Path zonesDir, Map<String, List<String>> policies)
       throws PolicyException {
+    return zoneFile(origin, serial, refresh, retry, zonesDir, policies, null);
+  }
+
+  /** Returns the zone file like the method above, carrying {@code limits} too ({@code null}: none). */
+  public static String zoneFile(
+      String origin, long serial, Duration refresh, Duration retry, Path zonesDir, Map<String, List<String>> policies,
+      LimitsConfig limits)
+      throws PolicyException {
     Name originName = absolute(origin);
     PolicySet.load(zonesDir, policies, 1); // every file:line: reason, as validate reports them
     List<String> errors = new ArrayList<>();
@@ -50,7 +59,7 @@ public final class PolicyExport {
         .append(": the ").append(sources.size()).append(" zones of ").append(zonesDir)
         .append(" and ").append(policies.isEmpty() ? "the default policy" : policies.size() + " policies")
         .append('\n');
-    for (Record record : PolicyZone.encode(originName, soa, TTL, sources, policies)) {
+    for (Record record : PolicyZone.encode(originName, soa, TTL, sources, policies, limits)) {
       out.append(record).append('\n');
     }
     return out.toString();

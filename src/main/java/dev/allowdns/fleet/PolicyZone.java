@@ -19,6 +19,8 @@ import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.TXTRecord;
+import dev.allowdns.config.Limits;
+import dev.allowdns.config.LimitsConfig;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
@@ -34,6 +36,8 @@ import org.xbill.DNS.Type;
  * 0.KEY.zones.ORIGIN       TXT "zones/npm.zone"               the file the zone was read from
  * N.KEY.zones.ORIGIN       TXT "line N, verbatim"             one record per line, N from 1
  * _policies.ORIGIN         TXT "default" "npm" "pypi"         one record per policy, zones in order
+ * _limits.ORIGIN           TXT "*" "dns_qps=200" …            the limits: "*" for every sandbox,
+ *                          TXT "strict" "dns_qps=20" …        then each policy's own (merged)
  * </pre>
  * KEY is the zone's name in lower case (its dots make more labels). Every line is carried as
  * written, comments and blank lines included, so directives this version does not know pass
@@ -45,6 +49,8 @@ final class PolicyZone {
   static final String VERSION = "allowdns-policy 1";
   private static final String VERSION_LABEL = "_allowdns";
   private static final String POLICIES_LABEL = "_policies";
+  private static final String LIMITS_LABEL = "_limits";
+  private static final String EVERY_SANDBOX = "*";
   private static final String ZONES_LABEL = "zones";
   private static final int MAX_STRING = 255;
 
@@ -53,8 +59,12 @@ final class PolicyZone {
   /** The SOA fields the operator chooses. */
   record Soa(long serial, long refresh, long retry, long expire, long minimum) {}
 
-  /** What a policy zone carries: the zone texts and the policies map. */
-  record Contents(long serial, List<ZoneSource> sources, Map<String, List<String>> policies) {}
+  /**
+   * What a policy zone carries: the zone texts, the policies map and the limits ({@code null}
+   * when the zone has none: exported before limits, or by a primary that says none).
+   */
+  record Contents(
+      long serial, List<ZoneSource> sources, Map<String, List<String>> policies, LimitsConfig limits) {}
 
   /**
    * Returns the records of the policy zone {@code origin}, apex first.
@@ -64,6 +74,13 @@ final class PolicyZone {
    */
   static List<Record> encode(
       Name origin, Soa soa, long ttl, List<ZoneSource> sources, Map<String, List<String>> policies) {
+    return encode(origin, soa, ttl, sources, policies, null);
+  }
+
+  /** Returns the records like {@link #encode(Name, Soa, long, List, Map)}, with {@code limits} ({@code null}: none). */
+  static List<Record> encode(
+      Name origin, Soa soa, long ttl, List<ZoneSource> sources, Map<String, List<String>> policies,
+      LimitsConfig limits) {
     List<Record> records = new ArrayList<>();
     Name ns = child("ns", origin);
     records.add(
@@ -98,7 +115,19 @@ final class PolicyZone {
       policy.getValue().forEach(zone -> strings.add(utf8(zone)));
       records.add(txt(policiesName, ttl, strings));
     }
+    if (limits != null) {
+      Name limitsName = child(LIMITS_LABEL, origin);
+      records.add(limitsRecord(limitsName, ttl, EVERY_SANDBOX, limits.global()));
+      new TreeMap<>(limits.policies()).forEach((policy, own) -> records.add(limitsRecord(limitsName, ttl, policy, own)));
+    }
     return records;
+  }
+
+  private static Record limitsRecord(Name owner, long ttl, String policy, Limits limits) {
+    List<byte[]> strings = new ArrayList<>();
+    strings.add(utf8(policy));
+    limits.asMap().forEach((key, value) -> strings.add(utf8(key + "=" + Limits.configText(key, value))));
+    return txt(owner, ttl, strings);
   }
 
   /**
@@ -113,6 +142,8 @@ final class PolicyZone {
     Map<String, List<String>> policies = new TreeMap<>();
     Name zonesName = child(ZONES_LABEL, origin);
     Name policiesName = child(POLICIES_LABEL, origin);
+    Name limitsName = child(LIMITS_LABEL, origin);
+    Map<String, Map<String, String>> limits = new TreeMap<>();
     for (Record record : records) {
       Name owner = record.getName();
       if (record.getType() == Type.SOA && owner.equals(origin)) {
@@ -134,6 +165,19 @@ final class PolicyZone {
         List<String> values = strings.stream().map(s -> decodeUtf8(s, record)).toList();
         if (values.isEmpty() || policies.put(values.get(0), values.subList(1, values.size())) != null) {
           throw new IllegalArgumentException(owner + ": policy '" + values.get(0) + "' given twice");
+        }
+      } else if (owner.equals(limitsName)) {
+        List<String> values = strings.stream().map(s -> decodeUtf8(s, record)).toList();
+        Map<String, String> said = new LinkedHashMap<>();
+        for (String pair : values.subList(Math.min(1, values.size()), values.size())) {
+          int eq = pair.indexOf('=');
+          if (eq < 1) {
+            throw new IllegalArgumentException(owner + ": expected key=value, got '" + pair + "'");
+          }
+          said.put(pair.substring(0, eq), pair.substring(eq + 1));
+        }
+        if (values.isEmpty() || limits.put(values.get(0), said) != null) {
+          throw new IllegalArgumentException(owner + ": limits of '" + (values.isEmpty() ? "" : values.get(0)) + "' given twice");
         }
       } else if (owner.subdomain(zonesName) && owner.labels() >= zonesName.labels() + 2) {
         String lineLabel = owner.getLabelString(0);
@@ -162,7 +206,16 @@ final class PolicyZone {
       sources.add(source(zone.getKey(), zonesName, zone.getValue()));
     }
     sources.sort(java.util.Comparator.comparing(s -> s.file().substring(s.file().lastIndexOf('/') + 1)));
-    return new Contents(soa.getSerial(), sources, policies);
+    LimitsConfig limitsConfig = null;
+    if (!limits.isEmpty()) {
+      Map<String, String> global = limits.remove(EVERY_SANDBOX);
+      try {
+        limitsConfig = LimitsConfig.parse(global, limits);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(limitsName + ": " + e.getMessage(), e);
+      }
+    }
+    return new Contents(soa.getSerial(), sources, policies, limitsConfig);
   }
 
   private static ZoneSource source(String key, Name zonesName, TreeMap<Integer, String> lines) {

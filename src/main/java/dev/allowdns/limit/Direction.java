@@ -1,26 +1,21 @@
 package dev.allowdns.limit;
 
+import java.util.Locale;
+
 /** Which way bytes flow through the relay, for bandwidth shaping. */
 public enum Direction {
   /** Sandbox → internet ({@code bandwidth_up}). */
-  UP("up", Limit.BANDWIDTH_UP),
+  UP,
   /** Internet → sandbox ({@code bandwidth_down}). */
-  DOWN("down", Limit.BANDWIDTH_DOWN);
-
-  private final String label;
-  private final Limit limit;
-
-  Direction(String label, Limit limit) {
-    this.label = label;
-    this.limit = limit;
-  }
+  DOWN;
 
   /** Returns the metric tag value: {@code up} or {@code down}. */
   public String label() {
-    return label;
+    return name().toLowerCase(Locale.ROOT);
   }
 
+  /** Returns the limit that shapes this direction. */
   public Limit limit() {
-    return limit;
+    return this == UP ? Limit.BANDWIDTH_UP : Limit.BANDWIDTH_DOWN;
   }
 }

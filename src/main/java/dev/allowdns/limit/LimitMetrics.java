@@ -2,6 +2,8 @@ package dev.allowdns.limit;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -17,36 +19,28 @@ final class LimitMetrics {
 
   /** One refused query or connection ({@code allowdns_limit_hits_total{limit,policy}}). */
   void hit(Limit limit, String policy) {
-    hits.computeIfAbsent(policy, this::hitCounters)[limit.ordinal()].increment();
+    hits.computeIfAbsent(
+            policy,
+            p -> counters("allowdns_limit_hits", "Queries and connections refused by a sandbox's limit, by limit (the config key)",
+                "limit", Arrays.stream(Limit.values()).map(Limit::key).toList(), p))
+        [limit.ordinal()].increment();
   }
 
   /** Time a connection's reads were paused ({@code allowdns_limit_shaped_seconds_total{direction,policy}}). */
   void shaped(Direction direction, String policy, long nanos) {
-    shaped.computeIfAbsent(policy, this::shapedCounters)[direction.ordinal()].increment(nanos / 1e9);
+    shaped.computeIfAbsent(
+            policy,
+            p -> counters("allowdns_limit_shaped_seconds", "Time relayed reads were paused by a sandbox's bandwidth limit",
+                "direction", Arrays.stream(Direction.values()).map(Direction::label).toList(), p))
+        [direction.ordinal()].increment(nanos / 1e9);
   }
 
-  private Counter[] hitCounters(String policy) {
-    Counter[] counters = new Counter[Limit.values().length];
-    for (Limit limit : Limit.values()) {
-      counters[limit.ordinal()] =
-          Counter.builder("allowdns_limit_hits")
-              .description("Queries and connections refused by a sandbox's limit, by limit (the config key)")
-              .tag("limit", limit.key())
-              .tag("policy", policy)
-              .register(registry);
-    }
-    return counters;
-  }
-
-  private Counter[] shapedCounters(String policy) {
-    Counter[] counters = new Counter[Direction.values().length];
-    for (Direction direction : Direction.values()) {
-      counters[direction.ordinal()] =
-          Counter.builder("allowdns_limit_shaped_seconds")
-              .description("Time relayed reads were paused by a sandbox's bandwidth limit")
-              .tag("direction", direction.label())
-              .tag("policy", policy)
-              .register(registry);
+  /** One counter per value of {@code tag}, in the order of the values (the enum's ordinals). */
+  private Counter[] counters(String name, String description, String tag, List<String> values, String policy) {
+    Counter[] counters = new Counter[values.size()];
+    for (int i = 0; i < counters.length; i++) {
+      counters[i] =
+          Counter.builder(name).description(description).tag(tag, values.get(i)).tag("policy", policy).register(registry);
     }
     return counters;
   }

@@ -58,7 +58,8 @@ public final class BlockedSummary {
   public void add(QueryEntry query) {
     if (Results.BLOCKED.equals(query.result()) || Results.REFUSED.equals(query.result())) {
       count(
-          new Key(Source.QUERY, target(query.name()), reason(query.reason(), query.result()), null, null, null),
+          new Key(Source.QUERY, target(query.name()), reason(query.reason(), query.result(), query.limit()), null, null, null),
+          query.count(),
           0,
           query.timestamp());
     }
@@ -73,10 +74,11 @@ public final class BlockedSummary {
           new Key(
               Source.CONNECTION,
               udp ? target + ":" + connection.port() : target,
-              reason(connection.reason(), connection.result()),
+              reason(connection.reason(), connection.result(), connection.limit()),
               udp ? connection.protocol() : null,
               connection.exe(),
               connection.path()),
+          connection.count(),
           udp ? connection.packets() : 0,
           connection.timestamp());
     }
@@ -86,13 +88,16 @@ public final class BlockedSummary {
     return target == null ? TrafficByGroup.UNKNOWN : target;
   }
 
-  private static String reason(String reason, String result) {
-    return reason == null ? result : reason;
+  /** The reason, with the limit of a limit's summary: {@code rate_limited (dns_qps)}. */
+  private static String reason(String reason, String result, String limit) {
+    String why = reason == null ? result : reason;
+    return limit == null ? why : why + " (" + limit + ")";
   }
 
-  private void count(Key key, long packets, Instant at) {
+  /** Counts {@code count} records: a limit's summary stands for that many refusals. */
+  private void count(Key key, long count, long packets, Instant at) {
     Tally tally = tallies.computeIfAbsent(key, k -> new Tally());
-    tally.count++;
+    tally.count += count;
     tally.packets += packets;
     if (at.isAfter(tally.lastSeen)) {
       tally.lastSeen = at;

@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param packets the datagrams of a UDP flow record; {@code null} for TCP
  * @param exe {@code process.exe}: the program that made the connection, when known
  * @param path how it reached allowdns ({@code transparent} or {@code proxy}), when recorded
+ * @param count the refusals a limit's summary record stands for; 1 for every other record
+ * @param limit the limit of a summary record ({@code open_connections}, ...), else {@code null}
  */
 public record ConnectionEntry(
     Instant timestamp,
@@ -39,7 +41,9 @@ public record ConnectionEntry(
 
     Long packets,
     String exe,
-    String path)
+    String path,
+    long count,
+    String limit)
     implements LogEntry {
   public ConnectionEntry {
     Objects.requireNonNull(timestamp, "timestamp");
@@ -51,6 +55,15 @@ public record ConnectionEntry(
       String protocol, long bytesSent, long bytesReceived, String result, String reason) {
     this(timestamp, sandbox, domain, sni, dstIp, port, protocol, bytesSent, bytesReceived, result,
         reason, null, null, null, null, null, null);
+  }
+
+  /** A record that is not a limit's summary. */
+  public ConnectionEntry(
+      Instant timestamp, String sandbox, String domain, String sni, String dstIp, int port,
+      String protocol, long bytesSent, long bytesReceived, String result, String reason,
+      String taskId, String user, String allowlistRule, Long packets, String exe, String path) {
+    this(timestamp, sandbox, domain, sni, dstIp, port, protocol, bytesSent, bytesReceived, result,
+        reason, taskId, user, allowlistRule, packets, exe, path, 1, null);
   }
 
   /**
@@ -77,7 +90,9 @@ public record ConnectionEntry(
 
         record.path("packets").isNumber() ? record.path("packets").asLong() : null,
         RecordFields.text(record.path("process"), "exe"),
-        RecordFields.text(record, "path"));
+        RecordFields.text(record, "path"),
+        RecordFields.count(record),
+        RecordFields.text(record, "limit"));
   }
 
   /** Returns whether this is a UDP flow's record (the UDP sink writes them). */

@@ -12,6 +12,8 @@ import java.util.Objects;
  * @param result {@code allowed}, {@code blocked}, {@code refused}, {@code error} or {@code
  *     would_block}
  * @param reason why it was not answered normally, or {@code null}
+ * @param count the refusals a limit's summary record stands for; 1 for every other record
+ * @param limit the limit of a summary record ({@code dns_qps}), else {@code null}
  */
 public record QueryEntry(
     Instant timestamp,
@@ -20,10 +22,18 @@ public record QueryEntry(
     String type,
     String result,
     String rcode,
-    String reason)
+    String reason,
+    long count,
+    String limit)
     implements LogEntry {
   public QueryEntry {
     Objects.requireNonNull(timestamp, "timestamp");
+  }
+
+  /** A record that is not a limit's summary. */
+  public QueryEntry(
+      Instant timestamp, String sandbox, String name, String type, String result, String rcode, String reason) {
+    this(timestamp, sandbox, name, type, result, rcode, reason, 1, null);
   }
 
   /**
@@ -39,7 +49,9 @@ public record QueryEntry(
         RecordFields.text(record, "type"),
         RecordFields.text(record, "result"),
         RecordFields.text(record, "rcode"),
-        RecordFields.text(record, "reason"));
+        RecordFields.text(record, "reason"),
+        RecordFields.count(record),
+        RecordFields.text(record, "limit"));
   }
 
   /** Returns whether a JSON record is a query record (it has a {@code name}, no {@code dst_ip}). */

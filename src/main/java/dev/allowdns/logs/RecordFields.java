@@ -16,6 +16,12 @@ final class RecordFields {
   }
 
   /** Returns the field as a whole number, or 0 when it is missing or not a number. */
+  /** Returns a record's {@code count}: the refusals a limit's summary stands for, 1 without it. */
+  static long count(JsonNode record) {
+    JsonNode count = record.get("count");
+    return count != null && count.isIntegralNumber() && count.asLong() > 0 ? count.asLong() : 1;
+  }
+
   static long number(JsonNode record, String field) {
     JsonNode value = record.get(field);
     return value != null && value.canConvertToLong() ? value.asLong() : 0;

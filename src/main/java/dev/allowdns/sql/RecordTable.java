@@ -51,7 +51,9 @@ enum RecordTable {
           "via", TEXT,
           "proxy_status", INTEGER,
           "packets", BIGINT,
-          "process", JSON)),
+          "process", JSON,
+          "count", BIGINT,
+          "limit", TEXT)),
   QUERIES(
       RecordKind.QUERIES,
       columns(
@@ -71,7 +73,15 @@ enum RecordTable {
           "duration_us", BIGINT,
           "reason", TEXT,
           "policy_generation", BIGINT,
-          "policy_serial", BIGINT));
+          "policy_serial", BIGINT,
+          "count", BIGINT,
+          "limit", TEXT));
+
+  /**
+   * The refusals a record stands for: a limit's summary says {@code count}; every other record is
+   * one, so {@code SUM(count)} counts refusals whichever record holds them.
+   */
+  static final String COUNT = "count";
 
   /** The column of the fields that are not among the known ones. */
   static final String OTHER_FIELDS = "other_fields";
@@ -126,7 +136,10 @@ enum RecordTable {
     for (Map.Entry<String, ColumnType> column : columns.entrySet()) {
       JsonNode value = record.get(column.getKey());
       try {
-        row[i++] = value == null ? null : column.getValue().convert(value);
+        row[i++] =
+            value == null
+                ? column.getKey().equals(COUNT) ? Long.valueOf(1) : null
+                : column.getValue().convert(value);
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("field '" + column.getKey() + "': " + e.getMessage());
       }

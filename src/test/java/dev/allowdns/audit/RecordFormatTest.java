@@ -40,6 +40,28 @@ class RecordFormatTest {
   }
 
   @Test
+  void limitSummary_isTheFirstRecordThenCountAndLimit() throws Exception {
+    QueryRecord first =
+        new QueryRecord(
+            1_776_781_927_000L,
+            QueryRecord.Asker.of("vm-7", null, null, InetAddress.getByName("172.16.0.2")).encoded(),
+            new QueryRecord.Outcome("x1.example.com", Type.A, "refused", Rcode.REFUSED, null, List.of(), null),
+            false,
+            3,
+            "rate_limited",
+            2,
+            null);
+    JsonNode line = writtenLine(new LimitSummary(first, 812, "dns_qps"));
+    List<String> names = fieldNames(line);
+    assertEquals(List.of("policy_serial", "count", "limit"), names.subList(names.size() - 3, names.size()));
+    assertEquals("2026-04-21T14:32:07.000Z", line.path("timestamp").asText());
+    assertEquals("vm-7", line.path("sandbox").asText());
+    assertEquals("REFUSED", line.path("rcode").asText());
+    assertEquals(812, line.path("count").asLong());
+    assertEquals("dns_qps", line.path("limit").asText());
+  }
+
+  @Test
   void connectionRecord_seedFieldsFirstInDesignOrder() throws Exception {
     JsonNode line =
         writtenLine(

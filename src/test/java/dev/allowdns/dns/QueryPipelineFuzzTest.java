@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.allowdns.config.Cidr;
 import dev.allowdns.config.HostPort;
+import dev.allowdns.config.LimitsConfig;
 import dev.allowdns.ledger.Ledger;
+import dev.allowdns.limit.SandboxBudgets;
 import dev.allowdns.policy.Policy;
 import dev.allowdns.policy.PolicySet;
 import dev.allowdns.sandbox.Sandbox;
@@ -156,7 +158,9 @@ class QueryPipelineFuzzTest {
             new Ledger(1_000, Duration.ofHours(1), Duration.ofHours(1), ticker),
             audit,
             new SyntheticAddresses(Duration.ofHours(3)),
-            null);
+            null,
+            new QueryLimits(
+                SandboxBudgets.create(LimitsConfig.DEFAULTS, new SimpleMeterRegistry(), ticker), null, Clock.systemUTC()));
 
     check(query, tcp, pipeline.handle(query.clone(), client, tcp));
     if (twice) {

@@ -48,4 +48,32 @@ class ResponsesTest {
       assertNull(fast.getOPT());
     }
   }
+
+  @ParameterizedTest
+  @CsvSource({"Evil.Example.COM., true, true", "evil.example.com., false, false"})
+  void refused_wireMatchesTheDnsjavaAnswer(String name, boolean edns, boolean cd) throws Exception {
+    Message query = Message.newQuery(Record.newRecord(Name.fromString(name), Type.A, DClass.IN));
+    if (edns) {
+      query.addRecord(new OPTRecord(4096, 0, 0), Section.ADDITIONAL);
+    }
+    if (cd) {
+      query.getHeader().setFlag(Flags.CD);
+    }
+    byte[] wire = query.toWire();
+    Message parsed = new Message(wire);
+    int questionEnd = 12 + parsed.getQuestion().getName().length() + 4;
+    String why = "allowdns: sandbox vm-7 is over dns_qps 200/s";
+    int payload = edns ? 1232 : 0;
+
+    Message fast = new Message(Responses.refused(wire, questionEnd, why, payload, 1232));
+    Message slow =
+        new Message(
+            Responses.error(
+                parsed, org.xbill.DNS.Rcode.REFUSED, payload,
+                new ExtendedErrorCodeOption(ExtendedErrorCodeOption.PROHIBITED, why), 1232));
+
+    assertEquals(slow.getHeader().toString(), fast.getHeader().toString());
+    assertEquals(name, fast.getQuestion().getName().toString());
+    assertEquals(String.valueOf(slow.getOPT()), String.valueOf(fast.getOPT()));
+  }
 }

@@ -42,6 +42,26 @@ class PolicyZoneTest {
   }
 
   @Test
+  void exportThenImport_carriesTheLimits_globalAndEachPolicysOwn() throws Exception {
+    Path zones = Path.of("zones");
+    dev.allowdns.config.Limits strict = new dev.allowdns.config.Limits(20, 100, 5, 0, 1_250_000, 125_000_000);
+    dev.allowdns.config.LimitsConfig limits =
+        new dev.allowdns.config.LimitsConfig(dev.allowdns.config.Limits.DEFAULTS, Map.of("strict", strict));
+    String text =
+        PolicyExport.zoneFile("policy.test", 7, Duration.ofMinutes(5), Duration.ofMinutes(1), zones,
+            Map.of("default", List.of("npm"), "strict", List.of("npm")), limits);
+    assertTrue(text.contains("\"strict\" \"dns_qps=20\""), text);
+    List<Record> records = new ArrayList<>();
+    try (Master master = new Master(new java.io.ByteArrayInputStream(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)), ORIGIN)) {
+      for (Record r = master.nextRecord(); r != null; r = master.nextRecord()) {
+        records.add(r);
+      }
+    }
+    assertEquals(limits, PolicyZone.decode(ORIGIN, records).limits());
+    assertEquals(null, roundTrip(zones, Map.of()).limits(), "a zone without _limits leaves the config's in force");
+  }
+
+  @Test
   void exportThenImport_ofEveryShippedZone_givesTheSameTextsRulesAndOrigins() throws Exception {
     Path zones = Path.of("zones");
     PolicySet direct = PolicySet.load(zones, Map.of(), 1);

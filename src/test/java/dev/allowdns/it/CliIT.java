@@ -75,6 +75,32 @@ class CliIT {
   }
 
   @Test
+  void check_showsTheLimitsOfTheSandboxsPolicy_andABadLimitExits2() throws Exception {
+    Path config =
+        Files.writeString(
+            dir.resolve("limits.yaml"),
+            "zones: " + zones + "\n"
+                + "limits: {dns_qps: 50}\n"
+                + "policies:\n  default: [basic]\n  strict: {zones: [basic], limits: {bandwidth_up: 10Mbit, open_connections: 0}}\n"
+                + "sandboxes:\n  - {cidr: 10.9.0.2/32, id: vm-7, policy: strict}\n");
+    CommandResult sandbox = allowdns("check", "www.it.test", "--config", config.toString(), "--sandbox", "10.9.0.2");
+    CommandResult other = allowdns("check", "www.it.test", "--config", config.toString());
+
+    assertEquals(0, sandbox.exitCode(), sandbox::describe);
+    assertContains(
+        sandbox,
+        "limits: dns_qps 50, names_per_domain_per_hour 500, connections_per_second 100, open_connections unlimited,"
+            + " bandwidth_up 10Mbit, bandwidth_down 1Gbit");
+    assertContains(other, "limits: dns_qps 50, names_per_domain_per_hour 500, connections_per_second 100, open_connections 1024,");
+
+    Files.writeString(config, "zones: " + zones + "\nlimits: {bandwidth_up: 10Mbps, dns_qps: -1}\n");
+    CommandResult bad = allowdns("check", "www.it.test", "--config", config.toString());
+    assertEquals(2, bad.exitCode(), bad::describe);
+    assertTrue(bad.stderr().contains("limits.bandwidth_up: unknown unit 'Mbps'"), bad::describe);
+    assertTrue(bad.stderr().contains("limits.dns_qps: must be 0 (unlimited) or more, got -1"), bad::describe);
+  }
+
+  @Test
   void check_nameMatchingAWildcard_namesTheWildcardRule() {
     CommandResult result = allowdns("check", "A.B.Many.It.Test.", "--zones", zones.toString());
 

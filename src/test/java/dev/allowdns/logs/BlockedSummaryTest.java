@@ -51,6 +51,27 @@ class BlockedSummaryTest {
   }
 
   @Test
+  void add_limitSummaries_countTheRefusalsTheyStandFor() throws Exception {
+    BlockedSummary summary = new BlockedSummary();
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    summary.add(QueryEntry.from(json.readTree(
+        "{\"timestamp\":\"2026-04-21T10:00:00Z\",\"sandbox\":\"vm-7\",\"name\":\"a.test\",\"result\":\"refused\","
+            + "\"reason\":\"rate_limited\",\"count\":812,\"limit\":\"dns_qps\"}")));
+    summary.add(QueryEntry.from(json.readTree(
+        "{\"timestamp\":\"2026-04-21T10:00:01Z\",\"sandbox\":\"vm-7\",\"name\":\"a.test\",\"result\":\"refused\","
+            + "\"reason\":\"rate_limited\",\"count\":188,\"limit\":\"dns_qps\"}")));
+    summary.add(ConnectionEntry.from(json.readTree(
+        "{\"timestamp\":\"2026-04-21T10:00:01Z\",\"sandbox\":\"vm-7\",\"domain\":\"x.test\",\"result\":\"blocked\","
+            + "\"reason\":\"too_many_open\",\"count\":7,\"limit\":\"open_connections\"}")));
+
+    assertEquals(
+        List.of(
+            new Row(Source.QUERY, "a.test", "rate_limited (dns_qps)", 1000, Instant.parse("2026-04-21T10:00:01Z")),
+            new Row(Source.CONNECTION, "x.test", "too_many_open (open_connections)", 7, Instant.parse("2026-04-21T10:00:01Z"))),
+        summary.top(0));
+  }
+
+  @Test
   void top_groupsByTargetAndReason_mostFrequentFirst_withLastSeen() {
     BlockedSummary summary = new BlockedSummary();
     summary.add(query(T1, "evil.test", "blocked", "not_allowed"));

@@ -106,12 +106,12 @@ class RecordTablesTest {
     AuditLines.write(
         dir.resolve("connections.jsonl"),
         List.of(
-            "{\"timestamp\":\"2026-04-21T14:00:00Z\",\"via\":\"proxy\",\"packets\":3,\"process\":{\"exe\":\"/usr/bin/curl\"},\"count\":1}",
-            "{\"timestamp\":\"2026-04-21T14:00:01Z\",\"via\":\"direct\",\"packets\":4,\"count\":\"two\",\"Odd-Name\":1,\"other_fields\":5}"));
+            "{\"timestamp\":\"2026-04-21T14:00:00Z\",\"via\":\"proxy\",\"packets\":3,\"process\":{\"exe\":\"/usr/bin/curl\"},\"tally\":1}",
+            "{\"timestamp\":\"2026-04-21T14:00:01Z\",\"via\":\"direct\",\"packets\":4,\"tally\":\"two\",\"Odd-Name\":1,\"other_fields\":5}"));
     try (RecordTables tables = load(RecordFilter.ALL)) {
       Answer answer =
           tables.query(
-              "SELECT via, SUM(packets) AS packets, typeof(any_value(count)) AS count_type,"
+              "SELECT via, SUM(packets) AS packets, typeof(any_value(tally)) AS tally_type,"
                   + " any_value(process->>'exe') AS exe, any_value(other_fields->>'$.\"Odd-Name\"') AS odd"
                   + " FROM connections WHERE via IS NOT NULL GROUP BY via ORDER BY via");
       assertEquals(
