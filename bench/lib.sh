@@ -12,7 +12,10 @@ CLK_TCK="$(getconf CLK_TCK)"
 readonly CLK_TCK
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly REPO_DIR
-readonly ALLOWDNS_JAR="$REPO_DIR/target/allowdns.jar"
+# ALLOWDNS_JAR in the environment benches another build (e.g. a copy of main's, for a before/after).
+readonly ALLOWDNS_JAR="${ALLOWDNS_JAR:-$REPO_DIR/target/allowdns.jar}"
+# The shipped launcher: benches run allowdns the way users do (its JVM flags, its heap).
+readonly ALLOWDNS_LAUNCHER="$REPO_DIR/bin/allowdns"
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 
@@ -246,4 +249,84 @@ make_three_namespaces() {
   done
   ip -n "$client" route add default via "$host_client_ip"
   ip -n "$server" route add default via "$host_server_ip"
+}
+
+# Adds one more client namespace CLIENT_NS to the host namespace HOST_NS of make_three_namespaces,
+# on a veth pair made inside them (HOST_IF in the host, to-host in the client), with its default
+# route through the host. Arguments: CLIENT_NS HOST_NS HOST_IF CLIENT_IP HOST_IP (/24 each). The
+# namespace goes into NAMESPACES for bench_cleanup.
+add_client_namespace() {
+  local client="$1" host="$2" host_if="$3" client_ip="$4" host_ip="$5"
+  ip netns add "$client"
+  NAMESPACES+=("$client")
+  ip -n "$client" link set lo up
+  ip -n "$host" link add "$host_if" type veth peer name to-host netns "$client"
+  ip -n "$client" addr add "$client_ip/24" dev to-host
+  ip -n "$host" addr add "$host_ip/24" dev "$host_if"
+  ip -n "$client" link set to-host up
+  ip -n "$host" link set "$host_if" up
+  ip -n "$client" route add default via "$host_ip"
+}
+
+# Prints the resident set of process $1 in KiB (nothing once it is gone).
+rss_kib_of() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
+
+# Samples the resident set of process $1 every $3 seconds into file $2 ("SECONDS_SINCE_START KIB"
+# lines), at most $4 samples, in the background; sets RSS_SAMPLER_PID (also in PIDS). Stop it
+# with `stop "$RSS_SAMPLER_PID"`.
+start_rss_sampler() {
+  local pid="$1" file="$2" every="$3" most="$4"
+  : >"$file"
+  (
+    t0="$(date +%s%N)"
+    for _ in $(seq 1 "$most"); do
+      kib="$(rss_kib_of "$pid")"
+      [[ -n "$kib" ]] || exit 0
+      echo "$(awk -v ns=$(($(date +%s%N) - t0)) 'BEGIN { printf "%.1f", ns / 1e9 }') $kib" >>"$file"
+      sleep "$every"
+    done
+  ) &
+  RSS_SAMPLER_PID=$!
+  PIDS+=("$RSS_SAMPLER_PID")
+}
+
+# Prints "SAMPLES MIN MEDIAN MAX SLOPE" of an RSS sample file (start_rss_sampler): MiB, and the
+# least-squares slope in MiB per minute over the samples from fraction $2 (0..1, default 0) of the
+# file on, so that a warm-up at the start can be left out of the slope.
+rss_summary() {
+  awk -v from="${2:-0}" '{ t[NR] = $1; k[NR] = $2 / 1024 }
+    END {
+      if (NR == 0) { print "0 n/a n/a n/a n/a"; exit }
+      n = NR; for (i = 1; i <= n; i++) s[i] = k[i]
+      # insertion sort: a few hundred samples at most
+      for (i = 2; i <= n; i++) { v = s[i]; j = i - 1; while (j > 0 && s[j] > v) { s[j + 1] = s[j]; j-- } s[j + 1] = v }
+      first = int(n * from) + 1; m = 0; st = 0; sk = 0; stt = 0; stk = 0
+      for (i = first; i <= n; i++) { m++; st += t[i]; sk += k[i]; stt += t[i] * t[i]; stk += t[i] * k[i] }
+      d = m * stt - st * st
+      slope = (m > 1 && d > 0) ? (m * stk - st * sk) / d * 60 : 0
+      printf "%d %.1f %.1f %.1f %.2f\n", n, s[1], s[int((n + 1) / 2)], s[n], slope
+    }' "$1"
+}
+
+# Reads dnsperf -v output on standard input, passes every line that is not a per-query line to
+# file $1, and prints "ANSWERED P50_MS P99_MS MAX_MS LOST" over the per-query lines ("> RCODE NAME
+# TYPE SECONDS"; "> T NAME TYPE" for a timeout). Lost queries count as slowest, as in bench/dns: a
+# percentile that falls among them is "lost". Keeps a histogram in 10 µs steps, not the lines, so
+# hours of queries fit in memory.
+latency_histogram() {
+  awk -v rest="$1" '
+    /^> T / { lost++; next }
+    /^> / { b = int($NF * 100000); h[b]++; n++; if (b > top) top = b; next }
+    { print > rest }
+    END {
+      all = n + lost
+      if (n == 0) { print "0 n/a n/a n/a", lost + 0; exit }
+      c = 0; p50 = ""; p99 = ""
+      for (b = 0; b <= top; b++) {
+        c += h[b]
+        if (p50 == "" && c >= all * 0.50) p50 = sprintf("%.3f", (b + 1) / 100)
+        if (p99 == "" && c >= all * 0.99) p99 = sprintf("%.3f", (b + 1) / 100)
+      }
+      printf "%d %s %s %.3f %d\n", n, (p50 == "" ? "lost" : p50), (p99 == "" ? "lost" : p99), (top + 1) / 100, lost + 0
+    }'
 }

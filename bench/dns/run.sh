@@ -45,20 +45,11 @@ The limiter's cost per query: --servers allowdns-sandbox,allowdns-limited --name
   --names must be at most 2048 for allowdns-limited, or names past the budget are refused.
 
 Environment:
-  ALLOWDNS_JVM_OPTS   JVM flags for allowdns (default: see DEFAULT_JVM_OPTS in this script)
+  ALLOWDNS_JVM_OPTS   more JVM flags for allowdns, after the launcher's own: allowdns runs
+                      through bin/allowdns, the shipped launcher, as users run it
 EOF
 }
 
-# JVM flags for allowdns, chosen for a server pinned to one CPU with a 256 MiB RSS target:
-#  - SerialGC: one CPU means no parallel GC work to gain, and Serial has the lowest CPU cost per
-#    collected byte and the smallest footprint (it is what ergonomics picks on one CPU anyway).
-#  - -Xms144m -Xmx144m: 100,000 cached names live in about 73 MiB; a fixed heap never stops for a
-#    full collection to grow, and heap + metaspace + code cache + thread stacks stay under
-#    256 MiB resident.
-#  - -XX:MetaspaceSize=64m: no full collection at start-up for metaspace that is still filling.
-#  - -XX:-UsePerfData: no hsperfdata file mapped at startup.
-#  - -XX:+ExitOnOutOfMemoryError: a benchmark run that runs out of heap fails visibly.
-readonly DEFAULT_JVM_OPTS="-XX:+UseSerialGC -Xms144m -Xmx144m -XX:MetaspaceSize=64m -XX:-UsePerfData -XX:+ExitOnOutOfMemoryError"
 
 servers="unbound dnsdist allowdns"
 names=100000
@@ -262,7 +253,8 @@ train_cds() {
   local port="$1" archive="$WORK/allowdns.jsa" pid
   [[ "${ALLOWDNS_CDS:-1}" == 1 && -f "$ALLOWDNS_JAR" ]] || return 0
   # shellcheck disable=SC2086  # JVM flags are a word list
-  java ${ALLOWDNS_JVM_OPTS:-$DEFAULT_JVM_OPTS} -XX:ArchiveClassesAtExit="$archive" -jar "$ALLOWDNS_JAR" serve \
+  ALLOWDNS_JAR="$ALLOWDNS_JAR" ALLOWDNS_JAVA_OPTS="${ALLOWDNS_JVM_OPTS:-} -XX:ArchiveClassesAtExit=$archive" \
+    "$ALLOWDNS_LAUNCHER" serve \
     --listen "127.0.0.1:$port" --upstream "127.0.0.1:$knot_port" --zones "$WORK/zones" \
     --log-dir "$WORK/cds-logs" --admin-listen "127.0.0.1:0" --state-dir "$WORK/cds-state" \
     >"$WORK/cds-training.log" 2>&1 &
@@ -285,7 +277,9 @@ launch_allowdns() {
   local port="$1"
   [[ -f "$ALLOWDNS_JAR" ]] || return 1
   # shellcheck disable=SC2086  # JVM flags are a word list
-  start allowdns taskset -c 0 java ${ALLOWDNS_JVM_OPTS:-$DEFAULT_JVM_OPTS} $CDS_OPTS -jar "$ALLOWDNS_JAR" serve \
+  # The shipped launcher; env and the launcher exec, so STARTED_PID is the JVM.
+  start allowdns taskset -c 0 env ALLOWDNS_JAR="$ALLOWDNS_JAR" ALLOWDNS_JAVA_OPTS="${ALLOWDNS_JVM_OPTS:-} $CDS_OPTS" \
+    "$ALLOWDNS_LAUNCHER" serve \
     --listen "127.0.0.1:$port" --upstream "127.0.0.1:$knot_port" \
     --zones "$WORK/zones" --log-dir "$WORK/allowdns-logs" \
     --admin-listen "127.0.0.1:0" --state-dir "$WORK/allowdns-state"
@@ -298,8 +292,8 @@ launch_allowdns_with_limits() {
   printf 'limits: {%s}\nsandboxes:\n  - {cidr: 127.0.0.1/32, id: bench}\n' "$limits" >"$WORK/$name.yaml"
   # The launcher execs java: the PID sampled is the server's. The bench's JVM flags come after its own.
   start "$name" taskset -c 0 env ALLOWDNS_JAR="$ALLOWDNS_JAR" \
-    ALLOWDNS_JAVA_OPTS="${ALLOWDNS_JVM_OPTS:-$DEFAULT_JVM_OPTS} $CDS_OPTS" \
-    "$REPO_DIR/bin/allowdns" serve --config "$WORK/$name.yaml" \
+    ALLOWDNS_JAVA_OPTS="${ALLOWDNS_JVM_OPTS:-} $CDS_OPTS" \
+    "$ALLOWDNS_LAUNCHER" serve --config "$WORK/$name.yaml" \
     --listen "127.0.0.1:$port" --upstream "127.0.0.1:$knot_port" \
     --zones "$WORK/zones" --log-dir "$WORK/$name-logs" \
     --admin-listen "127.0.0.1:0" --state-dir "$WORK/$name-state"
@@ -341,6 +335,10 @@ for server in $servers; do
   fi
   if [[ "$server" == allowdns ]] && ! grep -q 'ready:' "$WORK/allowdns.log"; then
     log "note: allowdns answered but printed no 'ready:' line"
+  fi
+  if [[ "$server" == allowdns ]]; then
+    # The launcher has exec'd java: the JVM's own argv holds the flags actually used.
+    JVM_ARGV="$(tr '\0' ' ' <"/proc/$STARTED_PID/cmdline" | sed 's/ -jar .*//')"
   fi
   hit="$(query_a "$port" n000001.bench.test)"
   blocked_rcode="$(query_rcode "$port" b000001.blocked.example)"
@@ -439,7 +437,7 @@ report() {
   echo "$(machine_summary)."
   echo "Unbound $(unbound -V 2>/dev/null | awk '/^Version/ { print $2 }'), $(dnsdist --version 2>/dev/null | head -1 | awk '{ print $1, $2 }')," \
     "$(dnsperf -h 2>&1 | awk '/^Version/ { print "dnsperf " $2 }'), upstream knotd $(knotd --version | awk '{ print $NF }')" \
-    "with $names names; allowdns JVM flags: \`${ALLOWDNS_JVM_OPTS:-$DEFAULT_JVM_OPTS} ${CDS_OPTS:+-XX:SharedArchiveFile=(trained archive)}\`."
+    "with $names names; allowdns run by the shipped launcher bin/allowdns: \`${JVM_ARGV:-?}\`."
   echo "Max-rate runs: ${duration} s, dnsperf -c $clients -q $outstanding. p99: median of $latency_runs runs of ${latency_duration} s at $rate qps. Niceness of servers and dnsperf: $niceness."
   echo
   echo "| server | queries | max QPS | lost | server CPU µs/query (user share) | p99 ms @ $rate qps | other CPU 0 load (max-rate / p99 runs) |"

@@ -28,6 +28,7 @@ TARGETS=(
   "dev.allowdns.dns.QueryPipelineFuzzTest#queryPath org.xbill.DNS.**"
   "dev.allowdns.dns.UpstreamReplyFuzzTest#upstreamReply org.xbill.DNS.**"
   "dev.allowdns.relay.PeekFuzzTest#peek io.netty.handler.ssl.SslClientHelloHandler:io.netty.handler.ssl.AbstractSniHandler"
+  "dev.allowdns.proxy.ProxyHeadFuzzTest#proxyHead io.netty.handler.codec.http.HttpObjectDecoder"
   "dev.allowdns.policy.ZoneFileFuzzTest#zoneFile"
   "dev.allowdns.config.ConfigFileFuzzTest#configFile"
   "dev.allowdns.logs.RecordReaderFuzzTest#recordLines"

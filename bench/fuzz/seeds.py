@@ -5,6 +5,7 @@ Real bytes where a real client makes them: dig and kdig queries, openssl s_clien
 ClientHellos, curl HTTP requests, each captured on a loopback socket this script opens (nothing
 leaves the machine; the clients get no answer and give up after 1 s). Upstream replies, record
 lines and bodies are written by hand. Run from the repository root: python3 bench/fuzz/seeds.py
+(or `seeds.py proxy` for the explicit proxy's corpus alone).
 """
 import os
 import pathlib
@@ -160,7 +161,38 @@ def queries():
     return q
 
 
+def proxy_heads():
+    """The explicit proxy's request heads: curl as a proxy client, and forms curl does not send.
+
+    Byte 0 picks the client: even, a registered sandbox; odd, an unknown address."""
+    heads = corpus("proxy", "ProxyHeadFuzzTest", "proxyHead")
+    sent = {
+        "curl-absolute-form": capture_tcp(["curl", "-s", "--max-time", "2", "-x", "http://127.0.0.1:PORT",
+                                           "http://allowed.test/simple/?q=1"]),
+        "curl-connect": capture_tcp(["curl", "-s", "--max-time", "2", "-p", "-x", "http://127.0.0.1:PORT",
+                                     "https://www.allowed.test/"]),
+        "connect-literal": b"CONNECT 192.0.2.7:443 HTTP/1.1\r\nHost: 192.0.2.7:443\r\n\r\n",
+        "connect-v6": b"CONNECT [2001:db8::7]:443 HTTP/1.1\r\nHost: [2001:db8::7]:443\r\n\r\n",
+        "connect-denied": b"CONNECT evil.allowed.test:443 HTTP/1.1\r\n\r\n",
+        "connect-no-port": b"CONNECT allowed.test HTTP/1.1\r\n\r\n",
+        "host-differs": b"GET http://allowed.test/ HTTP/1.1\r\nHost: evil.test\r\nHost: other.test\r\n\r\n",
+        "origin-form": b"GET /index.html HTTP/1.1\r\nHost: allowed.test\r\n\r\n",
+        "https-scheme": b"GET https://allowed.test/ HTTP/1.1\r\n\r\n",
+        "userinfo-port": b"GET http://user@allowed.test:8080/a%20b HTTP/1.0\r\nProxy-Authorization: x\r\n\r\n",
+        "keep-alive-two-hosts": b"GET http://a.allowed.test/ HTTP/1.1\r\n\r\nGET http://b.allowed.test/ HTTP/1.1\r\n\r\n",
+        "post-body": b"POST http://allowed.test/up HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+        "chunked": b"PUT http://allowed.test/c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        "unlisted": b"GET http://unlisted.example/ HTTP/1.1\r\n\r\n",
+    }
+    for name, data in sent.items():
+        for client in (0, 1):
+            write(heads, f"{name}-{client}", bytes([client]) + data)
+
+
 def main():
+    if sys.argv[1:] == ["proxy"]:
+        proxy_heads()
+        return
     # The pipeline: flags, minutes, reply length, reply, query.
     pipeline = corpus("dns", "QueryPipelineFuzzTest", "queryPath")
     upstream = corpus("dns", "UpstreamReplyFuzzTest", "upstreamReply")
@@ -283,6 +315,7 @@ sandboxes:
                               b"registry.npmjs.org\n*.npmjs.org\n**.githubusercontent.com\n"
                               b"~^[a-z0-9-]+\\.s3\\.amazonaws\\.com$\n!gist.githubusercontent.com\n"
                               b"ip:140.82.112.0/20\nip:2001:db8::/32\n# comment\n\xef\xbb\xbf\n")
+    proxy_heads()
     print("seeds written under", ROOT)
 
 

@@ -43,11 +43,24 @@ Usage: bench/relay/run.sh [options]      (needs root: it creates network namespa
                       leave it)
   --write             also write the results to bench/relay/results-YYYY-MM-DDTHHMMZ.md (UTC)
                       (results-…-middle-cpu-1.md with --middle-cpu 1)
+  --syscalls          also count the middle box's system calls per connection (HAProxy and
+                      allowdns in the same run): one more wrk Connection: close run of
+                      --duration s per mode with `strace -f -c` attached to the whole process
+                      (strace slows it down; only the counts of that run are used)
+  --packets           also count packets per connection (during the measured Connection: close
+                      run): TCP segments sent and received in the client and server namespaces
+                      (/proc/net/snmp), packets on the host's two veths, resets the host sent
+  --profile           also profile the middle box: one more wrk Connection: close run and one
+                      more iperf3 run each way, with `perf record -g` on the process; the report
+                      gets the share of kernel, JIT and JVM time and the top symbols of each
+                      (for allowdns's Java frames add ALLOWDNS_JVM_OPTS=-XX:+PreserveFramePointer)
   --keep              keep the work directory (configs, logs, raw tool output)
   -h, --help          show this help
 
 Environment:
-  ALLOWDNS_JVM_OPTS   more JVM flags for allowdns, after bin/allowdns's own (ALLOWDNS_JAVA_OPTS)
+  ALLOWDNS_JVM_OPTS   more JVM flags for allowdns, after the launcher's own (bin/allowdns runs
+                      every allowdns command here, as users run it), e.g.
+                      "-XX:+PreserveFramePointer" for perf record -g
   ALLOWDNS_SERVE_ARGS more flags for `allowdns serve`, e.g. "--log-max-file-size 1MB"
 EOF
 }
@@ -63,6 +76,9 @@ net=10.201
 niceness=-10
 write_results=false
 keep=false
+count_syscalls=false
+count_packets=false
+profile=false
 while (($#)); do
   case "$1" in
     --modes) modes="${2//,/ }"; shift 2 ;;
@@ -75,6 +91,9 @@ while (($#)); do
     --nice) niceness="$2"; shift 2 ;;
     --write) write_results=true; shift ;;
     --keep) keep=true; shift ;;
+    --syscalls) count_syscalls=true; shift ;;
+    --packets) count_packets=true; shift ;;
+    --profile) profile=true; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -94,7 +113,9 @@ done
 tools=(ip iptables iperf3 wrk nginx knotd dig curl jq taskset awk)
 [[ " $modes " == *" haproxy "* ]] && tools+=(haproxy)
 [[ " $modes " == *" allowdns"* ]] && tools+=(java)
-require_tools "iproute2 iptables iperf3 wrk nginx knot bind9-dnsutils curl jq util-linux haproxy openjdk-17-jre-headless" \
+[[ "$count_syscalls" == true ]] && tools+=(strace)
+[[ "$profile" == true ]] && tools+=(perf)
+require_tools "iproute2 iptables iperf3 wrk nginx knot bind9-dnsutils curl jq util-linux haproxy openjdk-17-jre-headless strace linux-perf" \
   "${tools[@]}"
 require_two_cpus "middle box on CPU 0, the rest on CPU 1"
 
@@ -228,7 +249,7 @@ MIDDLE_PID=""
 # command, the two REDIRECT rules alone. Sets RULES to say which.
 redirect() {
   local tcp_port="$1"
-  if [[ -f "$ALLOWDNS_JAR" ]] && in_ns "$NS_HOST" java -jar "$ALLOWDNS_JAR" iptables apply \
+  if [[ -f "$ALLOWDNS_JAR" ]] && in_ns "$NS_HOST" "$ALLOWDNS_LAUNCHER" iptables apply \
     --sandbox-interface "$IF_HOST_CLIENT" --dns-port "$DNS_PORT" --relay-port "$tcp_port" >"$WORK/iptables-apply.log" 2>&1; then
     RULES="\`allowdns iptables apply --sandbox-interface $IF_HOST_CLIENT --dns-port $DNS_PORT --relay-port PORT\`"
     return 0
@@ -335,10 +356,10 @@ sandboxes:
     id: bench
 $limits
 EOF
-  # Through the launcher, with the flags it ships (serial GC, fixed heap, bounded direct memory).
-  # shellcheck disable=SC2086  # the listen flags are a word list
+  # shellcheck disable=SC2086  # JVM flags are a word list
+  # The shipped launcher, as users run it; env and the launcher exec, so STARTED_PID is the JVM.
   start_in_ns allowdns "$NS_HOST" "$middle_cpu" env ALLOWDNS_JAR="$ALLOWDNS_JAR" ALLOWDNS_JAVA_OPTS="${ALLOWDNS_JVM_OPTS:-}" \
-    "$REPO_DIR/bin/allowdns" serve \
+    "$ALLOWDNS_LAUNCHER" serve \
     --listen "0.0.0.0:$DNS_PORT" $ALLOWDNS_LISTEN_ARGS --upstream "$SERVER_IP:53" \
     --zones "$WORK/zones" --log-dir "$(log_dir)" --state-dir "$WORK/allowdns-state-$ROUND" \
     --config "$WORK/allowdns.yaml" --admin-listen "127.0.0.1:$ADMIN_PORT" ${ALLOWDNS_SERVE_ARGS:-}
@@ -352,6 +373,8 @@ EOF
     sleep 0.1
   done
   log "allowdns: $(grep -m1 'ready:' "$WORK/allowdns.log")"
+  # The launcher has exec'd java: the JVM's own argv holds the flags actually used.
+  JVM_ARGV="$(tr '\0' ' ' <"/proc/$MIDDLE_PID/cmdline" | sed 's/ -jar .*//')"
 }
 teardown_allowdns() { stop "$MIDDLE_PID"; unredirect; }
 
@@ -483,9 +506,90 @@ wrk_errors() {
 
 # Prints the client namespace's TCP ActiveOpens (connect() calls that sent a SYN): the exact
 # number of connections the load generators opened.
-client_active_opens() {
-  in_ns "$NS_CLIENT" awk '$1 == "Tcp:" { if (!h) { for (i = 1; i <= NF; i++) col[$i] = i; h = 1 } else print $col["ActiveOpens"] }' \
+client_active_opens() { tcp_counter "$NS_CLIENT" ActiveOpens; }
+
+# Prints namespace $1's TCP counter $2 (a column of the Tcp: lines of /proc/net/snmp).
+tcp_counter() {
+  in_ns "$1" awk -v key="$2" '$1 == "Tcp:" { if (!h) { for (i = 1; i <= NF; i++) col[$i] = i; h = 1 } else print $col[key] }' \
     /proc/net/snmp
+}
+
+# Prints the packet counters of --packets, space separated: segments the client sent and
+# received, the same for the server, packets through the host's veth to the client (received,
+# sent) and to the server (received, sent), and resets the host's own TCP sent.
+packet_counters() {
+  local dev
+  echo "$(tcp_counter "$NS_CLIENT" OutSegs) $(tcp_counter "$NS_CLIENT" InSegs)" \
+    "$(tcp_counter "$NS_SERVER" OutSegs) $(tcp_counter "$NS_SERVER" InSegs)" \
+    "$(for dev in "$IF_HOST_CLIENT" to-server; do
+        in_ns "$NS_HOST" cat "/sys/class/net/$dev/statistics/rx_packets" "/sys/class/net/$dev/statistics/tx_packets"
+      done | tr '\n' ' ')" \
+    "$(tcp_counter "$NS_HOST" OutRsts)"
+}
+readonly PACKET_COLUMNS=9
+
+# Prints the difference of two packet_counters lines ($1 before, $2 after) divided by $3
+# connections, one figure per column, two decimals.
+packets_per_connection() {
+  awk -v a="$1" -v b="$2" -v n="$3" -v k=$PACKET_COLUMNS 'BEGIN {
+    split(a, x, " "); split(b, y, " ")
+    for (i = 1; i <= k; i++) printf "%s%s", (i > 1 ? " " : ""), (n > 0 ? sprintf("%.2f", (y[i] - x[i]) / n) : "n/a") }'
+}
+
+# Profiles the middle box with perf record -g during "$@" (a load run), and writes a summary to
+# $WORK/profile-$1.txt: the share of samples in the kernel, in JIT code ([unknown] or perf-map
+# frames), in libjvm and elsewhere, then the top symbols (self time).
+profile_middle() {
+  local key="$1" data="$WORK/perf-$1.data" recorder; shift
+  [[ -n "$MIDDLE_PID" ]] || return 0
+  perf record -q -F 1999 -g -p "$MIDDLE_PID" -o "$data" 2>"$WORK/perf-$key.err" &
+  recorder=$!
+  PIDS+=("$recorder")
+  sleep 0.5
+  "$@"
+  kill -INT "$recorder" 2>/dev/null || true
+  wait "$recorder" 2>/dev/null || true
+  # JDK 17 writes /tmp/perf-PID.map, which perf reads to name the JIT's frames.
+  local map="/tmp/perf-$MIDDLE_PID.map"
+  if [[ "$MODE" == allowdns* ]] && command -v jcmd >/dev/null; then
+    jcmd "$MIDDLE_PID" Compiler.perfmap >/dev/null 2>&1 || true
+  fi
+  {
+    perf report -i "$data" --no-children --sort dso --stdio 2>/dev/null | awk '/^ +[0-9.]+%/ { print "  " $0 }' | head -8
+    echo
+    perf report -i "$data" --no-children --sort sym --stdio -g none 2>/dev/null | awk '/^ +[0-9.]+%/' | head -25
+  } >"$WORK/profile-$key.txt"
+  [[ "$MODE" != allowdns* ]] || rm -f "$map"
+  log "  $MODE: profile in $WORK/profile-$key.txt"
+}
+wrk_close_run() {
+  OUT="$WORK/wrk-$MODE-profile.out"
+  client_run $((duration + 15)) taskset -c 1 wrk -t1 -c"$connections" -d"${duration}s" --timeout 2s \
+    -H "Host: $SERVER_NAME" -H 'Connection: close' $(wrk_target) || true
+}
+iperf_both_ways() { iperf "$duration" ""; iperf "$duration" "-R"; }
+
+# Runs one more wrk Connection: close run of --duration s with strace -f -c attached to the
+# middle box (every thread), and writes "SYSCALL CALLS_PER_CONNECTION" lines, the total first,
+# to $WORK/syscalls-$1.txt.
+count_middle_syscalls() {
+  local key="$1" trace="$WORK/strace-$1.txt" tracer opens_before opens
+  [[ -n "$MIDDLE_PID" ]] || return 0
+  strace -f -c -q -o "$trace" -p "$MIDDLE_PID" 2>"$WORK/strace-$key.err" &
+  tracer=$!
+  PIDS+=("$tracer")
+  sleep 1 # attaching to every thread of a JVM takes a moment
+  opens_before="$(client_active_opens)"
+  OUT="$WORK/wrk-$key-syscalls.out"
+  client_run $((duration + 15)) taskset -c 1 wrk -t1 -c"$connections" -d"${duration}s" --timeout 2s \
+    -H "Host: $SERVER_NAME" -H 'Connection: close' $(wrk_target) || true
+  opens=$(($(client_active_opens) - opens_before))
+  kill -INT "$tracer" 2>/dev/null || true # strace detaches and writes its summary
+  wait "$tracer" 2>/dev/null || true
+  # strace -c: "% time seconds usecs/call calls [errors] syscall", then a "total" line.
+  awk -v n="$opens" 'n > 0 && $NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $1 ~ /^[0-9.]+$/ {
+      printf "%s %.2f\n", $NF, $4 / n }' "$trace" | sort -k2,2gr >"$WORK/syscalls-$key.txt"
+  log "  $MODE: $opens connections under strace, $(awk '$1 == "total" { print $2 }' "$WORK/syscalls-$key.txt") system calls per connection"
 }
 
 # Prints how many connections nginx has accepted (its own status request included).
@@ -494,7 +598,8 @@ server_accepts() {
 }
 
 # Per-run figures, keyed MODE.ROUND; the report shows the median over the rounds.
-declare -A UP_GBPS DOWN_GBPS CPU_PER_GB CONN_RATE CONN_ERRORS CPU_PER_CONN P50 P99 LAT_ERRORS NOISE
+declare -A UP_GBPS DOWN_GBPS CPU_PER_GB CONN_RATE CONN_ERRORS CPU_PER_CONN P50 P99 LAT_ERRORS NOISE PACKETS
+JVM_ARGV=""
 RECORD_CHECKS=()
 RECORD_SAMPLE=""
 measured=()
@@ -548,12 +653,18 @@ measure() {
   opens_before="$(client_active_opens)"
   accepts_before="$(server_accepts)"
   OUT="$WORK/wrk-$key-close.out"
+  local packets_before=""
+  [[ "$count_packets" != true ]] || packets_before="$(packet_counters)"
   sample_middle_begin
   client_run $((duration + 15)) taskset -c 1 wrk -t1 -c"$connections" -d"${duration}s" --timeout 2s \
     -H "Host: $SERVER_NAME" -H 'Connection: close' $(wrk_target) || true
   sample_end
   note_load "$key"
   opens=$(($(client_active_opens) - opens_before))
+  if [[ "$count_packets" == true ]]; then
+    PACKETS[$key]="$(packets_per_connection "$packets_before" "$(packet_counters)" "$opens")"
+    log "  $MODE: per connection: client segments out/in, server out/in, host veth to-client rx/tx, to-server rx/tx, host resets: ${PACKETS[$key]}"
+  fi
   CONN_RATE[$key]="$(wrk_field 'Requests/sec:' 2)"
   CONN_ERRORS[$key]="$(wrk_errors)"
   if [[ -n "$MIDDLE_PID" ]]; then
@@ -577,6 +688,13 @@ measure() {
     RECORD_CHECKS+=("round $ROUND: $completed requests completed <= $accepted connections accepted by nginx <= $records records <= $opens connections opened by the client: $verdict")
     RECORD_SAMPLE="$(tail -1 "$(log_dir)/connections.jsonl")"
     log "  allowdns: ${RECORD_CHECKS[-1]}"
+  fi
+  if [[ "$count_syscalls" == true && "$ROUND" == "$rounds" ]]; then
+    count_middle_syscalls "$MODE"
+  fi
+  if [[ "$profile" == true && "$ROUND" == "$rounds" ]]; then
+    profile_middle "$MODE-connections" wrk_close_run
+    [[ "$MODE" == allowdns-proxy ]] || profile_middle "$MODE-bulk" iperf_both_ways
   fi
 
   log "  warm-up: ${warmup} s of wrk, keep-alive"
@@ -661,6 +779,52 @@ limiter_cost() {
 }
 
 # ---------------------------------------------------------------- report
+# Prints a row per round of every measured mode with a figure in array $1, each by function $2,
+# called with MODE ROUND and the figures' key.
+each_round() {
+  local -n present="$1"
+  local row="$2" mode round
+  for mode in "${measured[@]}"; do
+    for round in $(seq 1 "$rounds"); do
+      [[ -z "${present[$mode.$round]:-}" ]] || "$row" "$mode" "$round" "$mode.$round"
+    done
+  done
+}
+figures_row() {
+  local key="$3"
+  printf '| %s | %s | %s | %s | %.0f | %s | %s | %s | %s | %s |\n' "$1" "$2" "${UP_GBPS[$key]}" "${DOWN_GBPS[$key]}" \
+    "${CONN_RATE[$key]:-0}" "${P50[$key]}" "${P99[$key]}" "${CPU_PER_GB[$key]}" "${CPU_PER_CONN[$key]}" \
+    "$(other_load "$1" "${NOISE[$key]:-0}")"
+}
+packets_row() { echo "| $1 | $2 | ${PACKETS[$3]// / | } |"; }
+
+# Prints the --syscalls table: calls per connection of each system call, one column per traced
+# mode, the calls the first traced allowdns mode makes most at the top.
+syscall_table() {
+  local mode traced=() names
+  for mode in "${measured[@]}"; do
+    [[ -s "$WORK/syscalls-$mode.txt" ]] && traced+=("$mode")
+  done
+  ((${#traced[@]})) || return 0
+  echo
+  echo "System calls per connection (--syscalls): \`strace -f -c -p PID\` on the whole middle-box process"
+  echo "over one more wrk -c$connections -d${duration}s Connection: close run (every thread: event loops, the"
+  echo "log writer, the JVM's own), divided by the connections the client opened in it:"
+  echo
+  printf '| system call |'; printf ' %s |' "${traced[@]}"; echo
+  printf '| --- |'; for mode in "${traced[@]}"; do printf ' ---: |'; done; echo
+  names="$(cat "$WORK"/syscalls-*.txt | awk '{ c[$1] += $2 } END { for (k in c) print c[k], k }' | sort -gr \
+    | awk '$1 >= 0.05 { print $2 }')"
+  local name
+  for name in $names; do
+    printf '| %s |' "$name"
+    for mode in "${traced[@]}"; do
+      printf ' %s |' "$(awk -v k="$name" '$1 == k { print $2; f = 1 } END { if (!f) print "0" }' "$WORK/syscalls-$mode.txt")"
+    done
+    echo
+  done
+}
+
 report() {
   local mode
   declare -A up down rate p50 p99
@@ -673,10 +837,10 @@ report() {
   echo "$(machine_summary), kernel $(uname -r)."
   echo "Load average (1, 5, 15 min) before: $LOAD_BEFORE; after: $LOAD_AFTER."
   echo "allowdns built from commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$REPO_DIR" diff --quiet HEAD -- src pom.xml 2>/dev/null || echo ' with uncommitted changes to src or pom.xml')" \
-    "(target/allowdns.jar of $(date -r "$ALLOWDNS_JAR" '+%F %T' 2>/dev/null || echo 'no jar'))."
+    "($ALLOWDNS_JAR of $(date -r "$ALLOWDNS_JAR" '+%F %T' 2>/dev/null || echo 'no jar'))."
   echo "$(iperf3 --version | head -1 | awk '{ print $1 "3 " $2 }'), wrk $(wrk -v 2>&1 | head -1 | awk '{ print $2 }')," \
     "$(nginx -v 2>&1 | awk '{ print $3 }'), $(command -v haproxy >/dev/null && haproxy -v | head -1 | awk '{ print "HAProxy " $3 }')," \
-    "allowdns run by \`bin/allowdns serve\` (the launcher's JVM flags${ALLOWDNS_JVM_OPTS:+, then \`$ALLOWDNS_JVM_OPTS\`})."
+    "allowdns run by the shipped launcher bin/allowdns: \`${JVM_ARGV:-?}\`."
   echo "HAProxy and allowdns behind the same rules: $RULES; HAProxy forwards to the original destination" \
     "(\`server dst 0.0.0.0\`, SO_ORIGINAL_DST), as the relay does."
   echo "Middle box on CPU $middle_cpu; iperf3, wrk, nginx and knotd on CPU 1; niceness $niceness. veth MTU 1500."
@@ -698,20 +862,35 @@ report() {
     echo
     echo "| mode | round | client→server Gbit/s | server→client Gbit/s | new connections/s | p50 µs | p99 µs | CPU s/GB | CPU µs/connection | other load |"
     echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    local round key
-    for mode in "${measured[@]}"; do
-      for round in $(seq 1 "$rounds"); do
-        key="$mode.$round"
-        [[ -n "${UP_GBPS[$key]:-}" ]] || continue
-        printf '| %s | %s | %s | %s | %.0f | %s | %s | %s | %s | %s |\n' "$mode" "$round" "${UP_GBPS[$key]}" "${DOWN_GBPS[$key]}" \
-          "${CONN_RATE[$key]:-0}" "${P50[$key]}" "${P99[$key]}" "${CPU_PER_GB[$key]}" "${CPU_PER_CONN[$key]}" \
-          "$(other_load "$mode" "${NOISE[$key]:-0}")"
-      done
-    done
+    each_round UP_GBPS figures_row
   fi
   for mode in $modes; do
     [[ " ${measured[*]} " == *" $mode "* ]] || { echo; echo "$mode: not measured (see the log above)."; }
   done
+  if [[ "$count_packets" == true ]]; then
+    echo
+    echo "Packets per connection (--packets), over the measured new-connections run of each round;"
+    echo "segments from /proc/net/snmp (Tcp OutSegs, InSegs), veth packets from the host's interface counters:"
+    echo
+    echo "| mode | round | client segments out | client in | server out | server in | host veth to-client rx | tx | to-server rx | tx | host resets sent |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    each_round PACKETS packets_row
+  fi
+  if [[ "$count_syscalls" == true ]]; then
+    syscall_table
+  fi
+  if [[ "$profile" == true ]]; then
+    local f
+    for f in "$WORK"/profile-*.txt; do
+      [[ -s "$f" ]] || continue
+      echo
+      echo "Profile of the middle box (--profile, perf record -g -F 1999, self time), $(basename "$f" .txt | sed 's/^profile-//'):"
+      echo
+      echo '```'
+      cat "$f"
+      echo '```'
+    done
+  fi
   if ((${#RECORD_CHECKS[@]})); then
     echo
     echo "allowdns connection log over the new-connections runs (one record per connection expected;"

@@ -61,6 +61,11 @@ public final class AdminServer implements AutoCloseable {
 
     /** Returns the SOA serial of the transferred policy in force, {@code null} when not a secondary. */
     Long policySerial();
+
+    /** Returns why the server is degraded (a record log that cannot be written), empty when not. */
+    default List<String> degraded() {
+      return List.of();
+    }
   }
 
   /**
@@ -145,13 +150,25 @@ public final class AdminServer implements AutoCloseable {
 
   /** The request routing: path and method to a handler, errors to 4xx. */
   private record Routes(Api api, PrometheusMeterRegistry registry, EventHub events, String token) {
-    /** Returns {@code {"status":"ok","generation":N,"policy_serial":S}}, in that order. */
-    private Map<String, Object> health() {
+    /**
+     * Returns {@code {"status":"ok","generation":N,"policy_serial":S}}, in that order; degraded:
+     * {@code "status":"degraded"} and, last, {@code "degraded":[why, ...]}.
+     */
+    private Map<String, Object> health(List<String> degraded) {
       Map<String, Object> health = new java.util.LinkedHashMap<>();
-      health.put("status", "ok");
+      health.put("status", degraded.isEmpty() ? "ok" : "degraded");
       health.put("generation", api.generation());
       health.put("policy_serial", api.policySerial());
+      if (!degraded.isEmpty()) {
+        health.put("degraded", degraded);
+      }
       return health;
+    }
+
+    /** Answers 200 while healthy, 503 while degraded: a probe that reads only the status sees it. */
+    private void sendHealth(HttpExchange exchange) throws IOException {
+      List<String> degraded = api.degraded();
+      send(exchange, degraded.isEmpty() ? 200 : 503, health(degraded));
     }
 
     void handle(HttpExchange exchange) throws IOException {
@@ -178,7 +195,7 @@ public final class AdminServer implements AutoCloseable {
       String method = exchange.getRequestMethod();
       switch (path) {
         case "/metrics" -> only(exchange, "GET", () -> metrics(exchange));
-        case "/healthz" -> only(exchange, "GET", () -> send(exchange, 200, health()));
+        case "/healthz" -> only(exchange, "GET", () -> sendHealth(exchange));
         case "/reload" -> only(exchange, "POST", () -> reload(exchange));
         case "/sandboxes" -> sandboxes(exchange, method);
         case "/events" -> only(exchange, "GET", () -> events(exchange));

@@ -4,11 +4,13 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import dev.allowdns.admin.AdminServer;
 import dev.allowdns.admin.EventHub;
 import dev.allowdns.admin.ReloadReport;
+import dev.allowdns.audit.HoldPolicy;
 import dev.allowdns.audit.RecordLog;
 import dev.allowdns.config.Config;
 import dev.allowdns.config.ConfigException;
 import dev.allowdns.limit.SandboxBudgets;
 import dev.allowdns.config.Mode;
+import dev.allowdns.descriptors.DescriptorBudget;
 import dev.allowdns.dns.DnsServer;
 import dev.allowdns.fleet.Fleet;
 import dev.allowdns.ledger.Ledger;
@@ -28,6 +30,7 @@ import dev.allowdns.sandbox.SandboxRegistry;
 import dev.allowdns.sandbox.Sandboxes;
 import dev.allowdns.udp.UdpSink;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -79,6 +82,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private Ledger ledger;
   private DnsServer dns;
   private RelayCore relayCore;
+  /** What the descriptor limit allows; raised to the hard limit at start. */
+  private DescriptorBudget descriptors;
   private RelayServer relay;
   private ProxyServer proxy;
   private UdpSink udpSink;
@@ -175,6 +180,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   }
 
   private void startParts(Path tokenFile) throws InterruptedException {
+    descriptors = DescriptorBudget.atStart(DnsServer.MAX_TCP_CONNECTIONS, registry);
     queryLog = openLog("queries");
     boolean relaying = config.relayListen() != null || config.proxying().listen() != null;
     boolean connections = relaying || config.udpSinkListen() != null;
@@ -215,7 +221,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
               registry,
               parents,
               owners,
-              budgets);
+              budgets,
+              descriptors);
     }
     if (config.relayListen() != null) {
       relay = RelayServer.start(relayCore);
@@ -251,14 +258,27 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private RecordLog openLog(String name) {
     RecordLog recordLog =
         RecordLog.open(
-            config.logDir(), name, config.logMaxFileSize(), config.logTotalSize(), config.logMaxAge());
+            config.logDir(), name, config.logMaxFileSize(), config.logTotalSize(), config.logMaxAge(),
+            new HoldPolicy(config.logHoldBytes(), config.onLogFailure() == Config.OnLogFailure.OPEN));
     recordLog.tap(events);
     Gauge.builder("allowdns_record_log_backlog", recordLog, RecordLog::backlog)
-        .description("Records waiting to be written; a stalled disk shows here first")
+        .description("Records waiting to be written (with the threads and held for a failing disk); a stalled disk shows here first")
         .tag("log", name)
         .register(registry);
     Gauge.builder("allowdns_record_log_written", recordLog, RecordLog::written)
-        .description("Records written since start")
+        .description("Records the file has taken since start")
+        .tag("log", name)
+        .register(registry);
+    Gauge.builder("allowdns_record_log_held_bytes", recordLog, RecordLog::heldBytes)
+        .description("Bytes of records held in memory for a disk that takes none (up to --log-hold-size)")
+        .tag("log", name)
+        .register(registry);
+    Gauge.builder("allowdns_record_log_unavailable", recordLog, log -> log.unavailableCause() == null ? 0 : 1)
+        .description("1 while the hold is full: new work is refused (or, --on-log-failure open, records are lost); /healthz says degraded")
+        .tag("log", name)
+        .register(registry);
+    FunctionCounter.builder("allowdns_record_log_dropped", recordLog, RecordLog::dropped)
+        .description("Records lost: not kept while the log was unavailable, or not written by shutdown")
         .tag("log", name)
         .register(registry);
     return recordLog;
@@ -400,6 +420,18 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
     return policies.get().serial();
   }
 
+  @Override
+  public List<String> degraded() {
+    List<String> why = new ArrayList<>();
+    for (RecordLog log : new RecordLog[] {queryLog, connectionLog}) {
+      String cause = log == null ? null : log.unavailableCause();
+      if (cause != null) {
+        why.add(cause + (config.onLogFailure() == Config.OnLogFailure.OPEN ? ": records are being lost" : ": refusing new work"));
+      }
+    }
+    return why;
+  }
+
   /** Returns the one line that says what this process serves, printed once it is ready. */
   public String readyLine(String version) {
     PolicySet policySet = policies.get();
@@ -428,6 +460,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
         + (proxy == null ? "" : "; proxy " + proxy.listener())
         + (config.proxying().upstreamProxy() == null ? "" : "; upstream proxy " + config.proxying().upstreamProxy())
         + (udpSink == null ? "" : "; udp sink " + udpSink.listener())
+        + "; " + descriptors.capacity().describe()
         + "; admin "
         + admin.address()
         + "; logs "

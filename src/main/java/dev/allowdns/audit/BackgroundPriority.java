@@ -9,16 +9,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Moves the calling thread to the {@code SCHED_IDLE} policy (sched(7)), so record writing and gzip
- * never delay an answer on a shared core: such a thread runs only on a CPU nothing else wants, and
- * yields it the moment the resolver or relay wakes. (At nice 19 the scheduler still let it finish
- * its slice first: a few milliseconds that showed in the resolver's p99.) Where that is refused,
- * nice 19 instead. Both apply per thread on Linux.
+ * Moves the calling thread to nice 19, so record writing and gzip yield to the resolver and relay
+ * on a shared core. Not {@code SCHED_IDLE}: a thread of that policy runs only on a CPU nothing else
+ * wants, and a sandbox host busy with builds has none, so records waited without end (a saturated
+ * CI machine showed it); at nice 19 the writer keeps a small share (weight 15 against 1,024) and
+ * records keep flowing. Applies per thread on Linux.
  */
 final class BackgroundPriority {
   private static final Logger log = LoggerFactory.getLogger(BackgroundPriority.class);
   private static final int PRIO_PROCESS = 0;
-  private static final int SCHED_IDLE = 5;
   private static final int LOWEST = 19;
   private static final boolean AVAILABLE = register();
 
@@ -35,10 +34,6 @@ final class BackgroundPriority {
 
   private static native int setpriority(int which, int who, int priority) throws LastErrorException;
 
-  /** {@code param} is {@code struct sched_param}: one int, the static priority (0 here). */
-  private static native int sched_setscheduler(int pid, int policy, int[] param)
-      throws LastErrorException;
-
   /** Lowers the calling thread's priority; where that is not possible it stays as it is. */
   static void lowerCurrentThread() {
     if (!AVAILABLE) {
@@ -48,11 +43,7 @@ final class BackgroundPriority {
       // "/proc/thread-self" links to "PID/task/TID": the thread ID without an arch-specific syscall.
       Path self = Files.readSymbolicLink(Path.of("/proc/thread-self"));
       int tid = Integer.parseInt(self.getFileName().toString());
-      try {
-        sched_setscheduler(tid, SCHED_IDLE, new int[] {0});
-      } catch (LastErrorException e) {
-        setpriority(PRIO_PROCESS, tid, LOWEST);
-      }
+      setpriority(PRIO_PROCESS, tid, LOWEST);
     } catch (IOException | RuntimeException e) {
       log.debug("cannot lower the priority of {}: {}", Thread.currentThread().getName(), e.toString());
     }

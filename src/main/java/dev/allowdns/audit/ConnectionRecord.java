@@ -69,6 +69,13 @@ public record ConnectionRecord(
         reason, host, policyGeneration, policySerial, path, via, proxyStatus, packets, owner);
   }
 
+  /** Returns this record with {@code why} as its reason. */
+  public ConnectionRecord withReason(String why) {
+    return new ConnectionRecord(timestamp, taskId, user, direction, domain, port, protocol, sni,
+        bytesSent, bytesReceived, durationMs, result, allowlistRule, sandbox, clientIp, dstIp,
+        why, host, policyGeneration, policySerial, path, via, proxyStatus, packets, process);
+  }
+
   // Field names encoded once: the writer thread spends its time on values, not on names.
   private static final SerializableString TIMESTAMP = new SerializedString("timestamp");
   private static final SerializableString TASK_ID = new SerializedString("task_id");

@@ -102,7 +102,11 @@ final class RotatedFiles {
     try {
       gzip(rotated, partial);
     } catch (NoSuchFileException e) {
+      Files.deleteIfExists(partial);
       return; // removed meanwhile (by hand): nothing to keep
+    } catch (IOException e) {
+      Files.deleteIfExists(partial); // a full disk: the half-written archive would only take space
+      throw e;
     }
     // The archive keeps the time of its last record: the age limit is judged by it.
     Files.setLastModifiedTime(partial, Files.getLastModifiedTime(rotated));

@@ -76,6 +76,12 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--log-max-age", paramLabel = "DURATION", description = "Delete rotated record files last written longer ago than this, e.g. 30d (default: " + Config.DEFAULT_LOG_MAX_AGE + "; never unlimited).")
   String logMaxAge;
 
+  @Option(names = "--log-hold-size", paramLabel = "SIZE", description = "Records each log holds in memory while its disk takes none (default: " + Config.DEFAULT_LOG_HOLD_SIZE + ").")
+  String logHoldSize;
+
+  @Option(names = "--on-log-failure", paramLabel = "closed|open", description = "Once that hold is full: closed refuses new queries (SERVFAIL) and connections (log_unavailable); open answers and counts each lost record (default: closed).")
+  String onLogFailure;
+
   @Option(names = "--relay-connect-timeout", paramLabel = "DURATION", description = "Wait for a destination to accept (default: " + Config.DEFAULT_RELAY_CONNECT_TIMEOUT + ").")
   String relayConnectTimeout;
 
@@ -176,6 +182,8 @@ final class ServeCommand implements Callable<Integer> {
     flags.put("log_max_file_size", logMaxFileSize);
     flags.put("log_total_size", logTotalSize);
     flags.put("log_max_age", logMaxAge);
+    flags.put("log_hold_size", logHoldSize);
+    flags.put("on_log_failure", onLogFailure);
     flags.put("relay_connect_timeout", relayConnectTimeout);
     flags.put("relay_idle_timeout", relayIdleTimeout);
     flags.put("relay_peek_timeout", relayPeekTimeout);

@@ -25,6 +25,8 @@ import java.util.function.Function;
  * @param udpSinkMaxFlows how many UDP flows the sink tracks at once
  * @param processIdentity which connections get the {@code process} of their sandbox-side socket
  * @param limits every sandbox's budget, by policy
+ * @param logHoldBytes bytes of records each record log holds in memory while its disk fails
+ * @param onLogFailure what happens once that hold is full
  */
 public record Config(
     List<HostPort> listen,
@@ -57,7 +59,25 @@ public record Config(
     HostPort udpSinkListen,
     long udpSinkMaxFlows,
     ProcessIdentity processIdentity,
-    LimitsConfig limits) {
+    LimitsConfig limits,
+    long logHoldBytes,
+    OnLogFailure onLogFailure) {
+
+  /** What allowdns does once a record log's hold is full (its disk takes no records). */
+  public enum OnLogFailure {
+    /** Refuse new queries and connections: nothing happens unrecorded (the default). */
+    CLOSED,
+    /** Answer anyway; each record that does not fit is dropped and counted. */
+    OPEN;
+
+    static OnLogFailure parse(String text) {
+      return switch (text.trim().toLowerCase(java.util.Locale.ROOT)) {
+        case "closed" -> CLOSED;
+        case "open" -> OPEN;
+        default -> throw new IllegalArgumentException("expected closed or open, got '" + text + "'");
+      };
+    }
+  }
 
   /** Which records get the process that owns the sandbox-side socket. */
   public enum ProcessIdentity {
@@ -94,6 +114,8 @@ public record Config(
   public static final String DEFAULT_LOG_TOTAL_SIZE = "2GB";
   /** A quarter of a year: long enough for a quarterly audit, short enough to bound old records. */
   public static final String DEFAULT_LOG_MAX_AGE = "90d";
+  /** Some 100,000 records: minutes of a busy resolver, ample for a disk that fills for a moment. */
+  public static final String DEFAULT_LOG_HOLD_SIZE = "32MB";
   public static final String DEFAULT_RELAY_CONNECT_TIMEOUT = "5s";
   public static final String DEFAULT_RELAY_IDLE_TIMEOUT = "10m";
   public static final String DEFAULT_RELAY_PEEK_TIMEOUT = "2s";
@@ -158,6 +180,10 @@ public record Config(
         said.processIdentity() == null
             ? ProcessIdentity.REFUSED
             : v.one("process_identity", said.processIdentity(), ProcessIdentity::parse);
+    Long logHoldBytes =
+        v.one("log_hold_size", orElse(said.logHoldSize(), DEFAULT_LOG_HOLD_SIZE), Config::positiveSize);
+    OnLogFailure onLogFailure =
+        said.onLogFailure() == null ? OnLogFailure.CLOSED : v.one("on_log_failure", said.onLogFailure(), OnLogFailure::parse);
     long cacheSize = said.cacheSize() == null ? DEFAULT_CACHE_SIZE : said.cacheSize();
     if (cacheSize < 1) {
       errors.add("cache_size: must be at least 1, got " + cacheSize);
@@ -232,7 +258,18 @@ public record Config(
         udpSink,
         udpSinkMaxFlows,
         processIdentity,
-        limits);
+        limits,
+        logHoldBytes,
+        onLogFailure);
+  }
+
+  /** Parses a size as the log sizes are said ({@code 64KB}, {@code 32MB}: binary multiples). */
+  private static long positiveSize(String text) {
+    long bytes = ch.qos.logback.core.util.FileSize.valueOf(text).getSize();
+    if (bytes < 1) {
+      throw new IllegalArgumentException("must be at least 1 byte, got '" + text + "'");
+    }
+    return bytes;
   }
 
   private static String orElse(String value, String fallback) {

@@ -54,7 +54,9 @@ public record ConfigFile(
     String udpSinkListen,
     Long udpSinkMaxFlows,
     String processIdentity,
-    Map<String, String> limits) {
+    Map<String, String> limits,
+    String logHoldSize,
+    String onLogFailure) {
 
   /** One {@code sandboxes:} item of the YAML file. */
   public record SandboxEntry(
@@ -136,13 +138,14 @@ public record ConfigFile(
           "log_max_file_size", "log_total_size", "log_max_age", "relay_connect_timeout",
           "relay_idle_timeout", "relay_peek_timeout", "shutdown_grace", "mode", "watch_zones",
           "proxy_listen", "upstream_proxy", "upstream_proxy_auth_file", "no_proxy", "udp_sink_listen",
-          "udp_sink_max_flows", "process_identity");
+          "udp_sink_max_flows", "process_identity", "log_hold_size", "on_log_failure");
 
   /** A file that says nothing: every value comes from flags or defaults. */
   public static final ConfigFile EMPTY =
       new ConfigFile(
           null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+          null, null, null);
 
   /**
    * Reads a YAML config file.
@@ -240,7 +243,9 @@ public record ConfigFile(
         value(values, "udp_sink_listen", String.class),
         value(values, "udp_sink_max_flows", Long.class),
         value(values, "process_identity", String.class),
-        null);
+        null,
+        value(values, "log_hold_size", String.class),
+        value(values, "on_log_failure", String.class));
   }
 
   private static <T> T value(Map<String, ?> values, String key, Class<T> type) {
@@ -305,7 +310,9 @@ public record ConfigFile(
         either(flags.udpSinkListen, udpSinkListen),
         either(flags.udpSinkMaxFlows, udpSinkMaxFlows),
         either(flags.processIdentity, processIdentity),
-        either(flags.limits, limits));
+        either(flags.limits, limits),
+        either(flags.logHoldSize, logHoldSize),
+        either(flags.onLogFailure, onLogFailure));
   }
 
   /** Returns the file's feed with each part the flags say replaced. */

@@ -37,6 +37,8 @@ import java.util.function.Supplier;
  * reads its own UDP socket on the shared port ({@code SO_REUSEPORT}), so every core serves.
  */
 public final class DnsServer implements AutoCloseable {
+  /** DNS-over-TCP connections held open at once, every client together. */
+  public static final int MAX_TCP_CONNECTIONS = TcpConnectionGate.MAX_CONNECTIONS;
   /** Largest query datagram read; larger ones are cut and answered FORMERR. */
   private static final int MAX_QUERY_DATAGRAM = 4096;
   /** Datagrams read per {@code recvmmsg} call. */

@@ -45,6 +45,8 @@ final class QueryPipeline {
   static final int HEADER_LENGTH = 12;
   /** TTL of a synthesized answer; the ledger keeps the address at least the minimum TTL anyway. */
   private static final long SYNTHETIC_TTL = 300;
+  /** The reason of a query refused because the query log cannot keep its record. */
+  static final String LOG_UNAVAILABLE = "log_unavailable";
 
   private final Ledger ledger;
   private final boolean audit;
@@ -129,6 +131,10 @@ final class QueryPipeline {
     if (q.opcode == Opcode.NOTIFY && notify != null) {
       // Not a sandbox's query: answered (or ignored) by the handler, and recorded nowhere.
       return CompletableFuture.completedFuture(notify.handle(q.message(), q.wire, q.client));
+    }
+    String logRefusal = queryLog == null ? null : queryLog.refusalCause();
+    if (logRefusal != null) {
+      return CompletableFuture.completedFuture(logUnavailable(q, logRefusal));
     }
     if (q.opcode != Opcode.QUERY) {
       return done(q, Responses.error(q.message(), Rcode.NOTIMP, q.ednsPayload, null, q.maxSize), "error", "not_a_query");
@@ -333,6 +339,22 @@ final class QueryPipeline {
     return out;
   }
 
+  /**
+   * Fails closed while the query log cannot keep records: no answer goes out unrecorded. EDE 0
+   * (Other, RFC 8914 §4.1): no code names a local failure to record.
+   */
+  private byte[] logUnavailable(Query q, String cause) {
+    ExtendedErrorCodeOption ede =
+        new ExtendedErrorCodeOption(ExtendedErrorCodeOption.OTHER, "allowdns: " + cause + "; answering again once it can");
+    Message m = q.messageOrNull();
+    byte[] out =
+        m == null
+            ? Responses.formerrHeaderOnly(q.wire)
+            : Responses.error(m, Rcode.SERVFAIL, q.ednsPayload, ede, q.maxSize);
+    finish(q, "error", Rcode.SERVFAIL, LOG_UNAVAILABLE);
+    return out;
+  }
+
   private CompletableFuture<byte[]> done(Query q, byte[] response, String result, String reason) {
     finish(q, result, rcodeOf(response), reason);
     return CompletableFuture.completedFuture(response);
@@ -344,7 +366,7 @@ final class QueryPipeline {
     if (queryLog == null) {
       return;
     }
-    queryLog.write(
+    QueryRecord record =
         new QueryRecord(
             clock.millis(),
             askers.of(q.sandbox, q.client),
@@ -353,7 +375,12 @@ final class QueryPipeline {
             elapsed / 1_000,
             reason,
             q.generation,
-            q.serial));
+            q.serial);
+    if (LOG_UNAVAILABLE.equals(reason)) {
+      queryLog.writeUnlessUnavailable(record); // a client that retries must not grow the hold
+    } else {
+      queryLog.write(record);
+    }
   }
 
   private static int rcodeOf(byte[] response) {

@@ -275,7 +275,7 @@ final class Forwarder {
       }
       tally.answering(exchange);
       boolean last = msg instanceof LastHttpContent;
-      client.writeAndFlush(msg);
+      client.write(msg); // flushed once per read burst (channelReadComplete): headers and body in one segment
       if (!client.channel().isWritable()) {
         channel.config().setAutoRead(false);
       }
@@ -292,6 +292,11 @@ final class Forwarder {
         return;
       }
       client.read(); // the next request may come now
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      client.flush();
     }
 
     @Override

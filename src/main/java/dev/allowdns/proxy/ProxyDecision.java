@@ -26,6 +26,8 @@ record ProxyDecision(
   static final String BAD_REQUEST = "bad_request";
   static final String CONNECT_FAILED = "connect_failed";
   static final String NO_DNS_ANSWER = "no_dns_answer";
+  /** The connection log cannot keep records (its hold is full): 503 until it can. */
+  static final String LOG_UNAVAILABLE = "log_unavailable";
 
   static ProxyDecision decide(Sandbox sandbox, Policy policy, Target target, boolean audit) {
     if (sandbox == null || policy == null) {

@@ -13,6 +13,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -23,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.xbill.DNS.Rcode;
@@ -37,22 +39,39 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   static final Set<String> FAILED_TO_CONNECT =
       Set.of(ProxyDecision.CONNECT_FAILED, ParentConnect.REFUSED, ParentConnect.UNREACHABLE);
   static final String REQUEST_TIMEOUT = "request_timeout";
+  static final String SANDBOX_CLOSED = "sandbox_closed";
 
   private final RelayCore core;
-  private final NameLookup lookup;
+  private final Resolver lookup;
   private ScheduledFuture<?> headTimer;
   private Forwarder forwarder;
   private boolean tunnelling;
-  /** The request body read while the request's name is being resolved; null when none is. */
-  private Queue<HttpContent> heldBody;
+  /** A refusal was answered: the connection closes once it is written; what follows is dropped. */
+  private boolean closing;
+  /**
+   * What was read while a request's name is being resolved (its body, and any request pipelined
+   * after it), replayed in order once it has gone out; null when no name is being resolved.
+   */
+  private Queue<HttpObject> held;
 
-  ProxyHandler(RelayCore core, NameLookup lookup) {
+  /** Resolves a name for a sandbox: {@link NameLookup#resolve} (a fake in tests without a resolver). */
+  interface Resolver {
+    CompletableFuture<NameLookup.Answer> resolve(InetAddress client, String name);
+  }
+
+  ProxyHandler(RelayCore core, Resolver lookup) {
     this.core = core;
     this.lookup = lookup;
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
+    if (!core.admitted(ctx.channel())) {
+      Exchange exchange = exchange(ctx, null);
+      exchange.endReason = RelayCore.TOO_MANY_OPEN;
+      refuse(ctx, exchange, 503, exchange.endReason, "allowdns: too many connections open at once; try again later");
+      return;
+    }
     headTimer =
         ctx.executor()
             .schedule(
@@ -64,14 +83,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (tunnelling) {
-      ReferenceCountUtil.release(msg); // the end of a CONNECT head; the tunnel takes the bytes after
+    if (tunnelling || closing) {
+      // the end of a CONNECT head (the tunnel takes the bytes after), or a request pipelined
+      // behind a refused one (found by ProxyHeadFuzzTest: it went on being resolved)
+      ReferenceCountUtil.release(msg);
       return;
     }
-    if (msg instanceof HttpRequest request) {
+    if (held != null && msg instanceof HttpObject object) {
+      held.add(object); // its bytes stay in the tally until the request before it goes out
+    } else if (msg instanceof HttpRequest request) {
       onRequest(ctx, request);
-    } else if (msg instanceof HttpContent content && heldBody != null) {
-      heldBody.add(content); // its bytes stay in the tally until the request goes out
     } else if (msg instanceof HttpContent content && forwarder != null) {
       forwarder.content(ctx, content, tally(ctx).takeRead());
     } else {
@@ -107,6 +128,13 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     Exchange exchange = exchange(ctx, target);
+    String logRefusal = core.logRefusal();
+    if (logRefusal != null) { // each request may open a destination connection: none unrecorded
+      ReferenceCountUtil.release(request);
+      exchange.endReason = ProxyDecision.LOG_UNAVAILABLE;
+      refuse(ctx, exchange, 503, exchange.endReason, "allowdns: " + logRefusal + "; accepting again once it can");
+      return;
+    }
     Policy policy = policyOf(exchange.sandbox);
     exchange.decision = ProxyDecision.decide(exchange.sandbox, policy, target, core.settings().audit());
     if (!exchange.decision.allowed()) {
@@ -135,25 +163,41 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     if (parent != null || target.isLiteral() || forwarder.reuses(exchange)) {
       forwarder.request(ctx, exchange, request, target.address());
     } else {
-      heldBody = new ArrayDeque<>();
+      held = new ArrayDeque<>();
       resolve(
           ctx,
           exchange,
           address -> {
             forwarder.request(ctx, exchange, request, address);
-            Queue<HttpContent> body = heldBody;
-            heldBody = null;
-            while (!body.isEmpty()) {
-              forwarder.content(ctx, body.poll(), tally(ctx).takeRead());
-            }
+            replayHeld(ctx);
           },
           () -> {
             ReferenceCountUtil.release(request);
-            while (heldBody != null && !heldBody.isEmpty()) {
-              ReferenceCountUtil.release(heldBody.poll());
+            while (held != null && !held.isEmpty()) {
+              ReferenceCountUtil.release(held.poll());
             }
-            heldBody = null;
+            held = null;
           });
+    }
+  }
+
+  /**
+   * Goes on with what was read while a name was resolved. A pipelined request may start resolving
+   * again: what follows it is held anew, in order (found by ProxyHeadFuzzTest: the second
+   * request's resolution found no body queue).
+   */
+  private void replayHeld(ChannelHandlerContext ctx) {
+    Queue<HttpObject> queue = held;
+    held = null;
+    while (!queue.isEmpty()) {
+      HttpObject next = queue.poll();
+      if (held != null) {
+        held.add(next);
+      } else if (next instanceof HttpContent content) {
+        forwarder.content(ctx, content, tally(ctx).takeRead());
+      } else {
+        channelRead(ctx, next);
+      }
     }
   }
 
@@ -220,6 +264,15 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
                 ctx.executor()
                     .execute(
                         () -> {
+                          if (!ctx.channel().isActive()) { // the client left while its name was resolved
+                            refused.run();
+                            if (exchange.claimRecord()) {
+                              exchange.endReason = SANDBOX_CLOSED;
+                              core.opened();
+                              core.closed(exchange.toRecord());
+                            }
+                            return;
+                          }
                           if (error == null && answer.rcode() == Rcode.NOERROR && !answer.addresses().isEmpty()) {
                             exchange.destination = answer.addresses().get(0);
                             then.accept(exchange.destination);
@@ -249,16 +302,18 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   /** Answers a refusal, records it, and closes the client connection. */
   void refuse(ChannelHandlerContext ctx, Exchange exchange, int status, String reason, String text) {
+    ByteTally tally = tally(ctx); // null once the connection has closed
     if (exchange.claimRecord()) {
-      exchange.bytesFromSandbox += tally(ctx).takeRead();
+      exchange.bytesFromSandbox += tally == null ? 0 : tally.takeRead();
       if (exchange.decision != null && exchange.decision.allowed() && exchange.endReason == null) {
         exchange.endReason = reason;
       }
       core.opened();
       core.closed(exchange.toRecord());
     }
+    closing = true;
     if (ctx.channel().isActive()) {
-      tally(ctx).answering(null);
+      tally.answering(null);
       ctx.writeAndFlush(Answers.refusal(status, reason, text)).addListener(ChannelFutureListener.CLOSE);
     }
   }

@@ -42,7 +42,7 @@ public final class ProxyServer implements AutoCloseable {
                     .addLast(new ClientPacer(core))
                     .addLast(new ByteTally())
                     .addLast(CODEC, new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEAD_BYTES, 8192))
-                    .addLast(new ProxyHandler(core, lookup))));
+                    .addLast(new ProxyHandler(core, lookup::resolve))));
   }
 
   /** Returns the address the proxy accepts on (with the real port when 0 was asked for). */

@@ -68,7 +68,11 @@ record Target(String host, InetAddress address, int port, String originForm) {
     }
     String path = parsed.getRawPath() == null || parsed.getRawPath().isEmpty() ? "/" : parsed.getRawPath();
     String origin = parsed.getRawQuery() == null ? path : path + "?" + parsed.getRawQuery();
-    return named(parsed.getHost(), parsed.getPort() < 0 ? 80 : parsed.getPort(), origin);
+    int port = parsed.getPort() < 0 ? 80 : parsed.getPort();
+    if (port < 1 || port > 65535) { // java.net.URI takes any int (found by ProxyHeadFuzzTest)
+      throw new BadTarget("bad port in '" + printable(uri) + "' (expected 1..65535)");
+    }
+    return named(parsed.getHost(), port, origin);
   }
 
   private static Target named(String rawHost, int port, String origin) throws BadTarget {

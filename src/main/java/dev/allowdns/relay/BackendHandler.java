@@ -39,6 +39,11 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
   }
 
   @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    toSandbox.readBurstEnded();
+  }
+
+  @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof ChannelInputShutdownEvent) {
       toSandbox.end();

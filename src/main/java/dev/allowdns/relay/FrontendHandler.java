@@ -102,14 +102,20 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     connection.generation = policySet.generation();
     connection.serial = policySet.serial();
     policy = sandbox == null ? null : policySet.policy(sandbox.policy()).orElse(null);
+    String logRefusal = core.logRefusal();
     Verdict verdict =
-        Gate.beforePeek(
+        logRefusal != null
+            ? Verdict.refuse(Verdict.LOG_UNAVAILABLE, null, null)
+            : Gate.beforePeek(
             loop,
             sandbox,
             policy,
             connection.destination,
             sandbox == null ? List.of() : core.ledger.lookup(sandbox.id(), connection.destination.getAddress()),
             core.ledger.now());
+    if (!core.admitted(channel)) { // past the descriptor budget: refused before it costs a second one
+      verdict = Verdict.refuse(Verdict.TOO_MANY_OPEN, verdict.domain(), verdict.rule());
+    }
     connection.verdict = core.settings.audit() ? verdict.audited() : verdict;
     if (core.owners.wanted(sandbox, false)) { // --process-identity all: while the connection runs
       lookUpOwner().thenAccept(owner -> ctx.executor().execute(() -> connection.process = owner));
@@ -144,7 +150,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     peekTimer =
         ctx.executor()
             .schedule(() -> peekTimedOut(ctx), core.settings.peekTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    ctx.read();
+    // Reads on its own from now on (paused past MAX_PENDING_BYTES, and by the pump's
+    // backpressure): one epoll_ctl, where a read() per burst costs two (EPOLLIN set, cleared).
+    ctx.channel().config().setAutoRead(true);
   }
 
   private static boolean isRelayItself(InetSocketAddress destination, InetSocketAddress local) {
@@ -323,8 +331,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    if (toDestination == null && pendingBytes < MAX_PENDING_BYTES && ctx.channel().isActive()) {
-      ctx.read(); // still peeking or connecting: keep listening, up to a bound
+    if (toDestination != null) {
+      toDestination.readBurstEnded();
+    } else if (pendingBytes >= MAX_PENDING_BYTES) {
+      ctx.channel().config().setAutoRead(false); // still peeking or connecting: hold a bound
     }
   }
 
@@ -399,6 +409,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     boolean backendOpen = connection.backend != null && connection.backend.isOpen();
     if (!frontendOpen && !backendOpen && connection.claimRecord()) {
       ConnectionRecord record = connection.toRecord();
+      if (record.reason() == null && core.cutting()) {
+        record = record.withReason(RelayCore.SHUTDOWN); // still open when the shutdown grace ran out
+      }
       core.metrics.closed(record.result(), record.reason(), record.path());
       core.records.record(record);
     }

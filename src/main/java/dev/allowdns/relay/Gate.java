@@ -65,7 +65,8 @@ final class Gate {
   }
 
   /**
-   * Checks what the peek saw: a ClientHello or request that names more than one host is refused
+   * Checks what the peek saw: a ClientHello or request that names more than one host (or a
+   * ClientHello too long to read) is refused
    * (the destination may honour another name than the one checked), else {@link #afterPeek(Verdict,
    * Policy, InetSocketAddress, String, String)}.
    */

@@ -8,8 +8,9 @@ package dev.allowdns.relay;
  * @param host the HTTP Host header (the first, when the request has several), or {@code null}
  * @param peekedBytes how many bytes the peek holds; they flow on after the event, unless the
  *     connection is refused, so a refusal counts them from here
- * @param ambiguity why the name sent is ambiguous (several different SNI host names, or several
- *     different Host headers: a server may pick another than the one checked), or {@code null}
+ * @param ambiguity why the name sent cannot be checked: it is ambiguous (several different SNI
+ *     host names, or several different Host headers: a server may pick another than the one
+ *     checked), or the ClientHello did not fit the peek's bound; {@code null} when it can
  */
 record PeekResult(String protocol, String sni, String host, int peekedBytes, String ambiguity) {
   PeekResult(String protocol, String sni, String host, int peekedBytes) {

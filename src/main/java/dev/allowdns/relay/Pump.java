@@ -2,19 +2,32 @@ package dev.allowdns.relay;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.unix.Socket;
+import java.io.IOException;
 import java.util.ArrayDeque;
 
 /**
  * One direction of a relayed connection: writes what {@code source} reads to {@code sink}, and
  * passes the end of the stream on once everything before it was written.
  *
- * <p>Backpressure: the source reads on (auto-read) while each write completes at once, which is
- * the common case, and stops reading while a write is still pending, until it completes. Netty's
- * read loop checks auto-read after every message, so it stops at once. A write that completes at
- * once costs no listener and no {@code read()} through the pipeline.
+ * <p>Per connection this is as few packets and system calls as the kernel allows: what one read
+ * burst brought is written with one flush, after the burst ({@link #readBurstEnded}), not one per
+ * read; the flush waits until the event loop has handled what ended the burst, so that a stream
+ * end read in the same burst is known, and then the last data and the FIN leave in one segment
+ * ({@code TCP_CORK} around the last write and {@code shutdown(SHUT_WR)}). The shutdown is called
+ * on the socket itself: Netty's {@code shutdownOutput} makes an exception with its stack trace
+ * each time.
+ *
+ * <p>Backpressure: the source reads on while each flush completes at once, which is the common
+ * case, and stops reading while one is still pending (the socket's send buffer is full), until an
+ * empty marker written after it completes. A flush that completes at once costs no listener and
+ * no future. Write failures reach the sink's pipeline ({@code exceptionCaught}), which closes it.
  *
  * <p>Shaping ({@link Throttle}, when the sandbox's bandwidth is limited in this direction): what
  * was read is forwarded as usual, and the source stops reading while the budget is in debt, the
@@ -25,11 +38,14 @@ import java.util.ArrayDeque;
  *
  * <p>Confined to the connection's event loop, like {@link Connection}.
  */
-final class Pump implements ChannelFutureListener {
+final class Pump implements ChannelFutureListener, Runnable {
   private final SocketChannel source;
   private final SocketChannel sink;
   private int pendingWrites;
+  private boolean unflushed;
+  private boolean flushScheduled;
   private boolean ended;
+  private boolean endPassed;
   private boolean sourceClosed;
   /** The source's bandwidth, or {@code null} when it is not shaped. */
   private final Throttle throttle;
@@ -49,7 +65,10 @@ final class Pump implements ChannelFutureListener {
     }
   }
 
-  /** Writes {@code data} to the sink; stops reading the source while the write is pending. */
+  /**
+   * Writes {@code data} to the sink; it goes out at the end of the read burst, or at once when
+   * what is held passes the sink's high-water mark (a long burst of large reads).
+   */
   void forward(Object data) {
     if (throttle != null) {
       if (throttle.paused() || isHolding()) {
@@ -64,17 +83,53 @@ final class Pump implements ChannelFutureListener {
   }
 
   private void write(Object data) {
-    ChannelFuture written = sink.writeAndFlush(data);
-    if (written.isDone()) {
-      if (!written.isSuccess()) {
-        source.close();
-      }
+    sink.write(data, sink.voidPromise());
+    unflushed = true;
+    if (!sink.isWritable()) {
+      flush();
+    }
+  }
+
+  /**
+   * The source's read burst is over: flush what it brought once the event loop has handled the
+   * burst's end (a stream end read in it comes right after this call).
+   */
+  void readBurstEnded() {
+    if (unflushed && !flushScheduled) {
+      flushScheduled = true;
+      source.eventLoop().execute(this);
+    }
+  }
+
+  /** The scheduled flush. */
+  @Override
+  public void run() {
+    flushScheduled = false;
+    if (ended && pendingWrites == 0 && unflushed && !isHolding() && canShutDownSink()) {
+      cork(); // the FIN joins the last data: shutdown pushes the corked segment out with it
+    }
+    flush();
+    if (pendingWrites == 0 && !isHolding()) {
+      afterWritten();
+    }
+  }
+
+  /** Flushes what was written; when it did not all go out, pauses the source until it has. */
+  private void flush() {
+    if (!unflushed) {
       return;
+    }
+    unflushed = false;
+    sink.flush();
+    ChannelOutboundBuffer queued = sink.unsafe().outboundBuffer();
+    if (queued == null || queued.isEmpty()) {
+      return; // all in the kernel (or the sink is closed and the writes failed)
     }
     if (pendingWrites++ == 0) {
       source.config().setAutoRead(false);
     }
-    written.addListener(this);
+    // Completes once everything written before it has gone out (the buffer completes in order).
+    sink.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(this);
   }
 
   /**
@@ -82,6 +137,9 @@ final class Pump implements ChannelFutureListener {
    * stream has ended.
    */
   void start() {
+    if (unflushed) {
+      run();
+    }
     if (pendingWrites == 0 && !ended && !sourceClosed && !shaped() && !isHolding()) {
       source.config().setAutoRead(true);
     }
@@ -97,12 +155,18 @@ final class Pump implements ChannelFutureListener {
     if (pendingWrites > 0 || isHolding()) {
       return; // what is held goes first, when the pause ends
     }
+    if (!ended && !sourceClosed && !shaped()) {
+      source.config().setAutoRead(true);
+    }
+    afterWritten();
+  }
+
+  /** Everything written is out: pass the end or the close on, if the source has come to one. */
+  private void afterWritten() {
     if (sourceClosed) {
       closeSink();
     } else if (ended) {
       passEnd();
-    } else if (!shaped()) {
-      source.config().setAutoRead(true);
     }
   }
 
@@ -133,16 +197,14 @@ final class Pump implements ChannelFutureListener {
       throttle.charge(payloadBytes(data));
       write(data);
     }
+    flush(); // outside a read burst: nothing else would
     if (isHolding() || shaped() || pendingWrites > 0) {
       return; // the next pause's end, or the last write's completion, goes on from here
     }
-    if (sourceClosed) {
-      closeSink();
-    } else if (ended) {
-      passEnd();
-    } else {
+    if (!ended && !sourceClosed) {
       source.config().setAutoRead(true);
     }
+    afterWritten();
   }
 
   /**
@@ -153,23 +215,32 @@ final class Pump implements ChannelFutureListener {
   void end() {
     source.config().setAllowHalfClosure(false);
     ended = true;
-    if (pendingWrites == 0 && !isHolding()) {
-      passEnd();
+    if (!flushScheduled && !isHolding()) {
+      run(); // data not flushed yet (a tunnel's first bytes) goes out with the FIN
     }
   }
 
   /** Closes the sink once what was written to it is flushed: the source is gone. */
   void sourceClosed() {
     sourceClosed = true;
-    if (pendingWrites == 0 && !isHolding()) {
-      closeSink();
+    if (!flushScheduled && !isHolding()) {
+      run();
     }
   }
 
+  private boolean canShutDownSink() {
+    return sink.isActive() && !sink.isInputShutdown() && sink instanceof EpollSocketChannel;
+  }
+
+  private void cork() {
+    ((EpollSocketChannel) sink).config().setTcpCork(true);
+  }
+
   private void passEnd() {
-    if (!sink.isActive()) {
+    if (endPassed || !sink.isActive()) {
       return;
     }
+    endPassed = true;
     if (sink.isInputShutdown()) {
       // The other direction has ended too: nothing more will flow either way. Closing now
       // (rather than shutting the output down first) lets the other pump finish its writes
@@ -177,7 +248,16 @@ final class Pump implements ChannelFutureListener {
       sink.close();
       return;
     }
-    sink.shutdownOutput();
+    if (sink instanceof EpollSocketChannel epoll) {
+      try {
+        ((Socket) epoll.fd()).shutdown(false, true);
+      } catch (IOException e) {
+        sink.close(); // the peer is gone: nothing to half-close
+        return;
+      }
+    } else {
+      sink.shutdownOutput();
+    }
     // When the sink's peer ends its stream in turn, both directions are over: let Netty close
     // the channel at once instead of half-closing it (a shutdown(SHUT_RD) that fails with
     // ENOTCONN, an exception with a stack trace, and an epoll_ctl).

@@ -3,11 +3,14 @@ package dev.allowdns.relay;
 import dev.allowdns.audit.ConnectionRecord;
 import dev.allowdns.audit.LimitSummary;
 import dev.allowdns.audit.RecordLog;
+import com.github.benmanes.caffeine.cache.Ticker;
 import dev.allowdns.config.Limits;
+import dev.allowdns.config.LimitsConfig;
 import dev.allowdns.limit.ConnectionPermit;
 import dev.allowdns.limit.Direction;
 import dev.allowdns.limit.RefusalSummaries;
 import dev.allowdns.limit.SandboxBudgets;
+import dev.allowdns.descriptors.DescriptorBudget;
 import dev.allowdns.identity.SocketOwners;
 import dev.allowdns.ledger.Ledger;
 import dev.allowdns.parent.ParentRoutes;
@@ -18,8 +21,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.time.Duration;
+import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +38,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class RelayCore {
   private static final Logger log = LoggerFactory.getLogger(RelayCore.class);
+  /** The reason of a connection cut at the end of the shutdown grace. */
+  public static final String SHUTDOWN = "shutdown";
+  /** The reason of a connection refused at accept: the relay's share of descriptors is in use. */
+  public static final String TOO_MANY_OPEN = "too_many_open";
+  private static final AttributeKey<Boolean> ADMITTED = AttributeKey.valueOf("allowdns-admitted");
   final RelayServer.Settings settings;
   final Supplier<Sandboxes> sandboxes;
   final Supplier<PolicySet> policies;
@@ -46,7 +57,12 @@ public final class RelayCore {
   final SandboxBudgets budgets;
   /** Connections refused by a limit, summarised into the connection log. */
   final RefusalSummaries<ConnectionRecord> limitRefusals;
+  final DescriptorBudget descriptors;
+  /** Set once the shutdown grace has run out: what closes from then on was cut. */
+  private volatile boolean cutting;
   private final ChannelGroup open = new DefaultChannelGroup("relay-connections", GlobalEventExecutor.INSTANCE);
+  /** Says why new connections must be refused (the connection log cannot keep records), or null. */
+  private final Supplier<String> logRefusal;
 
   private RelayCore(
       RelayServer.Settings settings,
@@ -58,8 +74,11 @@ public final class RelayCore {
       ParentRoutes parents,
       SocketOwners owners,
       SandboxBudgets budgets,
-      RecordLog connectionLog) {
+      Consumer<Object> summaryLog,
+      Supplier<String> logRefusal,
+      DescriptorBudget descriptors) {
     this.settings = settings;
+    this.logRefusal = logRefusal;
     this.sandboxes = sandboxes;
     this.policies = policies;
     this.ledger = ledger;
@@ -71,12 +90,13 @@ public final class RelayCore {
     this.budgets = budgets;
     this.limitRefusals =
         RefusalSummaries.start(
-            "relay", s -> connectionLog.write(new LimitSummary(s.first(), s.count(), s.limit().key())));
+            "relay", s -> summaryLog.accept(new LimitSummary(s.first(), s.count(), s.limit().key())));
+    this.descriptors = descriptors;
   }
 
   /**
    * Returns the core the relay and the explicit proxy share; {@code budgets} admit connections
-   * and shape their bytes.
+   * and shape their bytes, {@code descriptors} keep connections within the process's descriptors.
    */
   public static RelayCore create(
       RelayServer.Settings settings,
@@ -87,10 +107,51 @@ public final class RelayCore {
       MeterRegistry registry,
       ParentRoutes parents,
       SocketOwners owners,
-      SandboxBudgets budgets) {
+      SandboxBudgets budgets,
+      DescriptorBudget descriptors) {
+    // A refusal for want of a log is not held: clients that retry must not grow the hold.
+    FrontendHandler.RecordSink records =
+        record -> {
+          if (Verdict.LOG_UNAVAILABLE.equals(record.reason())) {
+            connectionLog.writeUnlessUnavailable(record);
+          } else {
+            connectionLog.write(record);
+          }
+        };
     return new RelayCore(
-        settings, sandboxes, policies, ledger, new RelayMetrics(registry), connectionLog::write, parents, owners,
-        budgets, connectionLog);
+        settings, sandboxes, policies, ledger, new RelayMetrics(registry), records, parents, owners,
+        budgets, connectionLog::write, connectionLog::refusalCause, descriptors);
+  }
+
+  /**
+   * As {@link #create(RelayServer.Settings, Supplier, Supplier, Ledger, RecordLog, MeterRegistry,
+   * ParentRoutes, SocketOwners, SandboxBudgets, DescriptorBudget)}, without limits, with the records
+   * handed to {@code records} and a log that is always available: for tests without a disk.
+   */
+  public static RelayCore create(
+      RelayServer.Settings settings,
+      Supplier<Sandboxes> sandboxes,
+      Supplier<PolicySet> policies,
+      Ledger ledger,
+      Consumer<ConnectionRecord> records,
+      MeterRegistry registry,
+      ParentRoutes parents,
+      SocketOwners owners,
+      DescriptorBudget descriptors) {
+    SandboxBudgets unlimited =
+        SandboxBudgets.create(
+            new LimitsConfig(Limits.UNLIMITED, Map.of()), registry, Ticker.systemTicker());
+    return new RelayCore(
+        settings, sandboxes, policies, ledger, new RelayMetrics(registry), records::accept, parents, owners,
+        unlimited, summary -> {}, () -> null, descriptors);
+  }
+
+  /**
+   * Returns why new connections must be refused with {@code log_unavailable} (the connection log
+   * cannot keep their records), or {@code null}. Both listeners ask at accept.
+   */
+  public String logRefusal() {
+    return logRefusal.get();
   }
 
   /**
@@ -110,6 +171,9 @@ public final class RelayCore {
 
   /** Writes the record of a connection counted by {@link #opened}, once it has ended. */
   public void closed(ConnectionRecord record) {
+    if (record.reason() == null && cutting) {
+      record = record.withReason(SHUTDOWN);
+    }
     metrics.closed(record.result(), record.reason(), record.path());
     if (!"blocked".equals(record.result())) { // a refused head never reached a destination
       metrics.bytes(RelayMetrics.TO_DESTINATION, record.allowlistRule()).increment(record.bytesSent());
@@ -138,9 +202,30 @@ public final class RelayCore {
     return policies.get();
   }
 
-  /** Adds a client channel to those {@link #drain} closes. */
+  /**
+   * Adds a client channel to those {@link #drain} closes, and counts it against the descriptor
+   * budget: one that does not fit is marked, for its handler to refuse ({@link #admitted}).
+   */
   public void track(Channel client) {
     open.add(client);
+    boolean admitted = descriptors.tryAcquire();
+    client.attr(ADMITTED).set(admitted);
+    if (admitted) {
+      client.closeFuture().addListener(closed -> descriptors.release());
+    }
+  }
+
+  /**
+   * Returns whether {@code client} fits in the descriptor budget; one that does not is refused
+   * with {@link #TOO_MANY_OPEN} at once.
+   */
+  public boolean admitted(Channel client) {
+    return !Boolean.FALSE.equals(client.attr(ADMITTED).get());
+  }
+
+  /** Returns whether the shutdown grace has run out, so a connection closing now was cut. */
+  boolean cutting() {
+    return cutting;
   }
 
   /**
@@ -153,6 +238,7 @@ public final class RelayCore {
     if (left > 0) {
       log.info("closing {} relay connections still open after the {} grace period", left, grace);
     }
+    cutting = true;
     open.close().awaitUninterruptibly();
     // A record is written when both sides have closed: wait for the last ones.
     awaitNoOpenConnections(Duration.ofSeconds(5));

@@ -11,11 +11,18 @@ import java.util.Locale;
 
 /**
  * Reads the server name from a TLS ClientHello without terminating TLS (Netty's ClientHello
- * parser, which also joins a ClientHello split over several segments). Plain HTTP is handed to
+ * parser, which also joins a ClientHello split over several segments), holding at most {@value
+ * #MAX_CLIENT_HELLO_BYTES} bytes. Plain HTTP is handed to
  * {@link HttpHostPeek}; anything else is reported as {@code tcp}. Leaves the pipeline once it has
  * seen enough; every byte it buffered flows on to the next handler.
  */
 final class TlsNamePeek extends AbstractSniHandler<String> {
+  /**
+   * Bytes held while waiting for a whole ClientHello: real ones are 0.5 to 4 KiB, and two full
+   * TLS records fit (Netty would wait for up to 16 MiB). Past it the name cannot be read, and
+   * the connection is refused.
+   */
+  static final int MAX_CLIENT_HELLO_BYTES = 32 * 1024;
   private static final int TLS_HANDSHAKE = 0x16;
   private static final int SERVER_NAME_EXTENSION = 0; // RFC 6066 §3
   private static final int HOST_NAME = 0;
@@ -30,6 +37,12 @@ final class TlsNamePeek extends AbstractSniHandler<String> {
     // not parse (found by PeekFuzzTest); such bytes are simply not TLS, and are handed on.
     if (in.isReadable() && in.getUnsignedByte(in.readerIndex()) != TLS_HANDSHAKE) {
       handOn(ctx, in);
+      return;
+    }
+    if (in.readableBytes() > MAX_CLIENT_HELLO_BYTES) {
+      String why = "no complete ClientHello within " + MAX_CLIENT_HELLO_BYTES + " bytes";
+      ctx.fireUserEventTriggered(new PeekResult("https", null, null, in.readableBytes(), why));
+      ctx.pipeline().remove(this);
       return;
     }
     super.decode(ctx, in, out);

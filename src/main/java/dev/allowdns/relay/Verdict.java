@@ -18,6 +18,9 @@ record Verdict(boolean allowed, String reason, String domain, String rule) {
   static final String HOST_NOT_ALLOWED = "host_not_allowed";
   static final String CONNECT_FAILED = "connect_failed";
   static final String NAME_NOT_ALLOWED = "name_not_allowed";
+  /** The connection log cannot keep records (its hold is full): nothing may go unrecorded. */
+  static final String LOG_UNAVAILABLE = "log_unavailable";
+  static final String TOO_MANY_OPEN = RelayCore.TOO_MANY_OPEN;
 
   static Verdict allow(String domain, String rule) {
     return new Verdict(true, null, domain, rule);
@@ -30,10 +33,14 @@ record Verdict(boolean allowed, String reason, String domain, String rule) {
   /**
    * Returns this verdict as audit mode applies it: a policy refusal lets the connection through
    * and is recorded as {@code would_block}; refusals that protect the relay itself (a loop, an
-   * unknown client) stand.
+   * unknown client, a log that cannot record, descriptors running out) stand.
    */
   Verdict audited() {
-    if (allowed || reason.equals(LOOP) || reason.equals(UNKNOWN_SANDBOX)) {
+    if (allowed
+        || reason.equals(LOOP)
+        || reason.equals(UNKNOWN_SANDBOX)
+        || reason.equals(LOG_UNAVAILABLE)
+        || reason.equals(TOO_MANY_OPEN)) {
       return this;
     }
     return new Verdict(true, reason, domain, rule);

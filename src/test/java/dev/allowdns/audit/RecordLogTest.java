@@ -60,6 +60,39 @@ class RecordLogTest {
   }
 
   @Test
+  void write_fromThreadsTakingTurns_reachesTheFileInTheOrderWritten() throws Exception {
+    RecordLog log = RecordLog.open(dir, "queries", "100MB", "1GB", Duration.ofDays(90));
+    Object turn = new Object();
+    int[] next = {0};
+    int total = 40_000;
+    Thread[] writers = new Thread[4];
+    for (int t = 0; t < writers.length; t++) {
+      writers[t] =
+          new Thread(
+              () -> {
+                while (true) {
+                  synchronized (turn) { // one global order: each record after the one before
+                    if (next[0] == total) {
+                      return;
+                    }
+                    log.write(Map.of("n", next[0]++));
+                  }
+                }
+              });
+      writers[t].start();
+    }
+    for (Thread w : writers) {
+      w.join();
+    }
+    log.close();
+    List<String> lines = Files.readAllLines(dir.resolve("queries.jsonl"));
+    assertEquals(total, lines.size());
+    for (int i = 0; i < total; i++) {
+      assertEquals(i, JSON.readTree(lines.get(i)).get("n").asInt(), "line " + i);
+    }
+  }
+
+  @Test
   void write_pastMaxFileSize_rotatesIntoGzipWithoutLosingLines() throws Exception {
     RecordLog log = RecordLog.open(dir, "connections", "10KB", "10MB", Duration.ofDays(90));
     String padding = "x".repeat(200);

@@ -562,6 +562,8 @@ class RelayEndToEndIT {
     for (JsonNode record : records) {
       assertEquals(BYTES, record.path("domain").asText(), record.toString());
       assertEquals("allowed", record.path("result").asText(), record.toString());
+      // Held for 60 s, cut when the 2 s grace ran out: the record says so.
+      assertEquals("shutdown", record.path("reason").asText(), record.toString());
       assertEquals(sends, record.path("bytes_sent").asLong(), "bytes_sent: " + record);
       assertEquals(SERVER_SENDS, record.path("bytes_received").asLong(), "bytes_received: " + record);
     }

@@ -236,7 +236,7 @@ class MemoryBoundsIT {
   }
 
   /** Samples a process's VmRSS every 100 ms on a thread of its own, keeping the peak. */
-  private static final class ResidentSet implements AutoCloseable {
+  static final class ResidentSet implements AutoCloseable {
     private final AtomicLong peakKib = new AtomicLong();
     private final Thread sampler;
 

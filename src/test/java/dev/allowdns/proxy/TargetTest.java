@@ -40,7 +40,8 @@ class TargetTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"/origin-form", "https://www.example.com/", "http:///nohost", "ftp://a.example/"})
+  @ValueSource(strings = {"/origin-form", "https://www.example.com/", "http:///nohost", "ftp://a.example/",
+      "http://a.example:442442/", "http://a.example:0/"})
   void badRequests_areRejected(String uri) {
     assertThrows(Target.BadTarget.class, () -> of(HttpMethod.GET, uri));
   }

@@ -193,4 +193,25 @@ class PeekTest {
     ch.writeInbound(hello);
     assertEquals(List.of(new PeekResult("https", "evil.test", null, total)), sink.events);
   }
+
+  @Test
+  void tls_clientHelloLongerThanTheBound_isReportedUncheckable_andEveryByteFlowsOn() {
+    // A handshake header that promises 16 MiB, then records trickling in: Netty would buffer them all.
+    Sink sink = new Sink();
+    EmbeddedChannel ch = new EmbeddedChannel(new TlsNamePeek(), sink);
+    ByteBuf first = Unpooled.buffer().writeBytes(new byte[] {0x16, 0x03, 0x01, 0x40, 0x00, 0x01, (byte) 0xff, (byte) 0xff, (byte) 0xff});
+    first.writeZero(0x4000 - 4);
+    int total = first.readableBytes();
+    ch.writeInbound(first);
+    assertEquals(0, sink.events.size(), "one whole record: still within the bound");
+    ByteBuf second = Unpooled.buffer().writeBytes(new byte[] {0x16, 0x03, 0x01, 0x40, 0x00}).writeZero(0x4000);
+    total += second.readableBytes();
+    ch.writeInbound(second);
+    assertEquals(
+        List.of(new PeekResult("https", null, null, total, "no complete ClientHello within 32768 bytes")), sink.events);
+    assertEquals(total, sink.received.readableBytes());
+    assertNull(ch.pipeline().get(TlsNamePeek.class));
+    assertTrue(ch.isOpen());
+    ch.finishAndReleaseAll();
+  }
 }

@@ -81,6 +81,11 @@ class PumpTest {
     }
 
     @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      out.readBurstEnded();
+    }
+
+    @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
       if (evt instanceof ChannelInputShutdownEvent) {
         out.end();

@@ -60,6 +60,7 @@ public final class AllowdnsProcess implements AutoCloseable {
     private String configYaml;
     private String warmUpName;
     private boolean launcher;
+    private Path logDir;
 
     private Builder() {}
 
@@ -108,6 +109,12 @@ public final class AllowdnsProcess implements AutoCloseable {
       return this;
     }
 
+    /** Writes the records to {@code dir} (e.g. a small filesystem) instead of a fresh directory. */
+    public Builder logDir(Path dir) {
+      logDir = dir;
+      return this;
+    }
+
     /** Adds a flag with its value, e.g. {@code ("--upstream-timeout", "500ms")}. */
     public Builder flag(String name, String value) {
       extraArgs.add(name);
@@ -125,7 +132,7 @@ public final class AllowdnsProcess implements AutoCloseable {
         Path dir = TempDirs.create("allowdns-serve-");
         try {
           Path zonesDir = Files.createDirectories(dir.resolve("zones"));
-          Path logDir = Files.createDirectories(dir.resolve("logs"));
+          Path logDir = this.logDir != null ? this.logDir : Files.createDirectories(dir.resolve("logs"));
           for (Map.Entry<String, String> zone : zoneFiles.entrySet()) {
             Files.writeString(zonesDir.resolve(zone.getKey()), zone.getValue());
           }

@@ -18,7 +18,7 @@ import java.util.function.Predicate;
  */
 public final class QueryLog {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Duration DEFAULT_WAIT = Duration.ofSeconds(5);
+  private static final Duration DEFAULT_WAIT = Duration.ofSeconds(15); // an upper bound: a loaded machine is slow
 
   private final Path file;
 
