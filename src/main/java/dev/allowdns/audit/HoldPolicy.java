@@ -7,8 +7,8 @@ package dev.allowdns.audit;
  * @param holdBytes bytes of records held (in memory) while the file takes none; once full the log
  *     is <em>unavailable</em> until the file has taken half of them
  * @param failOpen {@code false} (the default): while unavailable, new work is refused ({@link
- *     RecordLog#refusalCause()}) and only the records of work already taken are held, up to a
- *     quarter more; {@code true}: work goes on and each record that does not fit is dropped and
+ *     RecordLog#refusalCause()}) and only the records of work already taken are held, in up to as
+ *     much room again; {@code true}: work goes on and each record that does not fit is dropped and
  *     counted ({@link RecordLog#dropped()})
  */
 public record HoldPolicy(long holdBytes, boolean failOpen) {
@@ -21,8 +21,12 @@ public record HoldPolicy(long holdBytes, boolean failOpen) {
     }
   }
 
-  /** The most held at all: room beyond the hold for the records of work taken before it filled. */
+  /**
+   * The most held at all: room beyond the hold for the records of work taken before it was seen
+   * full (queries in flight, open connections, and what the threads encoded while the writer,
+   * at the lowest priority, waited for a processor).
+   */
   long hardCapBytes() {
-    return holdBytes + holdBytes / 4;
+    return 2 * holdBytes;
   }
 }

@@ -39,6 +39,8 @@ final class LineEncoder extends OutputStream {
   private Chunk chunk;
   private final List<Chunk> full = new ArrayList<>();
   private JsonGenerator json = newGenerator();
+  /** Bytes of the lines waiting here, for callers that must know whether the hold is full. */
+  private volatile long pendingBytes;
 
   LineEncoder(Chunk.Pool pool, AtomicLong places) {
     this.pool = pool;
@@ -88,6 +90,7 @@ final class LineEncoder extends OutputStream {
     // Under this encoder's monitor, which the writer takes before it takes the chunk: a line
     // placed before the writer looked at the count is in what it takes (LineOrder).
     chunk.endLine(places.getAndIncrement());
+    pendingBytes += chunk.length - start; // under this encoder's monitor, as is every write of it
     if (chunk.length < Chunk.FULL_BYTES) {
       return false;
     }
@@ -102,12 +105,17 @@ final class LineEncoder extends OutputStream {
 
   /** Moves every pending line into {@code into}, oldest first. */
   synchronized void takeAll(List<Chunk> into) {
+    pendingBytes = 0;
     into.addAll(full);
     full.clear();
     if (chunk.records > 0) {
       into.add(chunk);
       chunk = pool.take();
     }
+  }
+
+  long pendingBytes() {
+    return pendingBytes;
   }
 
   synchronized int pending() {

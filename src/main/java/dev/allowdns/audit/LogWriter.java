@@ -40,6 +40,8 @@ final class LogWriter implements Runnable {
   private final long closeWaitNanos;
   /** Whether the writer sleeps until woken: then the next record wakes it. */
   volatile boolean asleep;
+  /** Why the file fails, while it does: callers judge from it whether the hold is full. */
+  volatile String failure;
   /** What the hold keeps, for other threads to read. */
   volatile int heldRecords;
   volatile long heldBytes;
@@ -162,6 +164,7 @@ final class LogWriter implements Runnable {
       hold.writeTo(file, owner::delivered);
     } catch (IOException e) {
       lastFailure = e;
+      failure = file.path() + ": " + e.getMessage();
       if (!failing) {
         failing = true;
         failingSince = now;
@@ -179,6 +182,7 @@ final class LogWriter implements Runnable {
     }
     if (failing) {
       failing = false;
+      failure = null;
       droppingReported = false;
       log.warn(
           "{} log: {} takes records again after {} ms; every record held is written",
@@ -191,7 +195,7 @@ final class LogWriter implements Runnable {
     heldRecords = hold.records() + order.waitingRecords();
     heldBytes = hold.bytes();
     if (heldBytes >= policy.holdBytes() || overflowed) {
-      owner.unavailable(file.path() + ": " + (lastFailure == null ? "not written" : lastFailure.getMessage()));
+      owner.unavailable(failure == null ? file.path() + ": not written" : failure);
     }
     if (heldBytes < policy.holdBytes() / 2 || heldBytes == 0) {
       overflowed = false;

@@ -161,7 +161,7 @@ public final class RecordLog implements AutoCloseable {
    */
   public void write(Object record) {
     Objects.requireNonNull(record, "record");
-    if (policy.failOpen() && unavailable != null) {
+    if (policy.failOpen() && unavailableCause() != null) {
       dropped.incrementAndGet();
       return;
     }
@@ -174,7 +174,7 @@ public final class RecordLog implements AutoCloseable {
    */
   public void writeUnlessUnavailable(Object record) {
     Objects.requireNonNull(record, "record");
-    if (unavailable != null) {
+    if (unavailableCause() != null) {
       dropped.incrementAndGet();
       return;
     }
@@ -201,12 +201,32 @@ public final class RecordLog implements AutoCloseable {
    * resolver and the relay ask before taking a query or a connection.
    */
   public String refusalCause() {
-    return policy.failOpen() ? null : unavailable;
+    return policy.failOpen() ? null : unavailableCause();
   }
 
-  /** Returns why records are not kept (the hold full, either way of failing), or {@code null}. */
+  /**
+   * Returns why records are not kept (the hold full, either way of failing), or {@code null}.
+   * While the file fails, the lines still with the threads count too: a writer that the
+   * scheduler keeps waiting (it runs at the lowest priority) must not let work through unheld.
+   */
   public String unavailableCause() {
-    return unavailable;
+    String published = unavailable;
+    if (published != null) {
+      return published;
+    }
+    String failure = writer.failure;
+    if (failure == null) {
+      return null;
+    }
+    long bytes = writer.heldBytes;
+    for (LineEncoder e : encoders) {
+      bytes += e.pendingBytes();
+    }
+    return bytes >= policy.holdBytes() ? describe(failure) : null;
+  }
+
+  private String describe(String failure) {
+    return "the " + name + " log cannot be written (" + failure + ")";
   }
 
   /**
@@ -269,7 +289,7 @@ public final class RecordLog implements AutoCloseable {
     if ((was == null) == (cause == null)) {
       return;
     }
-    unavailable = cause == null ? null : "the " + name + " log cannot be written (" + cause + ")";
+    unavailable = cause == null ? null : describe(cause);
     if (cause != null) {
       log.error(
           "{} log unavailable: {} bytes of records held for {}; {}",
