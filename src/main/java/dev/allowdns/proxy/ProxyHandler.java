@@ -193,8 +193,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       HttpObject next = queue.poll();
       if (held != null) {
         held.add(next);
-      } else if (next instanceof HttpContent content) {
-        forwarder.content(ctx, content, tally(ctx).takeRead());
+      } else if (!ctx.channel().isActive()) { // a replayed request was refused, and closed
+        ReferenceCountUtil.release(next);
       } else {
         channelRead(ctx, next);
       }
