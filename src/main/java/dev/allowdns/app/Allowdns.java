@@ -7,7 +7,6 @@ import dev.allowdns.admin.ReloadReport;
 import dev.allowdns.audit.HoldPolicy;
 import dev.allowdns.audit.RecordLog;
 import dev.allowdns.config.Config;
-import dev.allowdns.config.ConfigException;
 import dev.allowdns.limit.SandboxBudgets;
 import dev.allowdns.config.Mode;
 import dev.allowdns.descriptors.DescriptorBudget;
@@ -15,10 +14,7 @@ import dev.allowdns.dns.DnsServer;
 import dev.allowdns.fleet.Fleet;
 import dev.allowdns.ledger.Ledger;
 import dev.allowdns.policy.Policy;
-import dev.allowdns.policy.PolicyChange;
-import dev.allowdns.policy.PolicyException;
 import dev.allowdns.policy.PolicySet;
-import dev.allowdns.policy.PolicySource;
 import dev.allowdns.policy.Zone;
 import dev.allowdns.parent.ParentRoutes;
 import dev.allowdns.proxy.ProxyServer;
@@ -29,7 +25,6 @@ import dev.allowdns.sandbox.Sandbox;
 import dev.allowdns.sandbox.SandboxRegistry;
 import dev.allowdns.sandbox.Sandboxes;
 import dev.allowdns.udp.UdpSink;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -44,7 +39,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -72,11 +66,8 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private final SandboxRegistry sandboxes;
   private final PrometheusMeterRegistry registry;
   private final EventHub events = new EventHub();
-  private final Counter reloadsApplied;
-  private final Counter reloadsFailed;
-  private final Object reloading = new Object();
   private final SandboxBudgets budgets;
-  private final ConfigReader configReader;
+  private final PolicyReloader reloader;
   private RecordLog queryLog;
   private RecordLog connectionLog;
   private Ledger ledger;
@@ -91,24 +82,11 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
   private AdminServer admin;
   private ZoneWatcher zoneWatcher;
 
-  /** Re-reads the configuration a reload applies the {@code policies:} and {@code limits:} of. */
-  @FunctionalInterface
-  public interface ConfigReader {
-    /** The configuration of the server started without a config file: what it started with. */
-    static ConfigReader fixed(Config config) {
-      return () -> config;
-    }
-
-    /** @throws ConfigException listing every error of the file; the reload is then refused */
-    Config read() throws ConfigException;
-  }
-
   private Allowdns(Config config, Fleet fleet, PolicySet policies, SandboxRegistry sandboxes, ConfigReader reader) {
     this.config = config;
     this.fleet = fleet;
     this.policies = new AtomicReference<>(policies);
     this.sandboxes = sandboxes;
-    this.configReader = reader;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     this.budgets = SandboxBudgets.create(fleet.limits(config.limits()), registry, Ticker.systemTicker());
     Gauge.builder("allowdns_policy_generation", this, a -> a.policies.get().generation())
@@ -119,15 +97,18 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
           .description("SOA serial of the transferred policy in force")
           .register(registry);
     }
-    this.reloadsApplied = reloads("applied");
-    this.reloadsFailed = reloads("failed");
+    this.reloader =
+        new PolicyReloader(fleet, this.policies, sandboxes, reader, budgets, registry, this::swapped);
   }
 
-  private Counter reloads(String outcome) {
-    return Counter.builder("allowdns_reloads")
-        .description("Policy reloads by outcome")
-        .tag("outcome", outcome)
-        .register(registry);
+  /** Applies a policy set the reloader swapped in: the resolver's, then the ledger's names. */
+  private void swapped(PolicySet after) {
+    dns.reload(after);
+    if (ledger != null) {
+      // Names the new policy no longer allows stop connecting at once, not at TTL expiry.
+      Sandboxes current = sandboxes.current();
+      ledger.retainIf((sandbox, name) -> PolicyReloader.allows(after, current, sandbox, name));
+    }
   }
 
   /**
@@ -245,7 +226,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     admin = AdminServer.start(config.adminListen(), tokenFile, this, registry, events);
-    fleet.start(source -> reload(source, false).errors(), registry);
+    fleet.start(source -> reloader.reload(source, false).errors(), registry);
     if (config.watchZones()) {
       try {
         zoneWatcher = ZoneWatcher.start(config.zones(), () -> reload(false));
@@ -286,93 +267,7 @@ public final class Allowdns implements AdminServer.Api, AutoCloseable {
 
   @Override
   public ReloadReport reload(boolean dryRun) {
-    return reload(fleet, dryRun);
-  }
-
-  /**
-   * Loads the next generation from {@code source} (the zones directory, or a transferred zone),
-   * validates it whole and swaps it in; a failure keeps the policy in force and reports why.
-   */
-  private ReloadReport reload(PolicySource source, boolean dryRun) {
-    synchronized (reloading) {
-      PolicySet before = policies.get();
-      Config reread;
-      try {
-        reread = configReader.read();
-      } catch (ConfigException e) {
-        return failed(dryRun, before, e.errors());
-      }
-      PolicySet after;
-      try {
-        after = (source == fleet ? fleet.withPolicies(reread.policies()) : source).load(before.generation() + 1);
-      } catch (PolicyException e) {
-        return failed(dryRun, before, e.errors());
-      }
-      List<String> errors = missingPolicies(after, sandboxes.current());
-      if (!errors.isEmpty()) {
-        return failed(dryRun, before, errors);
-      }
-      Map<String, PolicyChange> changes = PolicyChange.between(before, after);
-      if (dryRun) {
-        return new ReloadReport(false, true, before.generation(), after.serial(), List.of(), changes);
-      }
-      fleet.usePolicies(reread.policies());
-      budgets.apply(fleet.limits(reread.limits())); // a secondary's: its zone's, when it carries them
-      policies.set(after);
-      dns.reload(after);
-      if (ledger != null) {
-        // Names the new policy no longer allows stop connecting at once, not at TTL expiry.
-        Sandboxes current = sandboxes.current();
-        ledger.retainIf((sandbox, name) -> allows(after, current, sandbox, name));
-      }
-      reloadsApplied.increment();
-      log.info(
-          "reloaded policies: generation {}{}, {}; limits {}",
-          after.generation(),
-          after.serial() == null ? "" : " (policy serial " + after.serial() + ")",
-          describe(changes),
-          budgets.limits().global().describe());
-      return new ReloadReport(true, false, after.generation(), after.serial(), List.of(), changes);
-    }
-  }
-
-  private ReloadReport failed(boolean dryRun, PolicySet before, List<String> errors) {
-    if (!dryRun) {
-      reloadsFailed.increment();
-      log.warn("reload failed, generation {} stays in force:\n  {}", before.generation(), String.join("\n  ", errors));
-    }
-    return new ReloadReport(false, dryRun, before.generation(), before.serial(), errors, Map.of());
-  }
-
-  private static boolean allows(PolicySet policySet, Sandboxes directory, String sandboxId, String name) {
-    String policyName =
-        directory.entries().stream()
-            .map(Sandboxes.Entry::sandbox)
-            .filter(s -> s.id().equals(sandboxId))
-            .map(Sandbox::policy)
-            .findFirst()
-            .orElse(PolicySet.DEFAULT_POLICY);
-    return policySet.policy(policyName).map(p -> p.decide(name).allowed()).orElse(false);
-  }
-
-  private static List<String> missingPolicies(PolicySet policySet, Sandboxes directory) {
-    List<String> errors = new ArrayList<>();
-    for (Sandboxes.Entry entry : directory.entries()) {
-      String policy = entry.sandbox().policy();
-      if (policySet.policy(policy).isEmpty()) {
-        errors.add("sandboxes: " + entry.sandbox().id() + " names policy '" + policy + "', which the zones no longer define");
-      }
-    }
-    return errors;
-  }
-
-  private static String describe(Map<String, PolicyChange> changes) {
-    if (changes.isEmpty()) {
-      return "no rule changed";
-    }
-    return changes.entrySet().stream()
-        .map(e -> e.getKey() + " +" + e.getValue().added().size() + " -" + e.getValue().removed().size())
-        .collect(Collectors.joining(", "));
+    return reloader.reload(fleet, dryRun);
   }
 
   @Override
