@@ -8,6 +8,7 @@ import dev.allowdns.testing.AllowdnsProcess;
 import dev.allowdns.testing.ChildProcess;
 import dev.allowdns.testing.FreePorts;
 import dev.allowdns.testing.RequiresPrograms;
+import dev.allowdns.testing.TempDirs;
 import dev.allowdns.testing.netns.JsonLinesLog;
 import java.io.IOException;
 import java.io.InputStream;
@@ -71,7 +72,7 @@ class DescriptorsIT {
   @Test
   void tenThousandConnections_relayWhatFits_refuseTheRest_eachRecorded_adminStillAnswers() throws Exception {
     int proxyPort = FreePorts.udpAndTcp();
-    Path dir = Files.createTempDirectory("allowdns-fds-");
+    Path dir = Files.createTempDirectory("allowdns-fds-"); // the holder's working directory
     try (ChildProcess holder =
             ChildProcess.start("holder", new ProcessBuilder("python3", "-c", HOLDER).directory(dir.toFile()));
         AllowdnsProcess allowdns =
@@ -142,6 +143,8 @@ class DescriptorsIT {
       assertEquals(200, get(allowdns, "/healthz").statusCode());
       assertTrue(allowdns.isAlive(), allowdns::describe);
       assertTrue(!allowdns.stderr().contains("Too many open files"), allowdns.stderr());
+    } finally {
+      TempDirs.deleteQuietly(dir);
     }
   }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.allowdns.testing.AllowdnsProcess;
 import dev.allowdns.testing.ChildProcess;
 import dev.allowdns.testing.FreePorts;
+import dev.allowdns.testing.TempDirs;
 import dev.allowdns.testing.netns.JsonLinesLog;
 import dev.allowdns.testing.netns.RequiresNetworkNamespaces;
 import java.io.IOException;
@@ -44,7 +45,7 @@ class RelayMemoryBoundsIT {
   void peeksAndUdpFlowsPastTheirBounds_theResidentSetStaysUnderTheCeiling() throws Exception {
     int proxyPort = FreePorts.udpAndTcp();
     int udpPort = FreePorts.udpAndTcp();
-    Path dir = Files.createTempDirectory("allowdns-relay-mem-");
+    Path dir = Files.createTempDirectory("allowdns-relay-mem-"); // the holder's working directory
     try (ChildProcess holder =
             ChildProcess.start(
                 "holder", new ProcessBuilder("python3", "-c", DescriptorsIT.HOLDER).directory(dir.toFile()));
@@ -131,6 +132,8 @@ class RelayMemoryBoundsIT {
       assertTrue(peak < RSS_CEILING_MIB, () -> "peak RSS " + peak + " MiB, ceiling " + RSS_CEILING_MIB);
       assertEquals(200, DescriptorsIT.get(allowdns, "/healthz").statusCode());
       assertTrue(allowdns.isAlive(), allowdns::describe);
+    } finally {
+      TempDirs.deleteQuietly(dir);
     }
   }
 

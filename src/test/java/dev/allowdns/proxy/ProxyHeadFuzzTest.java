@@ -91,9 +91,20 @@ class ProxyHeadFuzzTest {
         .addLast(ProxyServer.CODEC, new HttpServerCodec(ProxyServer.MAX_REQUEST_LINE, ProxyServer.MAX_HEAD_BYTES, 8192))
         .addLast(new ProxyHandler(CORE, ProxyHeadFuzzTest::resolve));
     channel.start(); // registers: channelActive, as an accepted connection
-    channel.writeInbound(Unpooled.wrappedBuffer(sent));
-    channel.runPendingTasks();
-    channel.checkException(); // rethrows whatever escaped a handler
+    try {
+      channel.writeInbound(Unpooled.wrappedBuffer(sent));
+      channel.runPendingTasks();
+      channel.checkException(); // rethrows whatever escaped a handler
+    } catch (IllegalStateException e) {
+      // The harness's limit, not the proxy's: a destination channel cannot register on the
+      // embedded loop, and closing one synchronously (a request to another host ends the last
+      // one) throws. Every destination channel is registered in production.
+      if (!"channel not registered to an event loop".equals(e.getMessage())) {
+        throw e;
+      }
+      channel.finishAndReleaseAll();
+      return;
+    }
     ByteBuf answered = Unpooled.buffer();
     for (Object out; (out = channel.readOutbound()) != null; ) {
       if (out instanceof ByteBuf b) {
