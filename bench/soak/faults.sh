@@ -18,7 +18,7 @@ wait_for_exit() {
 
 phase_slow_drip() {
   log "phase slow-drip: UDP answers with TC, TCP answers one byte a second; allowdns's upstream timeout ${UPSTREAM_TIMEOUT_MS} ms"
-  start_allowdns "$WORK/sandboxes.yaml"
+  start_allowdns "$BASE_CONFIG"
   local opened_before
   opened_before="$(grep -c '^tcp_open\|tcp_closed\|tcp_complete' "$WORK/slow-upstream.log" || true)"
   # One slow query, and an ordinary query (a miss, so it goes to knotd) while it waits.
@@ -83,7 +83,7 @@ phase_slow_drip() {
 
 phase_never_read() {
   log "phase never-read: $NEVER_CONNECTIONS connections of $((NEVER_BYTES >> 20)) MiB each to a destination that reads nothing for ${NEVER_HOLD} s"
-  start_allowdns "$WORK/sandboxes.yaml"
+  start_allowdns "$BASE_CONFIG"
   local drain="$WORK/never-drain" progress="$WORK/never-progress.txt"
   rm -f "$drain"
   start_in_ns never-server "$NS_NET" 1 python3 -u "$SCRIPT_DIR/never_read.py" server --listen "$NET_IP:$SINK_PORT" \

@@ -3,8 +3,9 @@
 
 # The limits the flood is measured under, when this build takes a `limits:` key (DESIGN.md,
 # "Limits"): well above what the well-behaved sandbox does (100 qps, a few connections a second),
-# far below the flood. unlimited.yaml sets every key to 0 (unlimited), so that the rounds without
-# limits have none even where a build has defaults.
+# far below the flood. unlimited.yaml sets every key to 0 (unlimited), so that every other phase
+# and round has none even where a build has defaults. Sets LIMITS (true when this build takes
+# `limits:`) and BASE_CONFIG (the config of everything but the limits round).
 write_limits_configs() {
   cat "$WORK/sandboxes.yaml" - >"$WORK/limits.yaml" <<EOF
 limits:
@@ -22,6 +23,14 @@ limits:
   bandwidth_up: 0
   bandwidth_down: 0
 EOF
+  LIMITS=false
+  BASE_CONFIG="$WORK/sandboxes.yaml"
+  if "$ALLOWDNS_LAUNCHER" validate --zones "$WORK/zones" --config "$WORK/limits.yaml" >"$WORK/limits-validate.log" 2>&1; then
+    LIMITS=true
+    BASE_CONFIG="$WORK/unlimited.yaml"
+    "$ALLOWDNS_LAUNCHER" validate --zones "$WORK/zones" --config "$BASE_CONFIG" >/dev/null 2>&1 \
+      || { echo "run.sh: allowdns validate takes limits: but refuses limits of 0 (unlimited): $BASE_CONFIG" >&2; exit 1; }
+  fi
 }
 
 # Prints "N P50 P99 MAX FAILED" (seconds -> ms) of curl's time_total lines in $1 ("CODE SECONDS").
@@ -100,13 +109,9 @@ flood_round() {
 }
 
 phase_flood() {
-  write_limits_configs
-  local rounds="alone flood" limits_note unlimited="$WORK/sandboxes.yaml"
-  if "$ALLOWDNS" validate --zones "$WORK/zones" --config "$WORK/limits.yaml" >"$WORK/limits-validate.log" 2>&1; then
+  local rounds="alone flood" limits_note
+  if [[ "$LIMITS" == true ]]; then
     rounds+=" flood+limits"
-    unlimited="$WORK/unlimited.yaml"
-    "$ALLOWDNS" validate --zones "$WORK/zones" --config "$unlimited" >/dev/null 2>&1 \
-      || { check false "flood: allowdns validate refuses limits of 0 (unlimited): $unlimited"; return; }
     limits_note="this build takes \`limits:\` (\`allowdns validate\` accepts it): the last round runs with it"
   else
     limits_note="this build has no \`limits:\` (\`allowdns validate\`: $(head -1 "$WORK/limits-validate.log" | sed 's/.*limits.yaml:[0-9]*: //; s/ (known.*//')): no round with limits"
@@ -114,7 +119,7 @@ phase_flood() {
   log "phase flood: rounds $rounds, ${FLOOD_SECONDS} s each; $limits_note"
   local round
   for round in $rounds; do
-    if [[ "$round" == flood+limits ]]; then flood_round "$round" "$WORK/limits.yaml"; else flood_round "$round" "$unlimited"; fi
+    if [[ "$round" == flood+limits ]]; then flood_round "$round" "$WORK/limits.yaml"; else flood_round "$round" "$BASE_CONFIG"; fi
   done
   {
     echo

@@ -78,7 +78,7 @@ require_two_cpus "allowdns on CPU 0, the clients and servers on CPU 1"
 if [[ "$quick" == true ]]; then
   SOAK_SECONDS=8 MAX_SECONDS=3 SAMPLE_EVERY=1
   SLOW_QUERIES=40 SLOW_QPS=20 NEVER_CONNECTIONS=4 NEVER_BYTES=$((4 << 20)) NEVER_HOLD=4
-  FLOOD_SECONDS=4 CURLS=16
+  FLOOD_SECONDS=3 CURLS=12
 else
   SOAK_SECONDS=$((minutes * 60)) MAX_SECONDS=10 SAMPLE_EVERY=5
   SLOW_QUERIES=3000 SLOW_QPS=50 NEVER_CONNECTIONS=50 NEVER_BYTES=$((64 << 20)) NEVER_HOLD=60
@@ -93,7 +93,6 @@ readonly FLOOD_IP="$net.3.2" HOST_FLOOD_IP="$net.3.1"
 readonly IF_SANDBOX=sbx-good IF_FLOOD=sbx-flood   # in the host namespace, facing each sandbox
 readonly DNS_PORT=1053 RELAY_PORT=15001 ADMIN_PORT=9153 STATUS_PORT=8080 SLOW_PORT=5300 SINK_PORT=9000
 readonly UPSTREAM_TIMEOUT_MS=2000
-readonly ALLOWDNS="$REPO_DIR/bin/allowdns"
 readonly NAMES=20000          # n000000..n019999.bench.test, TTL 30 s: a steady trickle of misses
 
 NAMESPACES=()
@@ -206,7 +205,7 @@ sandboxes:
   - cidr: $FLOOD_IP/32
     id: flood
 EOF
-in_ns "$NS_HOST" "$ALLOWDNS" iptables apply --sandbox-interface "$IF_SANDBOX" --sandbox-interface "$IF_FLOOD" \
+in_ns "$NS_HOST" "$ALLOWDNS_LAUNCHER" iptables apply --sandbox-interface "$IF_SANDBOX" --sandbox-interface "$IF_FLOOD" \
   --dns-port "$DNS_PORT" --relay-port "$RELAY_PORT" >"$WORK/iptables-apply.log" 2>&1 \
   || { echo "run.sh: allowdns iptables apply failed:" >&2; tail -5 "$WORK/iptables-apply.log" >&2; exit 1; }
 
@@ -217,7 +216,7 @@ ALLOWDNS_RUN=0
 start_allowdns() {
   ALLOWDNS_RUN=$((ALLOWDNS_RUN + 1))
   LOG_DIR="$WORK/logs-$ALLOWDNS_RUN"
-  start_in_ns "allowdns-$ALLOWDNS_RUN" "$NS_HOST" 0 "$ALLOWDNS" serve --listen "0.0.0.0:$DNS_PORT" \
+  start_in_ns "allowdns-$ALLOWDNS_RUN" "$NS_HOST" 0 "$ALLOWDNS_LAUNCHER" serve --listen "0.0.0.0:$DNS_PORT" \
     --relay-listen "0.0.0.0:$RELAY_PORT" --upstream "$NET_IP:53" --upstream-timeout "${UPSTREAM_TIMEOUT_MS}ms" \
     --zones "$WORK/zones" --log-dir "$LOG_DIR" --log-total-size 20GB --state-dir "$WORK/state-$ALLOWDNS_RUN" \
     --config "$1" --admin-listen "127.0.0.1:$ADMIN_PORT"
@@ -279,6 +278,7 @@ source "$SCRIPT_DIR/faults.sh"
 # shellcheck source-path=SCRIPTDIR source=flood.sh
 source "$SCRIPT_DIR/flood.sh"
 
+write_limits_configs
 {
   echo "# Soak and fault figures"
   echo
@@ -286,6 +286,7 @@ source "$SCRIPT_DIR/flood.sh"
   echo "allowdns built from commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$REPO_DIR" diff --quiet HEAD -- src pom.xml 2>/dev/null || echo ' with uncommitted changes to src or pom.xml')," \
     "run through bin/allowdns (the launcher's JVM flags, heap ${ALLOWDNS_HEAP:-256m}) on CPU 0; clients and servers on CPU 1."
   echo "Mode: $([[ "$quick" == true ]] && echo "--quick" || echo "full, --minutes $minutes"); phases: $phases."
+  [[ "$LIMITS" != true ]] || echo "This build takes \`limits:\`: every phase runs with every limit 0 (unlimited), but the flood+limits round."
 } >"$WORK/results.md"
 
 for phase in $phases; do

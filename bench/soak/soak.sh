@@ -17,7 +17,7 @@ udp_rcvbuf_errors() {
 
 phase_soak() {
   log "phase soak: max qps for ${MAX_SECONDS} s, then ${SOAK_SECONDS} s at 80% of it"
-  start_allowdns "$WORK/sandboxes.yaml"
+  start_allowdns "$BASE_CONFIG"
   write_soak_queries
   OUT="$WORK/soak-warm.out"
   dnsperf_in "$NS_SANDBOX" 30 -d "$WORK/soak-queries.txt" -n 1 -Q 10000 -c 2 -q 200 -t 2
