@@ -197,7 +197,9 @@ final class LogWriter implements Runnable {
     if (heldBytes >= policy.holdBytes() || overflowed) {
       owner.unavailable(failure == null ? file.path() + ": not written" : failure);
     }
-    if (heldBytes < policy.holdBytes() / 2 || heldBytes == 0) {
+    // While the file fails, lines still with the threads are bound for the hold: they count too.
+    long waiting = heldBytes + (failure == null ? 0 : owner.pendingBytes());
+    if (waiting < policy.holdBytes() / 2 || waiting == 0) {
       overflowed = false;
       owner.unavailable(null);
     }

@@ -73,6 +73,8 @@ public final class RecordLog implements AutoCloseable {
   private volatile boolean closed;
   /** Why the hold is full, or {@code null} while records are kept. */
   private volatile String unavailable;
+  /** Orders the changes of {@link #unavailable} by the writer and by callers. */
+  private final Object availability = new Object();
 
   private RecordLog(Path file, String name, long maxFileBytes, RotatedFiles rotated, HoldPolicy policy, Duration closeWait) {
     this.name = name;
@@ -218,11 +220,27 @@ public final class RecordLog implements AutoCloseable {
     if (failure == null) {
       return null;
     }
-    long bytes = writer.heldBytes;
+    if (writer.heldBytes + pendingBytes() < policy.holdBytes()) {
+      return null;
+    }
+    // Published, so that it holds until the writer has drained the hold to half: while the writer
+    // moves lines from the threads into the hold, the sum would dip for a moment and let work in.
+    synchronized (availability) {
+      if (writer.failure == null) {
+        return null; // the file took records meanwhile: the writer will not clear what we set now
+      }
+      unavailable(failure);
+    }
+    return describe(failure);
+  }
+
+  /** Returns the bytes of lines still with the threads, not yet taken by the writer. */
+  long pendingBytes() {
+    long bytes = 0;
     for (LineEncoder e : encoders) {
       bytes += e.pendingBytes();
     }
-    return bytes >= policy.holdBytes() ? describe(failure) : null;
+    return bytes;
   }
 
   private String describe(String failure) {
@@ -283,8 +301,17 @@ public final class RecordLog implements AutoCloseable {
     dropped.addAndGet(records);
   }
 
-  /** Sets (or, with {@code null}, clears) why the log is unavailable, saying so once. */
+  /**
+   * Sets (or, with {@code null}, clears) why the log is unavailable, saying so once. The writer
+   * calls it, and so do callers that find the hold full before the writer has said so.
+   */
   void unavailable(String cause) {
+    synchronized (availability) {
+      publish(cause);
+    }
+  }
+
+  private void publish(String cause) {
     String was = unavailable;
     if ((was == null) == (cause == null)) {
       return;

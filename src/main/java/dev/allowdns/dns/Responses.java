@@ -81,25 +81,17 @@ final class Responses {
     int soaRdata = SOA_NAMES.length + 20;
     int optLength = ednsPayload > 0 ? 11 + 4 + 2 + text.length : 0;
     int size = questionEnd + 12 + soaRdata + optLength;
-    boolean plainQuestion = questionEnd > 16 && questionEnd <= wire.length && wire[questionEnd - 5] == 0;
-    if (size > max || !plainQuestion) {
+    if (size > max || !plainQuestion(wire, questionEnd)) {
       return null;
     }
     ByteBuffer out = ByteBuffer.allocate(size);
-    out.put(wire[0]).put(wire[1]);
-    out.put((byte) (0x80 | (wire[2] & 0x79))); // QR, the opcode and RD echoed (RFC 1035 §4.1.1)
-    out.put((byte) (0x80 | (wire[3] & 0x10) | Rcode.NXDOMAIN)); // RA, CD echoed (RFC 4035 §3.2.2)
-    out.putShort((short) 1).putShort((short) 0).putShort((short) 1).putShort((short) (optLength > 0 ? 1 : 0));
-    out.put(wire, HEADER_LENGTH, questionEnd - HEADER_LENGTH);
+    headerAndQuestion(out, wire, questionEnd, Rcode.NXDOMAIN, 1, optLength > 0);
     out.putShort((short) 0xC00C); // the SOA's owner: a pointer to the question's name
     out.putShort((short) Type.SOA).putShort((short) DClass.IN).putInt((int) BLOCKED_TTL);
     out.putShort((short) soaRdata).put(SOA_NAMES);
     out.putInt((int) generation).putInt(3600).putInt(600).putInt(86400).putInt((int) BLOCKED_TTL);
     if (optLength > 0) {
-      out.put((byte) 0).putShort((short) Type.OPT).putShort((short) ednsPayload).putInt(0);
-      out.putShort((short) (4 + 2 + text.length));
-      out.putShort((short) EDNSOption.Code.EDNS_EXTENDED_ERROR).putShort((short) (2 + text.length));
-      out.putShort((short) ExtendedErrorCodeOption.BLOCKED).put(text);
+      extendedError(out, ednsPayload, ExtendedErrorCodeOption.BLOCKED, text);
     }
     return out.array();
   }
@@ -115,23 +107,38 @@ final class Responses {
     byte[] text = why.getBytes(StandardCharsets.UTF_8);
     int optLength = ednsPayload > 0 ? 11 + 4 + 2 + text.length : 0;
     int size = questionEnd + optLength;
-    boolean plainQuestion = questionEnd > 16 && questionEnd <= wire.length && wire[questionEnd - 5] == 0;
-    if (size > max || !plainQuestion) {
+    if (size > max || !plainQuestion(wire, questionEnd)) {
       return null;
     }
     ByteBuffer out = ByteBuffer.allocate(size);
-    out.put(wire[0]).put(wire[1]);
-    out.put((byte) (0x80 | (wire[2] & 0x79))); // QR, the opcode and RD echoed (RFC 1035 §4.1.1)
-    out.put((byte) (0x80 | (wire[3] & 0x10) | Rcode.REFUSED));
-    out.putShort((short) 1).putShort((short) 0).putShort((short) 0).putShort((short) (optLength > 0 ? 1 : 0));
-    out.put(wire, HEADER_LENGTH, questionEnd - HEADER_LENGTH);
+    headerAndQuestion(out, wire, questionEnd, Rcode.REFUSED, 0, optLength > 0);
     if (optLength > 0) {
-      out.put((byte) 0).putShort((short) Type.OPT).putShort((short) ednsPayload).putInt(0);
-      out.putShort((short) (4 + 2 + text.length));
-      out.putShort((short) EDNSOption.Code.EDNS_EXTENDED_ERROR).putShort((short) (2 + text.length));
-      out.putShort((short) ExtendedErrorCodeOption.PROHIBITED).put(text);
+      extendedError(out, ednsPayload, ExtendedErrorCodeOption.PROHIBITED, text);
     }
     return out.array();
+  }
+
+  /** One question of class and type only, uncompressed, that ends where the caller says. */
+  private static boolean plainQuestion(byte[] wire, int questionEnd) {
+    return questionEnd > 16 && questionEnd <= wire.length && wire[questionEnd - 5] == 0;
+  }
+
+  /** The header of a response to {@code wire} with {@code rcode}, then the client's question. */
+  private static void headerAndQuestion(
+      ByteBuffer out, byte[] wire, int questionEnd, int rcode, int authority, boolean opt) {
+    out.put(wire[0]).put(wire[1]);
+    out.put((byte) (0x80 | (wire[2] & 0x79))); // QR, the opcode and RD echoed (RFC 1035 §4.1.1)
+    out.put((byte) (0x80 | (wire[3] & 0x10) | rcode)); // RA, CD echoed (RFC 4035 §3.2.2)
+    out.putShort((short) 1).putShort((short) 0).putShort((short) authority).putShort((short) (opt ? 1 : 0));
+    out.put(wire, HEADER_LENGTH, questionEnd - HEADER_LENGTH);
+  }
+
+  /** An OPT record advertising {@code payload} with one Extended DNS Error (RFC 8914). */
+  private static void extendedError(ByteBuffer out, int payload, int code, byte[] text) {
+    out.put((byte) 0).putShort((short) Type.OPT).putShort((short) payload).putInt(0);
+    out.putShort((short) (4 + 2 + text.length));
+    out.putShort((short) EDNSOption.Code.EDNS_EXTENDED_ERROR).putShort((short) (2 + text.length));
+    out.putShort((short) code).put(text);
   }
 
   /** The same answer built with dnsjava, which truncates it to {@code max} when needed. */

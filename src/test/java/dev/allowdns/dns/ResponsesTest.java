@@ -20,14 +20,7 @@ class ResponsesTest {
   @ParameterizedTest
   @CsvSource({"Evil.Example.COM., true, true", "evil.example.com., false, false", "x.y., true, false"})
   void blocked_wireMatchesTheDnsjavaAnswer(String name, boolean edns, boolean cd) throws Exception {
-    Message query = Message.newQuery(Record.newRecord(Name.fromString(name), Type.AAAA, DClass.IN));
-    if (edns) {
-      query.addRecord(new OPTRecord(4096, 0, 0), Section.ADDITIONAL);
-    }
-    if (cd) {
-      query.getHeader().setFlag(Flags.CD);
-    }
-    byte[] wire = query.toWire();
+    byte[] wire = query(name, Type.AAAA, edns, cd);
     Message parsed = new Message(wire);
     int questionEnd = 12 + parsed.getQuestion().getName().length() + 4;
     String why = "allowdns policy 'default': " + name + " is not on the allowlist";
@@ -52,14 +45,7 @@ class ResponsesTest {
   @ParameterizedTest
   @CsvSource({"Evil.Example.COM., true, true", "evil.example.com., false, false"})
   void refused_wireMatchesTheDnsjavaAnswer(String name, boolean edns, boolean cd) throws Exception {
-    Message query = Message.newQuery(Record.newRecord(Name.fromString(name), Type.A, DClass.IN));
-    if (edns) {
-      query.addRecord(new OPTRecord(4096, 0, 0), Section.ADDITIONAL);
-    }
-    if (cd) {
-      query.getHeader().setFlag(Flags.CD);
-    }
-    byte[] wire = query.toWire();
+    byte[] wire = query(name, Type.A, edns, cd);
     Message parsed = new Message(wire);
     int questionEnd = 12 + parsed.getQuestion().getName().length() + 4;
     String why = "allowdns: sandbox vm-7 is over dns_qps 200/s";
@@ -75,5 +61,16 @@ class ResponsesTest {
     assertEquals(slow.getHeader().toString(), fast.getHeader().toString());
     assertEquals(name, fast.getQuestion().getName().toString());
     assertEquals(String.valueOf(slow.getOPT()), String.valueOf(fast.getOPT()));
+  }
+
+  private static byte[] query(String name, int type, boolean edns, boolean cd) throws Exception {
+    Message query = Message.newQuery(Record.newRecord(Name.fromString(name), type, DClass.IN));
+    if (edns) {
+      query.addRecord(new OPTRecord(4096, 0, 0), Section.ADDITIONAL);
+    }
+    if (cd) {
+      query.getHeader().setFlag(Flags.CD);
+    }
+    return query.toWire();
   }
 }
