@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.allowdns.limit.SandboxUse;
 import dev.allowdns.config.HostPort;
+import dev.allowdns.limit.SandboxUse;
 import dev.allowdns.sandbox.SandboxRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -155,7 +156,7 @@ public final class AdminServer implements AutoCloseable {
      * {@code "status":"degraded"} and, last, {@code "degraded":[why, ...]}.
      */
     private Map<String, Object> health(List<String> degraded) {
-      Map<String, Object> health = new java.util.LinkedHashMap<>();
+      Map<String, Object> health = new LinkedHashMap<>();
       health.put("status", degraded.isEmpty() ? "ok" : "degraded");
       health.put("generation", api.generation());
       health.put("policy_serial", api.policySerial());

@@ -1,5 +1,6 @@
 package dev.allowdns.config;
 
+import ch.qos.logback.core.util.FileSize;
 import dev.allowdns.sandbox.Sandbox;
 import dev.allowdns.sandbox.Sandboxes;
 import java.io.IOException;
@@ -9,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -71,7 +73,7 @@ public record Config(
     OPEN;
 
     static OnLogFailure parse(String text) {
-      return switch (text.trim().toLowerCase(java.util.Locale.ROOT)) {
+      return switch (text.trim().toLowerCase(Locale.ROOT)) {
         case "closed" -> CLOSED;
         case "open" -> OPEN;
         default -> throw new IllegalArgumentException("expected closed or open, got '" + text + "'");
@@ -265,7 +267,7 @@ public record Config(
 
   /** Parses a size as the log sizes are said ({@code 64KB}, {@code 32MB}: binary multiples). */
   private static long positiveSize(String text) {
-    long bytes = ch.qos.logback.core.util.FileSize.valueOf(text).getSize();
+    long bytes = FileSize.valueOf(text).getSize();
     if (bytes < 1) {
       throw new IllegalArgumentException("must be at least 1 byte, got '" + text + "'");
     }

@@ -11,6 +11,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -82,7 +84,7 @@ public record ConfigFile(
         }
         Map<String, String> limits = null;
         if (map.get("limits") instanceof Map<?, ?> said2) {
-          limits = new java.util.LinkedHashMap<>();
+          limits = new LinkedHashMap<>();
           for (Map.Entry<?, ?> e : said2.entrySet()) {
             limits.put(String.valueOf(e.getKey()), e.getValue() == null ? null : String.valueOf(e.getValue()));
           }
@@ -99,7 +101,7 @@ public record ConfigFile(
         return null;
       }
       List<?> list = said instanceof List<?> l ? l : List.of(said);
-      List<String> names = new java.util.ArrayList<>();
+      List<String> names = new ArrayList<>();
       for (Object item : list) {
         if (item instanceof Map || item instanceof List) {
           throw new IllegalArgumentException("expected zone names, got " + item);

@@ -1,6 +1,7 @@
 package dev.allowdns.config;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -18,7 +19,7 @@ public record FeedSource(HostPort primary, String zone, Path tsigKeyFile) {
   }
 
   /** Parses what the config file or flags say, naming {@code key} in every error. */
-  static FeedSource parse(String key, ConfigFile.FeedEntry said, java.util.List<String> errors) {
+  static FeedSource parse(String key, ConfigFile.FeedEntry said, List<String> errors) {
     if (said.primary() == null || said.zone() == null) {
       errors.add(key + ": needs both primary (HOST:PORT) and zone (NAME)");
       return null;

@@ -1,5 +1,6 @@
 package dev.allowdns.config;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +32,7 @@ public record LimitsConfig(Limits global, Map<String, Limits> policies) {
    * @throws IllegalArgumentException listing every {@code key: reason}
    */
   public static LimitsConfig parse(Map<String, String> global, Map<String, Map<String, String>> perPolicy) {
-    List<String> errors = new java.util.ArrayList<>();
+    List<String> errors = new ArrayList<>();
     LimitsConfig limits = resolve(global, perPolicy, errors);
     if (!errors.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", errors));

@@ -1,5 +1,7 @@
 package dev.allowdns.fleet;
 
+import dev.allowdns.config.Limits;
+import dev.allowdns.config.LimitsConfig;
 import dev.allowdns.policy.ZoneSource;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -7,6 +9,8 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,8 +23,6 @@ import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.TXTRecord;
-import dev.allowdns.config.Limits;
-import dev.allowdns.config.LimitsConfig;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
@@ -205,7 +207,7 @@ final class PolicyZone {
     for (Map.Entry<String, TreeMap<Integer, String>> zone : linesByKey.entrySet()) {
       sources.add(source(zone.getKey(), zonesName, zone.getValue()));
     }
-    sources.sort(java.util.Comparator.comparing(s -> s.file().substring(s.file().lastIndexOf('/') + 1)));
+    sources.sort(Comparator.comparing(s -> s.file().substring(s.file().lastIndexOf('/') + 1)));
     LimitsConfig limitsConfig = null;
     if (!limits.isEmpty()) {
       Map<String, String> global = limits.remove(EVERY_SANDBOX);
@@ -246,7 +248,7 @@ final class PolicyZone {
     byte[] bytes = utf8(value);
     List<byte[]> strings = new ArrayList<>();
     for (int from = 0; from < bytes.length || strings.isEmpty(); from += MAX_STRING) {
-      strings.add(java.util.Arrays.copyOfRange(bytes, from, Math.min(bytes.length, from + MAX_STRING)));
+      strings.add(Arrays.copyOfRange(bytes, from, Math.min(bytes.length, from + MAX_STRING)));
     }
     return txt(owner, ttl, strings);
   }

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.xbill.DNS.Name;
@@ -83,7 +84,7 @@ final class TsigKeyFile {
                 + " or keymgr -t output (key: - id: NAME, algorithm: ALG, secret: BASE64)");
       }
     }
-    String alg = algorithm.toLowerCase(java.util.Locale.ROOT);
+    String alg = algorithm.toLowerCase(Locale.ROOT);
     if (!ALGORITHMS.contains(alg)) {
       throw new IllegalArgumentException("algorithm '" + algorithm + "' is not one of " + ALGORITHMS);
     }

@@ -2,6 +2,7 @@ package dev.allowdns.limit;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.locks.StampedLock;
 
 /**
  * One sandbox's name budget: the distinct names it asked below each registrable domain in the
@@ -14,7 +15,7 @@ import java.util.Map;
  * takes the write lock. Thread-safe.
  */
 final class NameBudget {
-  private final java.util.concurrent.locks.StampedLock lock = new java.util.concurrent.locks.StampedLock();
+  private final StampedLock lock = new StampedLock();
   /** Names held per sandbox; {@code names_per_domain_per_hour} may not exceed it. */
   static final int MAX_NAMES = 2048;
   static final int MAX_DOMAINS = 256;

@@ -6,7 +6,7 @@ import java.util.Set;
 /**
  * The result of one SQL statement, its values plain Java: {@code null}, {@link String}, {@link
  * Boolean}, a {@link Number} ({@code Long}, {@code Double}, {@code BigInteger} for sums, ...), a
- * {@link java.util.List} for a list, a Jackson {@code JsonNode} for a JSON value, and a time as its
+ * {@link List} for a list, a Jackson {@code JsonNode} for a JSON value, and a time as its
  * ISO-8601 text ({@code 2026-04-21T14:32:07Z}). Immutable.
  *
  * @param columns the column names, in order
