@@ -305,22 +305,21 @@ final class QueryPipeline {
           case Decision.RPZ -> name + " is listed by RPZ zone " + decision.rule().zone();
           default -> name + " is not on the allowlist";
         };
-    String text = "allowdns policy '" + policy.name() + "': " + why;
-    byte[] out = Responses.blocked(q.wire, q.questionEnd, text, q.generation, q.ednsPayload, q.maxSize);
-    if (out == null) {
-      out = Responses.blockedThroughDnsjava(q.message(), text, q.generation, q.ednsPayload, q.maxSize);
-    }
-    finish(q, "blocked", Rcode.NXDOMAIN, decision.reason());
-    return out;
+    return nxdomain(q, "allowdns policy '" + policy.name() + "': " + why, decision.reason());
   }
 
   /** NXDOMAIN with EDE 15 naming the budget: the names seen before keep resolving. */
   private byte[] overNameBudget(Query q, Refusal refusal) {
-    byte[] out = Responses.blocked(q.wire, q.questionEnd, refusal.text(), q.generation, q.ednsPayload, q.maxSize);
+    return nxdomain(q, refusal.text(), refusal.reason());
+  }
+
+  /** The blocked answer (NXDOMAIN, SOA, EDE 15 saying {@code why}), recorded with {@code reason}. */
+  private byte[] nxdomain(Query q, String why, String reason) {
+    byte[] out = Responses.blocked(q.wire, q.questionEnd, why, q.generation, q.ednsPayload, q.maxSize);
     if (out == null) {
-      out = Responses.blockedThroughDnsjava(q.message(), refusal.text(), q.generation, q.ednsPayload, q.maxSize);
+      out = Responses.blockedThroughDnsjava(q.message(), why, q.generation, q.ednsPayload, q.maxSize);
     }
-    finish(q, "blocked", Rcode.NXDOMAIN, refusal.reason());
+    finish(q, "blocked", Rcode.NXDOMAIN, reason);
     return out;
   }
 
