@@ -6,8 +6,10 @@ need a ClientHello with several host_name entries build it here.
 
   client_hello.py a.test b.test > hello.bin          # the record on stdout
   client_hello.py --connect HOST PORT a.test b.test  # send it; print reset, closed or the reply (hex)
+  client_hello.py --connect HOST PORT --drip 3 a.test # its first 11 bytes, 3 s later the rest
 """
 import os
+import time
 import socket
 import struct
 import sys
@@ -40,9 +42,16 @@ def client_hello(names):
 def main(argv):
     if len(argv) >= 3 and argv[0] == "--connect":
         host, port, names = argv[1], int(argv[2]), argv[3:]
-        with socket.create_connection((host, port), timeout=5) as s:
+        drip = 0.0
+        if names[:1] == ["--drip"]:
+            drip, names = float(names[1]), names[2:]
+        hello = client_hello(names)
+        with socket.create_connection((host, port), timeout=5 + drip) as s:
             try:
-                s.sendall(client_hello(names))
+                if drip:
+                    s.sendall(hello[:11])  # the record header and the start of the handshake
+                    time.sleep(drip)
+                s.sendall(hello[11:] if drip else hello)
                 data = s.recv(65536)
             except (ConnectionResetError, BrokenPipeError):
                 print("reset")

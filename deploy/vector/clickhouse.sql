@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS allowdns.connections (
   proxy_status Nullable(Int32),
   packets Nullable(Int64),
   process Nullable(String),
+  detail Nullable(String),
   count Int64 DEFAULT 1,
   limit LowCardinality(Nullable(String)),
   allowdns_host LowCardinality(String)

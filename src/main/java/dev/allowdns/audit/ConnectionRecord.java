@@ -31,6 +31,9 @@ import java.io.IOException;
  * @param packets datagrams since the flow's previous record, for a UDP flow; {@code null} for TCP
  * @param process the process that owned the sandbox-side socket ({@code process} object), or
  *     {@code null} when not known: a microVM, identity off, or not found within its budget
+ * @param detail why a name sent could not be checked, for a refusal by {@code sni_not_allowed} or
+ *     {@code host_not_allowed} that named no disallowed name (two names that differ, a ClientHello
+ *     past the peek's bound or its timeout); {@code null} otherwise
  */
 public record ConnectionRecord(
     String timestamp,
@@ -57,7 +60,8 @@ public record ConnectionRecord(
     String via,
     Integer proxyStatus,
     Long packets,
-    JsonLine process)
+    JsonLine process,
+    String detail)
     implements JsonFields {
   public static final String TRANSPARENT = "transparent";
   public static final String PROXY = "proxy";
@@ -66,14 +70,14 @@ public record ConnectionRecord(
   public ConnectionRecord withProcess(JsonLine owner) {
     return new ConnectionRecord(timestamp, taskId, user, direction, domain, port, protocol, sni,
         bytesSent, bytesReceived, durationMs, result, allowlistRule, sandbox, clientIp, dstIp,
-        reason, host, policyGeneration, policySerial, path, via, proxyStatus, packets, owner);
+        reason, host, policyGeneration, policySerial, path, via, proxyStatus, packets, owner, detail);
   }
 
   /** Returns this record with {@code why} as its reason. */
   public ConnectionRecord withReason(String why) {
     return new ConnectionRecord(timestamp, taskId, user, direction, domain, port, protocol, sni,
         bytesSent, bytesReceived, durationMs, result, allowlistRule, sandbox, clientIp, dstIp,
-        why, host, policyGeneration, policySerial, path, via, proxyStatus, packets, process);
+        why, host, policyGeneration, policySerial, path, via, proxyStatus, packets, process, detail);
   }
 
   // Field names encoded once: the writer thread spends its time on values, not on names.
@@ -102,6 +106,7 @@ public record ConnectionRecord(
   private static final SerializableString PROXY_STATUS = new SerializedString("proxy_status");
   private static final SerializableString PACKETS = new SerializedString("packets");
   private static final SerializableString PROCESS = new SerializedString("process");
+  private static final SerializableString DETAIL = new SerializedString("detail");
 
   @Override
   public void writeTo(JsonGenerator json) throws IOException {
@@ -178,5 +183,7 @@ public record ConnectionRecord(
     } else {
       process.writeTo(json);
     }
+    json.writeFieldName(DETAIL);
+    json.writeString(detail);
   }
 }

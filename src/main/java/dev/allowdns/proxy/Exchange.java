@@ -82,6 +82,7 @@ final class Exchange {
         via == null ? null : via.label(),
         proxyStatus,
         null,
+        null,
         null);
   }
 }

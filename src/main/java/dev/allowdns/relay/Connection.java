@@ -98,8 +98,8 @@ final class Connection {
         path,
         via == null ? null : via.label(),
         proxyStatus,
-
         null,
-        process);
+        process,
+        peek == null ? null : peek.ambiguity());
   }
 }

@@ -175,10 +175,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     // Server-speaks-first protocols (SSH, SMTP) send nothing: decide on the destination alone.
-    // The peeks' buffered bytes flow into channelRead when they are removed, and are counted there.
-    PeekResult seen = pendingStartsWithTls() ? new PeekResult("https", null, null, 0) : PeekResult.nothing(0);
+    // The peeks' buffered bytes flow into channelRead (pending) when they are removed, and are
+    // counted there; only then does pending show whether a ClientHello had begun.
+    // A ClientHello begun but not ended is refused like one past the peek's bound: relaying it
+    // unchecked would let a client drip its SNI past the timeout.
     removePeeks(ctx);
-    onPeek(ctx, seen);
+    String unended = "no complete ClientHello within " + core.settings.peekTimeout().toMillis() + " ms";
+    onPeek(ctx, pendingStartsWithTls() ? new PeekResult("https", null, null, 0, unended) : PeekResult.nothing(0));
   }
 
   private boolean pendingStartsWithTls() {

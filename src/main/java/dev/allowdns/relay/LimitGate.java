@@ -135,6 +135,7 @@ public final class LimitGate extends ChannelInboundHandlerAdapter {
         null,
         null,
         null,
+        null,
         null);
   }
 

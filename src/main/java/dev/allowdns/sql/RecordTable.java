@@ -52,6 +52,7 @@ enum RecordTable {
           "proxy_status", INTEGER,
           "packets", BIGINT,
           "process", JSON,
+          "detail", TEXT,
           "count", BIGINT,
           "limit", TEXT)),
   QUERIES(

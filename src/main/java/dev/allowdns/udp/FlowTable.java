@@ -119,6 +119,7 @@ final class FlowTable {
         null,
         null,
         flow.packets,
-        flow.owner == null ? null : flow.owner.getNow(null));
+        flow.owner == null ? null : flow.owner.getNow(null),
+        null);
   }
 }

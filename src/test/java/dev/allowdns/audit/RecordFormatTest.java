@@ -69,7 +69,7 @@ class RecordFormatTest {
                 "2026-04-21T14:32:07.000Z", "task_abc123", "developer@company.com", "egress",
                 "registry.npmjs.org", 443, "https", "registry.npmjs.org", 1024, 458752, 340,
                 "allowed", "default:npm", "vm-7", "172.16.0.2", "104.16.1.34", null, null, 3, null,
-                "proxy", "10.0.0.3:3128", null, null, null));
+                "proxy", "10.0.0.3:3128", null, null, null, null));
     assertEquals(
         List.of(
             "timestamp", "task_id", "user", "direction", "domain", "port", "protocol", "sni",

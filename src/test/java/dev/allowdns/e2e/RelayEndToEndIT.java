@@ -476,7 +476,7 @@ class RelayEndToEndIT {
 
   @Test
   @Order(14)
-  void ambiguousNames_twoHostHeadersOrTwoSniHostNames_areRefused() throws Exception {
+  void uncheckableNames_twoHostHeaders_twoSniHostNames_aDrippedClientHello_areRefused() throws Exception {
     String ip = topology.internetV4(WWW_HOST);
     Output dig = sandbox("dig", "+time=3", "+tries=1", "+short", WWW, "A");
     assertEquals(ip, dig.stdout().strip(), "the ledger knows " + WWW + "\n" + dig.describe());
@@ -488,6 +488,7 @@ class RelayEndToEndIT {
     JsonNode httpRecord =
         awaitRecord(r -> dst(r, ip) && port(r, 80) && "host_not_allowed".equals(r.path("reason").asText()));
     assertBlockedRecord(httpRecord, "host_not_allowed", 80, topology.sandboxV4());
+    assertEquals("2 Host headers that differ: " + WWW + ", " + BLOCKED, httpRecord.path("detail").asText(), httpRecord.toString());
 
     // RFC 6066 §3 allows one host_name; no TLS library sends two, so the ClientHello is built.
     Path hello = Path.of("bench/fuzz/client_hello.py").toAbsolutePath();
@@ -496,6 +497,16 @@ class RelayEndToEndIT {
     JsonNode tlsRecord =
         awaitRecord(r -> dst(r, ip) && port(r, 443) && "sni_not_allowed".equals(r.path("reason").asText()));
     assertBlockedRecord(tlsRecord, "sni_not_allowed", 443, topology.sandboxV4());
+    assertEquals("2 SNI host names that differ: " + WWW + ", " + BLOCKED, tlsRecord.path("detail").asText(), tlsRecord.toString());
+
+    // A ClientHello dripped past the peek timeout (2 s) is not relayed unchecked: its name is unread.
+    Output drip = sandbox("python3", hello.toString(), "--connect", ip, "443", "--drip", "3", BLOCKED);
+    assertTrue(List.of("reset", "closed").contains(drip.stdout().strip()), "refused: " + drip.describe());
+    JsonNode dripRecord =
+        awaitRecord(r -> dst(r, ip) && port(r, 443) && r.path("detail").asText().startsWith("no complete ClientHello within"));
+    assertBlockedRecord(dripRecord, "sni_not_allowed", 443, topology.sandboxV4());
+    assertEquals("no complete ClientHello within 2000 ms", dripRecord.path("detail").asText(), dripRecord.toString());
+    assertEquals(11, dripRecord.path("bytes_sent").asLong(), "the bytes it sent before the timeout: " + dripRecord);
     assertTrue(
         web.accessLog().stream().noneMatch(line -> line.contains(BLOCKED)),
         "nginx never saw " + BLOCKED + ": " + web.accessLog());

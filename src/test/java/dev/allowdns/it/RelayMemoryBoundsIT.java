@@ -55,7 +55,7 @@ class RelayMemoryBoundsIT {
                 .zoneFile("hold.zone", "ip:127.0.0.0/8\n")
                 .flag("--proxy-listen", "127.0.0.1:" + proxyPort)
                 .flag("--udp-sink-listen", "127.0.0.1:" + udpPort)
-                .flag("--relay-peek-timeout", "30s") // the peeks wait for the bytes, not the clock
+                .flag("--relay-peek-timeout", "300s") // the peeks wait for the bytes, not the clock (a loaded CI host is slow)
                 .start();
         MemoryBoundsIT.ResidentSet rss = MemoryBoundsIT.ResidentSet.sample(allowdns.pid())) {
       int destination =

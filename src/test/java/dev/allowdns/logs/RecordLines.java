@@ -88,6 +88,7 @@ final class RecordLines {
             null,
             null,
             null,
+            null,
             null));
   }
 

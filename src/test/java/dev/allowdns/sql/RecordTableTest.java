@@ -33,7 +33,8 @@ class RecordTableTest {
         new Object[] {
           OffsetDateTime.parse("2026-04-21T14:32:07Z"), "task_abc123", "dev@example.com", "egress",
           "registry.npmjs.org", 443, "https", "registry.npmjs.org", 1024L, 458752L, 25L, "allowed",
-          "default:npm", "vm-7", "172.16.0.2", "104.16.1.34", null, null, 3L, null, "transparent", null, null, null, null, 1L, null, null
+          "default:npm", "vm-7", "172.16.0.2", "104.16.1.34", null, null, 3L, null, "transparent", null, null, null, null, null, 1L,
+          null, null
         },
         row);
     assertEquals("", extra.selectItems(), "the server's own fields are all known columns");

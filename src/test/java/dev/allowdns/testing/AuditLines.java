@@ -65,6 +65,7 @@ public final class AuditLines {
             null,
             null,
             null,
+            null,
             null));
   }
 
