@@ -205,6 +205,31 @@ zone:
 EOF
 }
 
+# Writes $WORK/nginx/nginx.conf: one nginx without a master or daemon, at most $1 connections,
+# its temporary files and pid in $WORK/nginx, stub_status on 127.0.0.1:$STATUS_PORT (read without
+# crossing the middle box); the rest of its http block (the bench's own servers) comes on stdin.
+write_nginx_conf() {
+  {
+    cat <<EOF
+worker_processes 1;
+daemon off;
+master_process off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections $1; }
+http {
+  client_body_temp_path $WORK/nginx/client_body;
+  proxy_temp_path $WORK/nginx/proxy;
+  fastcgi_temp_path $WORK/nginx/fastcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi;
+  scgi_temp_path $WORK/nginx/scgi;
+  server { listen 127.0.0.1:$STATUS_PORT; access_log off; location / { stub_status; } }
+EOF
+    cat
+    echo "}"
+  } >"$WORK/nginx/nginx.conf"
+}
+
 # Prints the start of a report's first line: when, and on what machine.
 machine_summary() {
   echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc --all) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))"

@@ -165,23 +165,11 @@ write_knot_conf "$NET_IP@53"
 start_in_ns knotd "$NS_NET" knotd -c "$WORK/knot.conf"
 
 readonly ACCESS_LOG="$WORK/nginx/access.log"
-cat >"$WORK/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-master_process off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
+write_nginx_conf 4096 <<EOF
   # Per request: the connection's serial number, its request count, the bytes nginx received
   # (request line, headers, body) and sent (headers, body): what the relay's records must match.
   log_format conn '\$connection \$connection_requests \$request_length \$bytes_sent \$status \$request_time \$msec \$request_uri';
   access_log $ACCESS_LOG conn;
-  client_body_temp_path $WORK/nginx/client_body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
   sendfile on;
   tcp_nopush on;
   keepalive_requests 10000;
@@ -189,17 +177,11 @@ http {
   types { application/octet-stream tgz; }
   default_type application/octet-stream;
   server {
-    listen 127.0.0.1:$STATUS_PORT;
-    access_log off;
-    location / { stub_status; }
-  }
-  server {
     listen $NET_IP:80 backlog=4096;
     server_name $REGISTRY;
     root $CACHE;
     location / { try_files \$uri =404; }
   }
-}
 EOF
 start_in_ns nginx "$NS_NET" nginx -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
 

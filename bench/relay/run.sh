@@ -192,34 +192,16 @@ start_in_ns knotd "$NS_SERVER" 1 knotd -c "$WORK/knot.conf"
 start_in_ns iperf3-server "$NS_SERVER" 1 iperf3 -s -B "$SERVER_IP" -p "$IPERF_PORT"
 
 BODY="$(head -c $((BODY_BYTES - 1)) /dev/zero | tr '\0' 'x')"
-cat >"$WORK/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-master_process off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 8192; }
-http {
+write_nginx_conf 8192 <<EOF
   access_log off;
-  client_body_temp_path $WORK/nginx/client_body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
   keepalive_requests 10000000;
   keepalive_timeout 65s;
-  # Connection counters, on loopback so that reading them never crosses the middle box.
-  server {
-    listen 127.0.0.1:$STATUS_PORT;
-    location / { stub_status; }
-  }
   server {
     listen $SERVER_IP:$HTTP_PORT backlog=4096;
     default_type text/plain;
     # A $BODY_BYTES-byte body; the client's "Connection: close" decides whether the connection ends.
     location / { return 200 "$BODY\n"; }
   }
-}
 EOF
 start_in_ns nginx "$NS_SERVER" 1 nginx -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
 

@@ -145,27 +145,13 @@ mkdir -p "$WORK/knot" "$WORK/zones" "$WORK/nginx"
 write_knot_conf "$NET_IP@53"
 start_in_ns knotd "$NS_NET" 1 knotd -c "$WORK/knot.conf"
 
-cat >"$WORK/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-master_process off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 8192; }
-http {
+write_nginx_conf 8192 <<EOF
   access_log off;
-  client_body_temp_path $WORK/nginx/client_body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
-  server { listen 127.0.0.1:$STATUS_PORT; location / { stub_status; } }
   server {
     listen $NET_IP:80 backlog=4096;
     default_type text/plain;
     location / { return 200 "ok\n"; }
   }
-}
 EOF
 start_in_ns nginx "$NS_NET" 1 nginx -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
 start_in_ns slow-upstream "$NS_NET" 1 python3 -u "$SCRIPT_DIR/slow_upstream.py" --listen "$NET_IP:$SLOW_PORT"
