@@ -38,20 +38,22 @@ import org.junit.jupiter.api.Test;
  * API answers while every relay descriptor is in use; the process never reaches its limit.
  */
 @RequiresPrograms("python3")
-class DescriptorsIT {
+public class DescriptorsIT {
   private static final int CONNECTIONS = 10_000;
   /** The DNS-over-TCP bound the budget leaves room for ({@code DnsServer.MAX_TCP_CONNECTIONS}). */
   private static final int DNS_TCP = 1024;
 
   /**
    * Accepts and holds every connection until its peer closes, then closes it; prints its port.
-   * Raises its own soft descriptor limit to the hard one first.
+   * Raises its own soft descriptor limit to the hard one first. Binds the address given as its
+   * first argument ({@code python3 -c HOLDER ADDRESS}), else 127.0.0.1.
    */
-  static final String HOLDER =
+  public static final String HOLDER =
       "import resource, selectors, socket, sys\n"
           + "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
           + "resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))\n"
-          + "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(4096); s.setblocking(False)\n"
+          + "address = sys.argv[1] if len(sys.argv) > 1 else '127.0.0.1'\n"
+          + "s = socket.socket(); s.bind((address, 0)); s.listen(4096); s.setblocking(False)\n"
           + "print(s.getsockname()[1], flush=True)\n"
           + "sel = selectors.DefaultSelector(); sel.register(s, selectors.EVENT_READ)\n"
           + "while True:\n"
@@ -148,7 +150,7 @@ class DescriptorsIT {
     }
   }
 
-  private static Map<String, Long> withoutZeros(Map<String, Long> counts) {
+  public static Map<String, Long> withoutZeros(Map<String, Long> counts) {
     return counts.entrySet().stream()
         .filter(e -> e.getValue() > 0)
         .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
@@ -172,7 +174,7 @@ class DescriptorsIT {
   }
 
   /** The soft "Max open files" of a process, from {@code /proc/PID/limits}. */
-  static long openFilesLimit(long pid) throws IOException {
+  public static long openFilesLimit(long pid) throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/limits"))) {
       if (line.startsWith("Max open files")) {
         return Long.parseLong(line.substring("Max open files".length()).trim().split("\\s+")[0]);
@@ -181,7 +183,7 @@ class DescriptorsIT {
     throw new AssertionError("no Max open files in /proc/" + pid + "/limits");
   }
 
-  private static int openDescriptors(long pid) throws IOException {
+  public static int openDescriptors(long pid) throws IOException {
     try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
       return (int) fds.count();
     }
@@ -197,7 +199,7 @@ class DescriptorsIT {
             HttpResponse.BodyHandlers.ofString());
   }
 
-  static double gauge(String metrics, String name) {
+  public static double gauge(String metrics, String name) {
     Matcher m = Pattern.compile("(?m)^" + name + "(\\{[^}]*\\})? ([0-9.eE+-]+)$").matcher(metrics);
     assertTrue(m.find(), () -> "no " + name + " in:\n" + metrics);
     return Double.parseDouble(m.group(2));

@@ -66,6 +66,11 @@ public final class ByteService {
     return install(dir, "limits_client.py");
   }
 
+  /** Copies the many-connections client ({@code descriptors_client.py}) into {@code dir}; returns its path. */
+  public static Path installDescriptorsClient(Path dir) {
+    return install(dir, "descriptors_client.py");
+  }
+
   /** Returns every event the server printed so far. */
   public List<JsonNode> events() {
     return server.stdoutLines().stream().map(ByteService::parse).toList();
