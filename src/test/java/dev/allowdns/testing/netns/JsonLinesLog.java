@@ -74,9 +74,16 @@ public final class JsonLinesLog {
 
   /** Returns the whole log, for failure messages. */
   public String describe() {
+    return describe(Integer.MAX_VALUE);
+  }
+
+  /** Returns the log's last {@code most} records, for reports of logs that may be long. */
+  public String describe(int most) {
     List<JsonNode> records = records();
-    StringBuilder text = new StringBuilder(file + " (" + records.size() + " records):");
-    records.forEach(r -> text.append("\n  ").append(r));
+    List<JsonNode> shown = records.subList(Math.max(0, records.size() - most), records.size());
+    StringBuilder text = new StringBuilder(file + " (" + records.size() + " records");
+    text.append(shown.size() < records.size() ? ", the last " + shown.size() + "):" : "):");
+    shown.forEach(r -> text.append("\n  ").append(r));
     return text.toString();
   }
 }
