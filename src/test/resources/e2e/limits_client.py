@@ -10,8 +10,9 @@ a known number of bytes on every connection and closes once the client has half-
       N connections at once, each waiting for B bytes (admitted) or a reset; the admitted ones
       stay open (no half-close) for S seconds, or until the process is ended (SIGTERM).
       {"event": "holding", "admitted": K, "reset": R, "other": [...]}, later {"event": "released"}
-  transfer HOST PORT --bind A --send M
-      one connection: sends M bytes, half-closes, reads until EOF. "seconds" runs from the first
+  transfer HOST PORT --bind A --send M [--wait S]
+      one connection: sends M bytes (S seconds after connecting), half-closes, reads until EOF.
+      "seconds" runs from the first
       byte of the larger direction (sent at connect for an upload; the first byte received for a
       download, the relay deciding a silent client only after its peek timeout) to EOF.
       {"event": "done", "sent": M, "received": BYTES, "seconds": S, "error": null | "..."}
@@ -116,6 +117,9 @@ def run_transfer(args):
     sock = connect(args)
     sock.settimeout(60)
     sent, received, error = 0, 0, None
+    if args.wait:
+        time.sleep(args.wait)  # connected and silent: the relay decides it after its peek timeout
+        start = time.monotonic()
     try:
         sock.sendall(bytes(args.send))
         sent = args.send
@@ -145,6 +149,7 @@ def main():
     parser.add_argument("--expect", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--send", type=int, default=0)
+    parser.add_argument("--wait", type=float, default=0)
     args = parser.parse_args()
     {"connect": run_connect, "hold": run_hold, "transfer": run_transfer}[args.mode](args)
 

@@ -269,10 +269,8 @@ public final class RelayCore {
     if (sandbox == null || permit == null || permit == ConnectionPermit.UNLIMITED) {
       return null;
     }
-    Limits limits = budgets.limitsFor(sandbox.policy());
-    if ((direction == Direction.UP ? limits.bandwidthUp() : limits.bandwidthDown()) == 0) {
-      return null; // no cost per read; a reload that sets a bandwidth shapes connections opened after it
-    }
+    // Also while the policy's bandwidth is 0 (unlimited: a map lookup per read), so that a reload
+    // that sets one shapes the connections already open, the download an operator wants slowed.
     return new Throttle(reading, bytes -> permit.shape(direction, bytes));
   }
 

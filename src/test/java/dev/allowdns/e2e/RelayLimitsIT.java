@@ -20,7 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -110,13 +109,17 @@ class RelayLimitsIT {
   }
 
   private static String config(int open) {
+    return config(open, "16Mbit");
+  }
+
+  private static String config(int open, String bandwidthUp) {
     return "sandboxes:\n"
         + "  - {cidr: " + vmA + "/32, id: vm-a, policy: tight}\n"
         + "  - {cidr: " + vmB + "/32, id: vm-b, policy: roomy}\n"
         + "limits: {connections_per_second: 1000, open_connections: 1024}\n"
         + "policies:\n"
         + "  tight: {zones: [lim], limits: {connections_per_second: 5, open_connections: " + open
-        + ", bandwidth_up: 16Mbit, bandwidth_down: 16Mbit}}\n"
+        + ", bandwidth_up: " + bandwidthUp + ", bandwidth_down: 16Mbit}}\n"
         + "  roomy: {zones: [lim]}\n";
   }
 
@@ -130,7 +133,7 @@ class RelayLimitsIT {
   void connectLoop_pastConnectionsPerSecond_isReset_inBoundedSummaries_whileVmBCurls() throws Exception {
     List<Output> vmBCurls;
     JsonNode done;
-    try (CurlLoop vmBLoop = new CurlLoop(vmB)) {
+    try (CurlLoop vmBLoop = new CurlLoop(() -> curl(vmB, "http://" + topology.internetV4(WWW_HOST) + "/"))) {
       done = event(run("connect", SMALL_PORT, vmA, "--count", "150", "--interval", "0.01"), "done");
       vmBCurls = vmBLoop.stop();
     }
@@ -254,14 +257,7 @@ class RelayLimitsIT {
   @Test
   @Order(6)
   void reload_changesOpenConnections_onTheFly() throws Exception {
-    long reloadsBefore = reloads();
-    Files.writeString(allowdns.dir().resolve("allowdns.yaml"), config(2));
-    allowdns.signal("HUP");
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (reloads() == reloadsBefore && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    assertTrue(reloads() > reloadsBefore, "SIGHUP reloaded:\n" + allowdns.describe());
+    reload(config(2));
     Thread.sleep(2_500);
     ChildProcess holder = hold(vmA, 4);
     try {
@@ -273,47 +269,39 @@ class RelayLimitsIT {
     }
   }
 
+  @Test
+  @Order(7)
+  void reload_thatSetsABandwidth_shapesAConnectionAlreadyOpen() throws Exception {
+    reload(config(2, "0"));
+    ChildProcess upload = transfer(vmA, SMALL_PORT, BULK_SENDS, 3); // opened unlimited, sends at 3 s
+    Thread.sleep(1_000);
+    reload(config(2, "16Mbit"));
+    JsonNode done = event(upload, "done");
+    assertEquals(BULK_SENDS, done.path("sent").asInt(), done.toString());
+    double expected = (BULK_SENDS - TIGHT_BYTES_PER_SECOND) / TIGHT_BYTES_PER_SECOND;
+    assertWithinTenPercent(expected, done.path("seconds").asDouble(), "the open connection's upload " + done + limitMetrics());
+    // The upload of order 5 has the same shape: this one is the connection that lasted the wait.
+    JsonNode record = awaitRecord(r -> isTransfer(r, "vm-a", SMALL_PORT) && r.path("bytes_sent").asLong() == BULK_SENDS
+        && r.path("duration_ms").asLong() >= 3_000);
+    assertEquals(SMALL_SENDS, record.path("bytes_received").asLong(), record.toString());
+  }
+
   // ---------------------------------------------------------------- helpers
+
+  /** Writes {@code config} and reloads it by SIGHUP; returns once allowdns says it reloaded. */
+  private static void reload(String config) throws Exception {
+    long reloadsBefore = reloads();
+    Files.writeString(allowdns.dir().resolve("allowdns.yaml"), config);
+    allowdns.signal("HUP");
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (reloads() == reloadsBefore && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertTrue(reloads() > reloadsBefore, "SIGHUP reloaded:\n" + allowdns.describe());
+  }
 
   private static long reloads() {
     return allowdns.describe().lines().filter(l -> l.contains("reloaded policies")).count();
-  }
-
-  /** vm-b's curl every 200 ms, in the background, until stopped. */
-  private static final class CurlLoop implements AutoCloseable {
-    private final AtomicBoolean running = new AtomicBoolean(true);
-    private final List<Output> outputs = new ArrayList<>();
-    private final Thread thread;
-
-    CurlLoop(String source) {
-      thread = new Thread(() -> {
-        while (running.get()) {
-          Output out = curl(source, "http://" + topology.internetV4(WWW_HOST) + "/");
-          synchronized (outputs) {
-            outputs.add(out);
-          }
-          try {
-            Thread.sleep(200);
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-      }, "vm-b-curl");
-      thread.start();
-    }
-
-    List<Output> stop() throws InterruptedException {
-      running.set(false);
-      thread.join(30_000);
-      synchronized (outputs) {
-        return List.copyOf(outputs);
-      }
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      stop();
-    }
   }
 
   private static void assertVmBWasServedThroughout(List<Output> curls) {
@@ -351,8 +339,13 @@ class RelayLimitsIT {
   }
 
   private static ChildProcess transfer(String source, int port, int send) {
+    return transfer(source, port, send, 0);
+  }
+
+  /** A transfer that connects at once and sends {@code send} bytes {@code waitSeconds} later. */
+  private static ChildProcess transfer(String source, int port, int send, int waitSeconds) {
     return topology.sandbox().start("transfer", dir, Map.of(),
-        clientCommand("transfer", port, source, "--send", Integer.toString(send)));
+        clientCommand("transfer", port, source, "--send", Integer.toString(send), "--wait", Integer.toString(waitSeconds)));
   }
 
   private static JsonNode event(Output output, String event) {
