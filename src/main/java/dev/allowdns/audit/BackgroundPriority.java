@@ -9,14 +9,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Moves the calling thread to nice 19, so record writing and gzip yield to the resolver and relay
- * on a shared core. Not {@code SCHED_IDLE}: a thread of that policy runs only on a CPU nothing else
- * wants, and a sandbox host busy with builds has none, so records waited without end (a saturated
- * CI machine showed it); at nice 19 the writer keeps a small share (weight 15 against 1,024) and
- * records keep flowing. Applies per thread on Linux.
+ * Lowers the calling thread's priority below the resolver's and the relay's, so record writing and
+ * gzip yield to them on a shared core. Applies per thread on Linux.
+ *
+ * <p>The writer goes {@value #WRITER} steps below the process (weight about a third), not to the
+ * bottom: the loops wait for it when it falls behind (backpressure), so a writer starved by the
+ * very loops that wait for it stalls them. At nice 19 under a flood (loops at -10 in the soak
+ * bench: weight 15 against 9,548 each) the resolver stopped for seconds at a time. Not {@code
+ * SCHED_IDLE} either: a host busy with builds never has an idle CPU. The archiver, which nothing
+ * waits for, goes to the bottom.
  */
 final class BackgroundPriority {
   private static final Logger log = LoggerFactory.getLogger(BackgroundPriority.class);
+  /** Steps below the process's niceness for the record writer. */
+  static final int WRITER = 5;
+  /** Steps below for work nothing waits on (gzip of rotated files): as low as it goes. */
+  static final int ARCHIVER = 39;
   private static final int PRIO_PROCESS = 0;
   private static final int LOWEST = 19;
   private static final boolean AVAILABLE = register();
@@ -32,10 +40,15 @@ final class BackgroundPriority {
     }
   }
 
+  private static native int getpriority(int which, int who) throws LastErrorException;
+
   private static native int setpriority(int which, int who, int priority) throws LastErrorException;
 
-  /** Lowers the calling thread's priority; where that is not possible it stays as it is. */
-  static void lowerCurrentThread() {
+  /**
+   * Moves the calling thread {@code steps} nice values below where it is (at most to 19); where
+   * that is not possible it stays as it is.
+   */
+  static void lowerCurrentThread(int steps) {
     if (!AVAILABLE) {
       return;
     }
@@ -43,7 +56,7 @@ final class BackgroundPriority {
       // "/proc/thread-self" links to "PID/task/TID": the thread ID without an arch-specific syscall.
       Path self = Files.readSymbolicLink(Path.of("/proc/thread-self"));
       int tid = Integer.parseInt(self.getFileName().toString());
-      setpriority(PRIO_PROCESS, tid, LOWEST);
+      setpriority(PRIO_PROCESS, tid, Math.min(LOWEST, getpriority(PRIO_PROCESS, tid) + steps));
     } catch (IOException | RuntimeException e) {
       log.debug("cannot lower the priority of {}: {}", Thread.currentThread().getName(), e.toString());
     }

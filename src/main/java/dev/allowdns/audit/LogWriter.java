@@ -66,7 +66,7 @@ final class LogWriter implements Runnable {
 
   @Override
   public void run() {
-    BackgroundPriority.lowerCurrentThread();
+    BackgroundPriority.lowerCurrentThread(BackgroundPriority.WRITER);
     List<Chunk> taken = new ArrayList<>();
     int emptyRounds = 0;
     long closingSince = 0;

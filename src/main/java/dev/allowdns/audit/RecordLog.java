@@ -90,7 +90,7 @@ public final class RecordLog implements AutoCloseable {
               Thread thread =
                   new Thread(
                       () -> {
-                        BackgroundPriority.lowerCurrentThread();
+                        BackgroundPriority.lowerCurrentThread(BackgroundPriority.ARCHIVER);
                         task.run();
                       },
                       "allowdns-" + name + "-archiver");
