@@ -33,7 +33,7 @@ import java.io.IOException;
  *     {@code null} when not known: a microVM, identity off, or not found within its budget
  * @param detail why a name sent could not be checked, for a refusal by {@code sni_not_allowed} or
  *     {@code host_not_allowed} that named no disallowed name (two names that differ, a ClientHello
- *     past the peek's bound or its timeout); {@code null} otherwise
+ *     or request head past the peek's bound or its timeout); {@code null} otherwise
  */
 public record ConnectionRecord(
     String timestamp,

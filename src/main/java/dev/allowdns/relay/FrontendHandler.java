@@ -177,16 +177,26 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     // Server-speaks-first protocols (SSH, SMTP) send nothing: decide on the destination alone.
     // The peeks' buffered bytes flow into channelRead (pending) when they are removed, and are
     // counted there; only then does pending show whether a ClientHello had begun.
-    // A ClientHello begun but not ended is refused like one past the peek's bound: relaying it
-    // unchecked would let a client drip its SNI past the timeout.
     removePeeks(ctx);
-    String unended = "no complete ClientHello within " + core.settings.peekTimeout().toMillis() + " ms";
-    onPeek(ctx, pendingStartsWithTls() ? new PeekResult("https", null, null, 0, unended) : PeekResult.nothing(0));
+    onPeek(ctx, unended());
   }
 
-  private boolean pendingStartsWithTls() {
-    Object first = pending.peek();
-    return first instanceof ByteBuf b && b.isReadable() && b.getUnsignedByte(b.readerIndex()) == 0x16;
+  /**
+   * What the bytes held when the peek timed out began: a ClientHello or an HTTP head begun but
+   * not ended is refused like one past the peek's bound (relaying it unchecked would let a client
+   * drip its name past the timeout); anything else is {@code tcp}.
+   */
+  private PeekResult unended() {
+    if (!(pending.peek() instanceof ByteBuf first) || !first.isReadable()) {
+      return PeekResult.nothing(0);
+    }
+    String within = " within " + core.settings.peekTimeout().toMillis() + " ms";
+    if (first.getUnsignedByte(first.readerIndex()) == 0x16) {
+      return new PeekResult("https", null, null, 0, "no complete ClientHello" + within);
+    }
+    return HttpHostPeek.startsLikeHttp(first)
+        ? new PeekResult("http", null, null, 0, "no complete request head" + within)
+        : PeekResult.nothing(0);
   }
 
   private static void removePeeks(ChannelHandlerContext ctx) {

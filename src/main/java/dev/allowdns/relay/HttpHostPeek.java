@@ -10,7 +10,8 @@ import java.util.List;
 /**
  * Reads the {@code Host} header of a plain HTTP/1 request without consuming it: waits for the end
  * of the headers (at most {@value #MAX_HEADER_BYTES} bytes), reports, and leaves the pipeline so
- * the buffered request flows on unchanged.
+ * the buffered request flows on unchanged. A head that has not ended within the bound is reported
+ * uncheckable: a {@code Host} (or a second one) after it would go unread.
  */
 final class HttpHostPeek extends ByteToMessageDecoder {
   static final int MAX_HEADER_BYTES = 16 * 1024;
@@ -39,13 +40,12 @@ final class HttpHostPeek extends ByteToMessageDecoder {
     int length = end < 0 ? in.readableBytes() : end - in.readerIndex();
     String head = in.toString(in.readerIndex(), length, StandardCharsets.ISO_8859_1);
     List<String> hosts = hostsOf(head);
+    String uncheckable =
+        end < 0
+            ? "no complete request head within " + MAX_HEADER_BYTES + " bytes"
+            : PeekResult.ambiguity("Host headers", hosts);
     ctx.fireUserEventTriggered(
-        new PeekResult(
-            "http",
-            null,
-            hosts.isEmpty() ? null : hosts.get(0),
-            in.readableBytes(),
-            PeekResult.ambiguity("Host headers", hosts)));
+        new PeekResult("http", null, hosts.isEmpty() ? null : hosts.get(0), in.readableBytes(), uncheckable));
     ctx.pipeline().remove(this);
   }
 

@@ -10,7 +10,8 @@ package dev.allowdns.relay;
  *     connection is refused, so a refusal counts them from here
  * @param ambiguity why the name sent cannot be checked: it is ambiguous (several different SNI
  *     host names, or several different Host headers: a server may pick another than the one
- *     checked), or the ClientHello did not fit the peek's bound; {@code null} when it can
+ *     checked), or the ClientHello or request head did not end within the peek's bound or its
+ *     timeout; {@code null} when it can
  */
 record PeekResult(String protocol, String sni, String host, int peekedBytes, String ambiguity) {
   PeekResult(String protocol, String sni, String host, int peekedBytes) {

@@ -282,6 +282,16 @@ class RelayEndToEndIT {
         world.awaitRecord(r -> dst(r, ip) && port(r, 80) && "host_not_allowed".equals(r.path("reason").asText()));
     assertBlockedRecord(httpRecord, "host_not_allowed", 80, topology.sandboxV4());
     assertEquals("2 Host headers that differ: " + WWW + ", " + BLOCKED, httpRecord.path("detail").asText(), httpRecord.toString());
+    // A Host sent after 16 KiB of other headers, and a head dripped past the peek timeout: both
+    // names would be unread. (A whole head that arrives at once is read to its end, however long.)
+    String padding = "X-Pad: " + "a".repeat(1_000) + "\r\n";
+    Output longHead = world.sandbox("python3", "-c", SEND_RAW, ip, "80",
+        "GET / HTTP/1.1\r\n" + padding.repeat(17), "0.5", "Host: " + BLOCKED + "\r\n\r\n");
+    assertTrue(List.of("reset", "closed").contains(longHead.stdout().strip()), "refused: " + longHead.describe());
+    assertUncheckable(ip, 80, "host_not_allowed", "no complete request head within 16384 bytes");
+    Output dripped = world.sandbox("python3", "-c", SEND_RAW, ip, "80", "GET / HTTP/1.1\r\n", "3", "Host: " + BLOCKED + "\r\n\r\n");
+    assertTrue(List.of("reset", "closed").contains(dripped.stdout().strip()), "refused: " + dripped.describe());
+    assertUncheckable(ip, 80, "host_not_allowed", "no complete request head within 2000 ms");
 
     // RFC 6066 §3 allows one host_name; no TLS library sends two, so the ClientHello is built.
     Path hello = Path.of("bench/fuzz/client_hello.py").toAbsolutePath();
@@ -308,12 +318,24 @@ class RelayEndToEndIT {
     assertTrue(control.succeeded(), "control: one name still passes\n" + control.describe());
   }
 
-  /** Sends argv[3] to argv[1]:argv[2] and prints {@code reset}, {@code closed} or what came back. */
+  /** Asserts a refusal of a connection to {@code ip:port} whose name could not be read, and why. */
+  private static void assertUncheckable(String ip, int port, String reason, String detail) throws InterruptedException {
+    JsonNode record = world.awaitRecord(r -> dst(r, ip) && port(r, port) && detail.equals(r.path("detail").asText()));
+    assertBlockedRecord(record, reason, port, topology.sandboxV4());
+  }
+
+  /**
+   * Sends argv[3] to argv[1]:argv[2] (and argv[5], argv[4] seconds later) and prints {@code
+   * reset}, {@code closed} or what came back.
+   */
   private static final String SEND_RAW =
-      "import socket, sys\n"
-          + "s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)\n"
+      "import socket, sys, time\n"
+          + "s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)\n"
           + "try:\n"
           + "    s.sendall(sys.argv[3].encode())\n"
+          + "    if len(sys.argv) > 5:  # argv[4] seconds later, the rest: argv[5]\n"
+          + "        time.sleep(float(sys.argv[4]))\n"
+          + "        s.sendall(sys.argv[5].encode())\n"
           + "    d = s.recv(65536)\n"
           + "    print('closed' if not d else 'data ' + d[:60].decode('latin-1'))\n"
           + "except (ConnectionResetError, BrokenPipeError):\n"

@@ -214,4 +214,18 @@ class PeekTest {
     assertTrue(ch.isOpen());
     ch.finishAndReleaseAll();
   }
+
+  @Test
+  void http_headLongerThanTheBound_isReportedUncheckable_evenWithAnAllowedHostFirst() {
+    // A second Host after the bound would go unread: the first one alone cannot be trusted.
+    Sink sink = new Sink();
+    EmbeddedChannel ch = new EmbeddedChannel(new TlsNamePeek(), sink);
+    String head = "GET / HTTP/1.1\r\nHost: allowed.test\r\n" + ("X-Pad: " + "a".repeat(1_000) + "\r\n").repeat(17);
+    ch.writeInbound(Unpooled.copiedBuffer(head, StandardCharsets.US_ASCII));
+    assertEquals(
+        List.of(new PeekResult("http", null, "allowed.test", head.length(), "no complete request head within 16384 bytes")),
+        sink.events);
+    assertEquals(head, sink.received.toString(StandardCharsets.US_ASCII));
+    assertNull(ch.pipeline().get(HttpHostPeek.class));
+  }
 }

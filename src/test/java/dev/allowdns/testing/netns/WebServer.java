@@ -12,18 +12,21 @@ import java.util.Map;
 /**
  * nginx inside a namespace, with its own configuration, pid file, logs and temp directories (never
  * the system's), serving HTTP on port 80 and HTTPS on 443 of every address of the namespace, IPv4
- * and IPv6. Every request gets {@code 200 "hello from HOST"}; the access log has one line per
- * request: {@code SERVER_ADDR SERVER_PORT HOST SNI STATUS}.
+ * and IPv6. Every request gets {@code 200 "hello from HOST"}, but {@code /files/NAME}: the file
+ * {@code NAME} of {@link #files()}; the access log has one line per request: {@code SERVER_ADDR
+ * SERVER_PORT HOST SNI STATUS}.
  */
 public final class WebServer {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(15);
 
   private final ChildProcess nginx;
   private final Path accessLog;
+  private final Path files;
 
-  private WebServer(ChildProcess nginx, Path accessLog) {
+  private WebServer(ChildProcess nginx, Path accessLog, Path files) {
     this.nginx = nginx;
     this.accessLog = accessLog;
+    this.files = files;
   }
 
   /** Starts nginx in {@code namespace} and waits until it answers on 127.0.0.1:80. */
@@ -31,6 +34,7 @@ public final class WebServer {
       throws IOException, InterruptedException {
     Path temp = Files.createDirectories(dir.resolve("temp"));
     Path accessLog = dir.resolve("access.log");
+    Path files = Files.createDirectories(dir.resolve("files"));
     String conf =
         """
         worker_processes 1;
@@ -53,6 +57,10 @@ public final class WebServer {
             listen [::]:443 ssl default_server;
             ssl_certificate %4$s;
             ssl_certificate_key %5$s;
+            location /files/ {
+              alias %6$s/;
+              default_type application/octet-stream;
+            }
             location / {
               default_type text/plain;
               return 200 "hello from $host\\n";
@@ -61,7 +69,7 @@ public final class WebServer {
         }
         """
             .formatted(
-                dir, accessLog, temp, certificates.serverCertificate(), certificates.serverKey());
+                dir, accessLog, temp, certificates.serverCertificate(), certificates.serverKey(), files);
     Path config = dir.resolve("nginx.conf");
     Files.writeString(config, conf, StandardCharsets.UTF_8);
     ChildProcess nginx =
@@ -78,13 +86,18 @@ public final class WebServer {
       }
       last = namespace.run(Duration.ofSeconds(5), "curl", "-sf", "-m", "2", "http://127.0.0.1/");
       if (last.succeeded()) {
-        return new WebServer(nginx, accessLog);
+        return new WebServer(nginx, accessLog, files);
       }
       Thread.sleep(100);
     } while (System.nanoTime() < deadline);
     throw new IllegalStateException(
         "nginx did not answer within " + START_TIMEOUT + ":\n" + last.describe() + "\n"
             + nginx.describe());
+  }
+
+  /** Returns the directory served as {@code /files/}: a file written there is served at once. */
+  public Path files() {
+    return files;
   }
 
   /** Returns the access log lines so far ({@code SERVER_ADDR SERVER_PORT HOST SNI STATUS}). */
